@@ -1,0 +1,47 @@
+# OpenCoroutine: build, test, run and measure.
+#   make test          everything: system packages, every package's tests (debug, and the
+#                      core in release), the context-switch harness on x86_64 and aarch64
+#   make run           the flagship example
+#   make bench-switch  context-switch, spawn and memory figures beside boost.context
+
+SHELL := /bin/bash
+PACKAGES := Packages/CoroutineCore Packages/CoroutineHook Packages/OpenCoroutine
+SYSTEM_PACKAGES := liburing-dev libjemalloc-dev libboost-context-dev g++ \
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+
+.PHONY: deps build test test-packages test-release test-context test-workspace run bench-switch clean
+
+deps:
+	@scripts/install-deps.sh $(SYSTEM_PACKAGES)
+
+build: deps
+	swift build
+
+test: deps test-context test-packages test-release test-workspace
+
+test-packages:
+	@set -e; for package in $(PACKAGES); do \
+		echo "== swift test in $$package"; \
+		swift test --package-path $$package; \
+	done
+
+# The switch path is hand-tuned for the optimizer (no retain may cross a suspension):
+# the core's tests run optimized too.
+test-release:
+	swift test --package-path Packages/CoroutineCore -c release -Xswiftc -enable-testing
+
+test-context:
+	scripts/test-context.sh
+
+test-workspace:
+	swift build --build-tests
+	swift test --skip-build
+
+run: deps
+	swift run coroutine_basics
+
+bench-switch: deps
+	scripts/bench-switch.sh
+
+clean:
+	rm -rf .build .build-* $(addsuffix /.build,$(PACKAGES))

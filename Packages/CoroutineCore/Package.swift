@@ -1,0 +1,23 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "CoroutineCore",
+    products: [
+        .library(name: "CoroutineCore", targets: ["CoroutineCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        .target(name: "CCoroutineCore"),
+        .target(
+            name: "CoroutineCore",
+            dependencies: [
+                "CCoroutineCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "CoroutineCoreTests", dependencies: ["CoroutineCore"]),
+    ]
+)

@@ -1,0 +1,258 @@
+import CCoroutineCore
+import Synchronization
+
+/// What every coroutine has, whatever it takes, yields and returns: identity, status,
+/// listeners, coroutine-local values and cancellation.
+///
+/// `Coroutine<Input, Yield, Return>` is the one concrete kind. Inside a coroutine,
+/// `AnyCoroutine.current` (or `Coroutine.current`) is the coroutine itself.
+///
+/// Thread safety: status, listeners, locals and cancellation may be used from any thread.
+/// A coroutine runs on one thread at a time; `resume` from a second thread while it runs
+/// throws `CoroutineError.notResumable(.running)`.
+public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
+    // @unchecked Sendable: the status, listeners, locals and the cancellation flag are
+    // atomics or behind mutexes; everything else is touched only by the thread that won
+    // the atomic transition to `running`, until it switches back.
+
+    /// A number that no other coroutine of this process has.
+    public let id: UInt64
+    /// The name given at creation, for logs and debugging.
+    public let name: String?
+    /// The bytes of stack this coroutine runs on.
+    public let stackSize: Int
+
+    private let statusValue = Atomic<UInt8>(CoroutineStatus.ready.rawValue)
+    @usableFromInline final let cancellationRequested = Atomic<Bool>(false)
+    private let hasListeners = Atomic<Bool>(false)
+    private let listeners = Mutex<[CoroutineListener]>([])
+    private let locals = Mutex<[Int: any Sendable]>([:])
+
+    // Touched only by the thread that runs or resumes the coroutine (see above), which is
+    // why these skip the runtime's dynamic exclusivity checks on the switch path.
+    @exclusivity(unchecked) private var stack: Stack?
+    @usableFromInline @exclusivity(unchecked) final var frame: UnsafeMutablePointer<oc_frame>?
+    @usableFromInline @exclusivity(unchecked) final var inbox: UnsafeMutableRawPointer?
+    @usableFromInline @exclusivity(unchecked) final var outbox: UnsafeMutableRawPointer?
+    /// The error the body threw, or `CoroutineError.stackOverflow`.
+    @usableFromInline @exclusivity(unchecked) final var failure: (any Error)?
+    /// Runs the body on the coroutine's stack: a thunk specialized for the concrete
+    /// coroutine type where it was created, so starting one looks up no generic metadata.
+    fileprivate let start: (AnyCoroutine) -> Void
+
+    @usableFromInline
+    init(name: String?, stackSize: Int, start: @escaping (AnyCoroutine) -> Void) {
+        self.id = nextCoroutineID.wrappingAdd(1, ordering: .relaxed).oldValue
+        self.name = name
+        self.stackSize = stackSize
+        self.start = start
+    }
+
+    /// Where the coroutine is in its life.
+    public final var status: CoroutineStatus {
+        CoroutineStatus(rawValue: statusValue.load(ordering: .acquiring)) ?? .failed
+    }
+
+    /// Whether `cancel()` was called.
+    @inlinable
+    public final var isCancelled: Bool {
+        cancellationRequested.load(ordering: .acquiring)
+    }
+
+    /// The coroutine running on this thread, or nil on a plain thread.
+    public static var current: AnyCoroutine? {
+        guard let owner = oc_frame_peek()?.pointee.owner else { return nil }
+        // Sound: a frame's owner is the coroutine object that is running it, kept alive
+        // by its resumer for as long as it runs.
+        return Unmanaged<AnyCoroutine>.fromOpaque(owner).takeUnretainedValue()
+    }
+
+    public var description: String {
+        "Coroutine(id: \(id)\(name.map { ", name: \"\($0)\"" } ?? ""), \(status))"
+    }
+
+    /// Adds a listener that sees every later status change.
+    public final func addListener(_ listener: @escaping CoroutineListener) {
+        listeners.withLock { $0.append(listener) }
+        hasListeners.store(true, ordering: .releasing)
+    }
+
+    /// The coroutine-local value for `key`, or nil when none is set.
+    public final subscript<Value>(key: CoroutineLocal<Value>) -> Value? {
+        get { locals.withLock { $0[key.id] as? Value } }
+        set { locals.withLock { $0[key.id] = newValue } }
+    }
+
+    /// Cancels the coroutine.
+    ///
+    /// A ready coroutine never runs and becomes `cancelled`. A suspended one is resumed at
+    /// once, here, with its suspension point throwing `CoroutineError.cancelled`, and so is
+    /// every later suspension point; when its body ends by throwing, it is `cancelled`.
+    /// A running one (cancelling itself, or from another thread) throws at its next
+    /// suspension point. Cancelling a finished coroutine does nothing.
+    public final func cancel() {
+        cancellationRequested.store(true, ordering: .releasing)
+        if statusValue.compareExchange(
+            expected: CoroutineStatus.ready.rawValue, desired: CoroutineStatus.cancelled.rawValue,
+            ordering: .acquiringAndReleasing
+        ).exchanged {
+            discardBody()
+            notify(from: .ready, to: .cancelled)
+        } else if let frame = try? beginRunning() {
+            _ = run(frame)
+        }
+    }
+
+    // MARK: - The switch, for Coroutine and Suspender
+
+    /// Drops the body of a coroutine that will never run; overridden by `Coroutine`.
+    @usableFromInline
+    func discardBody() {}
+
+    /// Claims the coroutine for running on this thread: the only way to `running`.
+    @usableFromInline
+    final func beginRunning() throws(CoroutineError) -> UnsafeMutablePointer<oc_frame> {
+        var observed = statusValue.load(ordering: .relaxed)
+        while true {
+            guard observed == CoroutineStatus.ready.rawValue || observed == CoroutineStatus.suspended.rawValue else {
+                throw .notResumable(CoroutineStatus(rawValue: observed) ?? .failed)
+            }
+            let (exchanged, original) = statusValue.compareExchange(
+                expected: observed, desired: CoroutineStatus.running.rawValue, ordering: .acquiringAndReleasing)
+            if exchanged { break }
+            observed = original
+        }
+        let previous = CoroutineStatus(rawValue: observed) ?? .ready
+        if let frame {
+            notify(from: previous, to: .running)
+            return frame
+        }
+        do {
+            let frame = try makeFrame()
+            notify(from: previous, to: .running)
+            return frame
+        } catch {
+            failure = error
+            statusValue.store(CoroutineStatus.failed.rawValue, ordering: .releasing)
+            discardBody()
+            notify(from: previous, to: .failed)
+            throw error
+        }
+    }
+
+    /// Switches into the coroutine until it suspends or ends; true when it ended.
+    ///
+    /// `inbox` and `outbox` point at the resumer's `Input?` and `Yield?`, which outlive
+    /// the switch because the resumer is suspended inside this call.
+    @usableFromInline
+    final func run(
+        _ frame: UnsafeMutablePointer<oc_frame>,
+        inbox: UnsafeMutableRawPointer? = nil,
+        outbox: UnsafeMutableRawPointer? = nil
+    ) -> Bool {
+        self.inbox = inbox
+        self.outbox = outbox
+        let signal = Int(oc_frame_resume(frame, 0))
+        self.inbox = nil
+        self.outbox = nil
+        switch signal {
+        case OC_SUSPENDED:
+            transition(to: .suspended)
+            return false
+        case OC_STACK_OVERFLOW:
+            failure = CoroutineError.stackOverflow
+            end(as: .failed)
+            return true
+        default:
+            end(as: failure == nil ? .complete : (isCancelled ? .cancelled : .failed))
+            return true
+        }
+    }
+
+    /// Checks the running code may suspend this coroutine and hands `value` to the
+    /// resumer; returns the frame to switch out of.
+    @inlinable
+    final func prepareSuspension<Yield>(yielding value: Yield) -> Result<UnsafeMutablePointer<oc_frame>, CoroutineError> {
+        guard let frame, oc_frame_peek() == frame else { return .failure(.suspendedOutsideCoroutine) }
+        guard !isCancelled else { return .failure(.cancelled) }
+        // Sound: outbox points at the resumer's `Yield?` for the time of this run (see `run`).
+        outbox?.assumingMemoryBound(to: Optional<Yield>.self).pointee = value
+        return .success(frame)
+    }
+
+    /// The input the resumer handed in, or `.cancelled` when resumed by `cancel()`.
+    @inlinable
+    final func receiveInput<Input>(as _: Input.Type) -> Result<Input, CoroutineError> {
+        // Sound: inbox points at the resumer's `Input?` for the time of this run (see `run`).
+        guard !isCancelled, let input = inbox?.assumingMemoryBound(to: Optional<Input>.self).pointee.take() else {
+            return .failure(.cancelled)
+        }
+        return .success(input)
+    }
+
+    private func makeFrame() throws(CoroutineError) -> UnsafeMutablePointer<oc_frame> {
+        let stack = try StackPool.shared.take(size: stackSize)
+        let frameSize = (MemoryLayout<oc_frame>.stride + 63) & ~63
+        let top = stack.high - frameSize
+        // Sound: the top bytes of a stack we own hold its frame; the stack grows below it.
+        let frame = top.bindMemory(to: oc_frame.self, capacity: 1)
+        frame.initialize(to: oc_frame(
+            context: oc_context_make(top, oc_frame_entry),
+            resumer: nil,
+            stack_low: UInt(bitPattern: stack.low),
+            stack_high: UInt(bitPattern: top),
+            guard_low: UInt(bitPattern: stack.guardLow),
+            exclusivity: (nil, nil),
+            saved_errno: 0,
+            owner: Unmanaged.passUnretained(self).toOpaque(),
+            body: runCoroutineBody
+        ))
+        self.stack = stack
+        self.frame = frame
+        return frame
+    }
+
+    private func end(as status: CoroutineStatus) {
+        frame = nil
+        if let stack {
+            self.stack = nil
+            StackPool.shared.recycle(stack)
+        }
+        transition(to: status)
+    }
+
+    /// Leaves `running`. Only the thread running the coroutine writes its status while it
+    /// runs (`cancel` only moves `ready`), so a plain store suffices.
+    private func transition(to status: CoroutineStatus) {
+        statusValue.store(status.rawValue, ordering: .releasing)
+        notify(from: .running, to: status)
+    }
+
+    @inline(__always)
+    private func notify(from previous: CoroutineStatus, to current: CoroutineStatus) {
+        if hasListeners.load(ordering: .acquiring) {
+            deliver(CoroutineEvent(coroutine: self, previous: previous, current: current))
+        }
+    }
+
+    private func deliver(_ event: CoroutineEvent) {
+        for listener in listeners.withLock({ $0 }) {
+            do {
+                try listener(event)
+            } catch {
+                CoroutineLogging.logger.warning(
+                    "coroutine listener failed on \(event.previous) -> \(event.current): \(error)")
+            }
+        }
+    }
+}
+
+private let nextCoroutineID = Atomic<UInt64>(1)
+
+/// The body entry of every frame: runs on the coroutine's own stack.
+private let runCoroutineBody: @convention(c) (UnsafeMutablePointer<oc_frame>) -> Void = { frame in
+    guard let owner = frame.pointee.owner else { return }
+    // Sound: the owner is the coroutine being resumed, kept alive by its resumer; no
+    // reference is taken, so the suspended stack never keeps its own coroutine alive.
+    Unmanaged<AnyCoroutine>.fromOpaque(owner)._withUnsafeGuaranteedRef { $0.start($0) }
+}

@@ -1,0 +1,26 @@
+/// Sizes of coroutine stacks.
+///
+/// Stacks are reserved, not committed: only the pages a coroutine touches cost memory,
+/// so a generous size is cheap. Swift frames are large, several times larger in debug
+/// builds, which is why the default is well above what C coroutine libraries use.
+public enum StackSize {
+    /// The size a coroutine gets when none is given: 512 KiB.
+    public static let `default` = 512 * 1024
+    /// The smallest stack a coroutine may have: 16 KiB.
+    public static let minimum = 16 * 1024
+    /// The largest stack a coroutine may have: 1 GiB.
+    public static let maximum = 1 << 30
+    /// The guard region below every stack: 64 KiB, so that a large frame cannot step over it.
+    public static let guardSize = 64 * 1024
+}
+
+/// One stack: the usable range `[low, high)` and the guard region `[guardLow, low)` below it.
+struct Stack: @unchecked Sendable {
+    // Sendable: a stack is plain addresses of memory handed between threads by the pool,
+    // and only one owner uses it at a time.
+    let guardLow: UnsafeMutableRawPointer
+    let low: UnsafeMutableRawPointer
+    let high: UnsafeMutableRawPointer
+
+    var size: Int { low.distance(to: high) }
+}

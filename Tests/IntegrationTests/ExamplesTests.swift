@@ -1,0 +1,34 @@
+import Foundation
+import Testing
+
+/// Runs the example executables as a user would and checks what they print.
+@Suite struct ExamplesTests {
+    @Test func coroutineBasicsPrintsTheGeneratorAndTheRally() throws {
+        let output = try runExample("coroutine_basics")
+        #expect(output.contains("generator: collatz(6) = 6 3 10 5 16 8 4 2 1"))
+        #expect(output.contains("ping hits 0"))
+        #expect(output.contains("pong hits 1"))
+        #expect(output.contains("ping ends the rally at 6"))
+    }
+}
+
+/// Runs a built example (beside the test bundle) with a time limit; returns its stdout.
+func runExample(_ name: String, timeout: TimeInterval = 30) throws -> String {
+    let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    let executable = products.appendingPathComponent(name)
+    try #require(FileManager.default.isExecutableFile(atPath: executable.path), "build \(name) first")
+    let process = Process()
+    process.executableURL = executable
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let deadline = Date().addingTimeInterval(timeout)
+    while process.isRunning && Date() < deadline { usleep(10_000) }
+    if process.isRunning {
+        process.terminate()
+        Issue.record("\(name) did not finish within \(timeout) s")
+    }
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
+    return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+}

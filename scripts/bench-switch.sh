@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Measures our context switch, coroutine spawn and memory per coroutine, and boost.context's
+# fcontext round trip as the anchor, in one run; prints name=value lines and the ratio.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+out="$root/.build-bench"
+mkdir -p "$out"
+g++ -O2 -std=c++17 Benchmarks/Anchors/boost_fcontext.cpp -o "$out/boost_fcontext" -lboost_context
+# A clean release build: inlinable changes in the packages must reach the benchmark.
+swift build -c release --product switch_benchmark --scratch-path "$out/swift" >/dev/null
+ours=$("$out/swift/release/switch_benchmark")
+anchor=$("$out/boost_fcontext")
+echo "$ours"
+echo "$anchor"
+round_trip=$(sed -n 's/^switch_round_trip_ns=//p' <<<"$ours")
+boost=$(sed -n 's/^boost_fcontext_round_trip_ns=//p' <<<"$anchor")
+awk -v ours="$round_trip" -v boost="$boost" 'BEGIN { printf "switch_ratio=%.2f\n", ours / boost }'
