@@ -25,8 +25,8 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
     private let statusValue = Atomic<UInt8>(CoroutineStatus.ready.rawValue)
     @usableFromInline final let cancellationRequested = Atomic<Bool>(false)
     private let hasListeners = Atomic<Bool>(false)
-    private let listeners = Mutex<[CoroutineListener]>([])
-    private let locals = Mutex<[Int: any Sendable]>([:])
+    /// Listeners and coroutine-local values, created on first use: most coroutines have neither.
+    private let extras = Mutex<Extras?>(nil)
 
     // Touched only by the thread that runs or resumes the coroutine (see above), which is
     // why these skip the runtime's dynamic exclusivity checks on the switch path.
@@ -34,11 +34,15 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
     @usableFromInline @exclusivity(unchecked) final var frame: UnsafeMutablePointer<oc_frame>?
     @usableFromInline @exclusivity(unchecked) final var inbox: UnsafeMutableRawPointer?
     @usableFromInline @exclusivity(unchecked) final var outbox: UnsafeMutableRawPointer?
+    @usableFromInline @exclusivity(unchecked) final var returnbox: UnsafeMutableRawPointer?
     /// The error the body threw, or `CoroutineError.stackOverflow`.
     @usableFromInline @exclusivity(unchecked) final var failure: (any Error)?
-    /// Runs the body on the coroutine's stack: a thunk specialized for the concrete
-    /// coroutine type where it was created, so starting one looks up no generic metadata.
-    fileprivate let start: (AnyCoroutine) -> Void
+    /// The value the body returned, kept for `Coroutine.state`.
+    @usableFromInline @exclusivity(unchecked) final var completion: Any?
+    /// Runs the body on the coroutine's stack, once: a closure specialized for the concrete
+    /// coroutine type where it was created, holding the body. No stored property depends on
+    /// the generic parameters, so releasing a coroutine looks up no generic metadata.
+    @exclusivity(unchecked) fileprivate var start: ((AnyCoroutine) -> Void)?
 
     @usableFromInline
     init(name: String?, stackSize: Int, start: @escaping (AnyCoroutine) -> Void) {
@@ -46,6 +50,12 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
         self.name = name
         self.stackSize = stackSize
         self.start = start
+    }
+
+    deinit {
+        if status == .suspended {
+            cancel()
+        }
     }
 
     /// Where the coroutine is in its life.
@@ -73,14 +83,24 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
 
     /// Adds a listener that sees every later status change.
     public final func addListener(_ listener: @escaping CoroutineListener) {
-        listeners.withLock { $0.append(listener) }
+        extras.withLock { extras in
+            let present = extras ?? Extras()
+            present.listeners.append(listener)
+            extras = present
+        }
         hasListeners.store(true, ordering: .releasing)
     }
 
     /// The coroutine-local value for `key`, or nil when none is set.
     public final subscript<Value>(key: CoroutineLocal<Value>) -> Value? {
-        get { locals.withLock { $0[key.id] as? Value } }
-        set { locals.withLock { $0[key.id] = newValue } }
+        get { extras.withLock { $0?.locals[key.id] as? Value } }
+        set {
+            extras.withLock { extras in
+                let present = extras ?? Extras()
+                present.locals[key.id] = newValue
+                extras = present
+            }
+        }
     }
 
     /// Cancels the coroutine.
@@ -96,7 +116,7 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
             expected: CoroutineStatus.ready.rawValue, desired: CoroutineStatus.cancelled.rawValue,
             ordering: .acquiringAndReleasing
         ).exchanged {
-            discardBody()
+            start = nil
             notify(from: .ready, to: .cancelled)
         } else if let frame = try? beginRunning() {
             _ = run(frame)
@@ -104,10 +124,6 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
     }
 
     // MARK: - The switch, for Coroutine and Suspender
-
-    /// Drops the body of a coroutine that will never run; overridden by `Coroutine`.
-    @usableFromInline
-    func discardBody() {}
 
     /// Claims the coroutine for running on this thread: the only way to `running`.
     @usableFromInline
@@ -134,7 +150,7 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
         } catch {
             failure = error
             statusValue.store(CoroutineStatus.failed.rawValue, ordering: .releasing)
-            discardBody()
+            start = nil
             notify(from: previous, to: .failed)
             throw error
         }
@@ -142,19 +158,22 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
 
     /// Switches into the coroutine until it suspends or ends; true when it ended.
     ///
-    /// `inbox` and `outbox` point at the resumer's `Input?` and `Yield?`, which outlive
-    /// the switch because the resumer is suspended inside this call.
+    /// `inbox`, `outbox` and `returnbox` point at the resumer's `Input?`, `Yield?` and
+    /// `Return?`, which outlive the switch because the resumer is suspended inside this call.
     @usableFromInline
     final func run(
         _ frame: UnsafeMutablePointer<oc_frame>,
         inbox: UnsafeMutableRawPointer? = nil,
-        outbox: UnsafeMutableRawPointer? = nil
+        outbox: UnsafeMutableRawPointer? = nil,
+        returnbox: UnsafeMutableRawPointer? = nil
     ) -> Bool {
         self.inbox = inbox
         self.outbox = outbox
+        self.returnbox = returnbox
         let signal = Int(oc_frame_resume(frame, 0))
         self.inbox = nil
         self.outbox = nil
+        self.returnbox = nil
         switch signal {
         case OC_SUSPENDED:
             transition(to: .suspended)
@@ -180,6 +199,14 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
         return .success(frame)
     }
 
+    /// Records the body's return value, for the resumer and for `Coroutine.state`.
+    @inlinable
+    final func complete<Return>(with value: Return) {
+        // Sound: returnbox points at the resumer's `Return?` for the time of this run (see `run`).
+        returnbox?.assumingMemoryBound(to: Optional<Return>.self).pointee = value
+        completion = value
+    }
+
     /// The input the resumer handed in, or `.cancelled` when resumed by `cancel()`.
     @inlinable
     final func receiveInput<Input>(as _: Input.Type) -> Result<Input, CoroutineError> {
@@ -191,7 +218,7 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
     }
 
     private func makeFrame() throws(CoroutineError) -> UnsafeMutablePointer<oc_frame> {
-        let stack = try StackPool.shared.take(size: stackSize)
+        let stack = try StackPool.takeShared(size: stackSize)
         let frameSize = (MemoryLayout<oc_frame>.stride + 63) & ~63
         let top = stack.high - frameSize
         // Sound: the top bytes of a stack we own hold its frame; the stack grows below it.
@@ -216,7 +243,7 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
         frame = nil
         if let stack {
             self.stack = nil
-            StackPool.shared.recycle(stack)
+            StackPool.recycleShared(stack)
         }
         transition(to: status)
     }
@@ -236,7 +263,7 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
     }
 
     private func deliver(_ event: CoroutineEvent) {
-        for listener in listeners.withLock({ $0 }) {
+        for listener in extras.withLock({ $0?.listeners ?? [] }) {
             do {
                 try listener(event)
             } catch {
@@ -249,10 +276,20 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
 
 private let nextCoroutineID = Atomic<UInt64>(1)
 
+/// What few coroutines have: listeners and coroutine-local values. A class, so that a
+/// coroutine without them pays one nil reference, not an optional aggregate.
+private final class Extras: @unchecked Sendable {
+    // @unchecked Sendable: only touched inside the owning coroutine's `extras` mutex.
+    var listeners: [CoroutineListener] = []
+    var locals: [Int: any Sendable] = [:]
+}
+
 /// The body entry of every frame: runs on the coroutine's own stack.
 private let runCoroutineBody: @convention(c) (UnsafeMutablePointer<oc_frame>) -> Void = { frame in
     guard let owner = frame.pointee.owner else { return }
     // Sound: the owner is the coroutine being resumed, kept alive by its resumer; no
     // reference is taken, so the suspended stack never keeps its own coroutine alive.
-    Unmanaged<AnyCoroutine>.fromOpaque(owner)._withUnsafeGuaranteedRef { $0.start($0) }
+    Unmanaged<AnyCoroutine>.fromOpaque(owner)._withUnsafeGuaranteedRef { coroutine in
+        coroutine.start.take()?(coroutine)
+    }
 }

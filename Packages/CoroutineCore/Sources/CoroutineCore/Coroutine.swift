@@ -26,24 +26,13 @@ public final class Coroutine<Input, Yield, Return>: AnyCoroutine, @unchecked Sen
     /// The code a coroutine runs: it receives a suspender and the first input.
     public typealias Body = (Suspender<Input, Yield>, Input) throws -> Return
 
-    // Touched only by the thread running the coroutine (see AnyCoroutine).
-    @usableFromInline @exclusivity(unchecked) var body: Body?
-    @usableFromInline @exclusivity(unchecked) var returned: Return?
-
     /// Creates a coroutine that runs `body` on a stack of `stackSize` bytes when first resumed.
     ///
     /// The stack is taken from a shared pool at the first resume and given back when the
     /// coroutine ends; an invalid size makes that resume throw `CoroutineError.invalidStackSize`.
     @inlinable
     public init(name: String? = nil, stackSize: Int = StackSize.default, _ body: @escaping Body) {
-        self.body = body
-        super.init(name: name, stackSize: stackSize, start: { Coroutine.start($0) })
-    }
-
-    deinit {
-        if status == .suspended {
-            cancel()
-        }
+        super.init(name: name, stackSize: stackSize, start: { Coroutine.start($0, body) })
     }
 
     /// Runs the coroutine until it suspends or ends.
@@ -57,9 +46,13 @@ public final class Coroutine<Input, Yield, Return>: AnyCoroutine, @unchecked Sen
         let frame = try beginRunning()
         var inbox: Input? = input
         var outbox: Yield?
+        var returned: Return?
         let ended = withUnsafeMutablePointer(to: &inbox) { inbox in
             withUnsafeMutablePointer(to: &outbox) { outbox in
-                run(frame, inbox: UnsafeMutableRawPointer(inbox), outbox: UnsafeMutableRawPointer(outbox))
+                withUnsafeMutablePointer(to: &returned) { returned in
+                    run(frame, inbox: UnsafeMutableRawPointer(inbox), outbox: UnsafeMutableRawPointer(outbox),
+                        returnbox: UnsafeMutableRawPointer(returned))
+                }
             }
         }
         if !ended, let value = outbox {
@@ -79,32 +72,23 @@ public final class Coroutine<Input, Yield, Return>: AnyCoroutine, @unchecked Sen
         case .suspended: return .suspended
         case .cancelled: return .cancelled
         case .complete, .failed:
-            if let returned { return .complete(returned) }
+            if let returned = completion as? Return { return .complete(returned) }
             return .failed(failure ?? CoroutineError.cancelled)
         }
     }
 
-    /// Runs the body of `coroutine`, a `Self`, on its own stack.
+    /// Runs `body` for `coroutine`, a `Self`, on the coroutine's own stack.
     ///
     /// `coroutine` is borrowed from the frame, never retained: a reference held across the
     /// body's suspensions would keep a dropped coroutine alive from its own stack.
     @inlinable
-    static func start(_ coroutine: AnyCoroutine) {
-        // Sound: only `Coroutine<Input, Yield, Return>.init` installs this thunk. Each cast is
-        // a temporary: a typed reference bound across the body would be retained (unoptimized).
-        guard let body = unsafeDowncast(coroutine, to: Coroutine.self).body.take() else { return }
+    static func start(_ coroutine: AnyCoroutine, _ body: Body) {
         do {
             let input = try coroutine.receiveInput(as: Input.self).get()
-            let value = try body(Suspender(coroutine: .passUnretained(coroutine)), input)
-            unsafeDowncast(coroutine, to: Coroutine.self).returned = value
+            coroutine.complete(with: try body(Suspender(coroutine: .passUnretained(coroutine)), input))
         } catch {
             coroutine.failure = error
         }
-    }
-
-    @usableFromInline
-    override func discardBody() {
-        body = nil
     }
 }
 

@@ -1,3 +1,5 @@
+import CCoroutineCore
+
 /// Sizes of coroutine stacks.
 ///
 /// Stacks are reserved, not committed: only the pages a coroutine touches cost memory,
@@ -23,4 +25,23 @@ struct Stack: @unchecked Sendable {
     let high: UnsafeMutableRawPointer
 
     var size: Int { low.distance(to: high) }
+
+    init(guardLow: UnsafeMutableRawPointer, low: UnsafeMutableRawPointer, high: UnsafeMutableRawPointer) {
+        self.guardLow = guardLow
+        self.low = low
+        self.high = high
+    }
+
+    /// The stack a C record describes; nil for a record of null addresses.
+    init?(_ record: oc_stack) {
+        guard let guardLow = UnsafeMutableRawPointer(bitPattern: record.guard_low),
+              let low = UnsafeMutableRawPointer(bitPattern: record.low),
+              let high = UnsafeMutableRawPointer(bitPattern: record.high) else { return nil }
+        self.init(guardLow: guardLow, low: low, high: high)
+    }
+
+    /// The C record of this stack, for the per-thread cache.
+    var record: oc_stack {
+        oc_stack(guard_low: UInt(bitPattern: guardLow), low: UInt(bitPattern: low), high: UInt(bitPattern: high))
+    }
 }

@@ -32,13 +32,12 @@ struct StackAllocator {
     private(set) var mechanism: StackGuardMechanism = .guardRegions
     private var slabCursor: UnsafeMutableRawPointer?
     private var slabEnd: UnsafeMutableRawPointer?
-    private let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
-
     /// Rounds `size` up to whole pages after checking it is a valid stack size.
-    func normalizedSize(_ size: Int) throws(CoroutineError) -> Int {
+    static func normalizedSize(_ size: Int) throws(CoroutineError) -> Int {
         guard size >= StackSize.minimum, size <= StackSize.maximum else {
             throw .invalidStackSize(size)
         }
+        let pageSize = Int(getpagesize())
         return (size + pageSize - 1) / pageSize * pageSize
     }
 

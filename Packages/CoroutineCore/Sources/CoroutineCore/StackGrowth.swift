@@ -29,10 +29,10 @@ public func maybeGrowStack<Result, Failure: Error>(
     stackSize: Int = StackGrowth.defaultStackSize,
     _ body: () throws(Failure) -> Result
 ) throws(Failure) -> Result {
-    guard remainingStack() < redZone, let stack = try? StackPool.shared.take(size: stackSize) else {
+    guard remainingStack() < redZone, let stack = try? StackPool.takeShared(size: stackSize) else {
         return try body()
     }
-    defer { StackPool.shared.recycle(stack) }
+    defer { StackPool.recycleShared(stack) }
     return try onStack(stack, body)
 }
 

@@ -60,3 +60,31 @@ import Testing
         try String(contentsOfFile: "/proc/self/maps", encoding: .utf8).split(separator: "\n").count
     }
 }
+
+@Suite struct SharedStackPoolTests {
+    @Test func exitingThreadHandsItsCachedStacksToThePool() throws {
+        let size = 88 * 1024
+        let before = StackPool.shared.idleCounts(size: size).warm
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            let stacks = (0..<3).compactMap { _ in try? StackPool.takeShared(size: size) }
+            stacks.forEach(StackPool.recycleShared)
+            done.signal()
+        }
+        thread.start()
+        #expect(done.wait(timeout: .now() + 10) == .success)
+        let deadline = Date().addingTimeInterval(10)
+        while StackPool.shared.idleCounts(size: size).warm < before + 3 && Date() < deadline {
+            usleep(1_000)
+        }
+        #expect(StackPool.shared.idleCounts(size: size).warm == before + 3)
+    }
+
+    @Test func threadCacheReusesTheLastStack() throws {
+        let first = try StackPool.takeShared(size: 96 * 1024)
+        StackPool.recycleShared(first)
+        let second = try StackPool.takeShared(size: 96 * 1024)
+        #expect(second.low == first.low)
+        StackPool.recycleShared(second)
+    }
+}

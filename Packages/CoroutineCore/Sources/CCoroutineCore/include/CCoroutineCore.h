@@ -7,5 +7,6 @@
 #include "oc_context.h"
 #include "oc_frame.h"
 #include "oc_memory.h"
+#include "oc_stack_cache.h"
 
 #endif
