@@ -26,7 +26,7 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
     @usableFromInline final let cancellationRequested = Atomic<Bool>(false)
     private let hasListeners = Atomic<Bool>(false)
     /// Listeners and coroutine-local values, created on first use: most coroutines have neither.
-    private let extras = Mutex<Extras?>(nil)
+    private let extras = AtomicLazyReference<Extras>()
 
     // Touched only by the thread that runs or resumes the coroutine (see above), which is
     // why these skip the runtime's dynamic exclusivity checks on the switch path.
@@ -83,24 +83,18 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
 
     /// Adds a listener that sees every later status change.
     public final func addListener(_ listener: @escaping CoroutineListener) {
-        extras.withLock { extras in
-            let present = extras ?? Extras()
-            present.listeners.append(listener)
-            extras = present
-        }
+        createdExtras.state.withLock { $0.listeners.append(listener) }
         hasListeners.store(true, ordering: .releasing)
     }
 
     /// The coroutine-local value for `key`, or nil when none is set.
     public final subscript<Value>(key: CoroutineLocal<Value>) -> Value? {
-        get { extras.withLock { $0?.locals[key.id] as? Value } }
-        set {
-            extras.withLock { extras in
-                let present = extras ?? Extras()
-                present.locals[key.id] = newValue
-                extras = present
-            }
-        }
+        get { extras.load()?.state.withLock { $0.locals[key.id] as? Value } }
+        set { createdExtras.state.withLock { $0.locals[key.id] = newValue } }
+    }
+
+    private var createdExtras: Extras {
+        extras.load() ?? extras.storeIfNil(Extras())
     }
 
     /// Cancels the coroutine.
@@ -263,7 +257,7 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
     }
 
     private func deliver(_ event: CoroutineEvent) {
-        for listener in extras.withLock({ $0?.listeners ?? [] }) {
+        for listener in extras.load()?.state.withLock({ $0.listeners }) ?? [] {
             do {
                 try listener(event)
             } catch {
@@ -276,12 +270,14 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
 
 private let nextCoroutineID = Atomic<UInt64>(1)
 
-/// What few coroutines have: listeners and coroutine-local values. A class, so that a
-/// coroutine without them pays one nil reference, not an optional aggregate.
-private final class Extras: @unchecked Sendable {
-    // @unchecked Sendable: only touched inside the owning coroutine's `extras` mutex.
-    var listeners: [CoroutineListener] = []
-    var locals: [Int: any Sendable] = [:]
+/// What few coroutines have: listeners and coroutine-local values, created on first use.
+private final class Extras: Sendable {
+    struct State {
+        var listeners: [CoroutineListener] = []
+        var locals: [Int: any Sendable] = [:]
+    }
+
+    let state = Mutex(State())
 }
 
 /// The body entry of every frame: runs on the coroutine's own stack.
