@@ -15,6 +15,11 @@ let package = Package(
             path: "Examples/coroutine_basics"
         ),
         .executableTarget(
+            name: "spawn_benchmark",
+            dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine")],
+            path: "Benchmarks/Spawn"
+        ),
+        .executableTarget(
             name: "switch_benchmark",
             dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine")],
             path: "Benchmarks/Switch"

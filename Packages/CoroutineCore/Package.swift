@@ -8,6 +8,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     ],
     targets: [
         .target(name: "CCoroutineCore"),
@@ -16,6 +17,7 @@ let package = Package(
             dependencies: [
                 "CCoroutineCore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
         .testTarget(name: "CoroutineCoreTests", dependencies: ["CoroutineCore"]),

@@ -226,7 +226,8 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
             exclusivity: (nil, nil),
             saved_errno: 0,
             owner: Unmanaged.passUnretained(self).toOpaque(),
-            body: runCoroutineBody
+            body: runCoroutineBody,
+            task: nil
         ))
         self.stack = stack
         self.frame = frame

@@ -7,6 +7,8 @@
 #include "oc_context.h"
 #include "oc_frame.h"
 #include "oc_memory.h"
+#include "oc_run_queue.h"
 #include "oc_stack_cache.h"
+#include "oc_thread.h"
 
 #endif

@@ -48,6 +48,8 @@ typedef struct oc_frame {
     void *_Nullable owner;
     /// Runs the owner's body; called once on the frame's own stack.
     void (*_Nullable body)(struct oc_frame *);
+    /// The pool task this coroutine is running, unretained; NULL outside tasks.
+    void *_Nullable task;
 } oc_frame;
 
 /// The frame running on this thread: a coroutine's, or the thread's own.

@@ -1,0 +1,124 @@
+// Go anchor benchmarks, compared side by side with the Swift coroutine runtime.
+// Standard library only. GOMAXPROCS comes from the environment (the caller sets it).
+// Prints exactly three name=value lines on stdout:
+//
+//	go_spawn_join_ns  median ns per task: spawn 1,000,000 trivial goroutines, wait for all
+//	go_gosched_ns     median ns per runtime.Gosched() with no other runnable goroutine
+//	go_skynet_ms      median ms for skynet (size 1,000,000, div 10)
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const (
+	samples      = 5
+	spawnTasks   = 1_000_000
+	goschedIters = 5_000_000
+	skynetSize   = 1_000_000
+	skynetDiv    = 10
+	skynetSum    = 499999500000
+)
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// spawnJoin spawns n trivial goroutines (each adds to a shared counter), waits for all
+// of them, and returns the elapsed time per task in ns.
+func spawnJoin(n int) float64 {
+	var counter int64
+	var wg sync.WaitGroup
+	wg.Add(n)
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		go func() {
+			atomic.AddInt64(&counter, 1)
+			wg.Done()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if atomic.LoadInt64(&counter) != int64(n) {
+		fmt.Fprintf(os.Stderr, "spawn_join: counter %d != %d\n", counter, n)
+		os.Exit(1)
+	}
+	return float64(elapsed.Nanoseconds()) / float64(n)
+}
+
+// gosched runs n runtime.Gosched() calls on one goroutine while nothing else is runnable
+// and returns ns per call.
+func gosched(n int) float64 {
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		runtime.Gosched()
+	}
+	return float64(time.Since(start).Nanoseconds()) / float64(n)
+}
+
+// skynet: each node spawns div children until size reaches 1; a leaf returns its ordinal,
+// a parent sums its children's results received over a channel.
+func skynet(c chan<- int64, num, size, div int64) {
+	if size == 1 {
+		c <- num
+		return
+	}
+	rc := make(chan int64, div)
+	childSize := size / div
+	for i := int64(0); i < div; i++ {
+		go skynet(rc, num+i*childSize, childSize, div)
+	}
+	var sum int64
+	for i := int64(0); i < div; i++ {
+		sum += <-rc
+	}
+	c <- sum
+}
+
+// skynetRun returns elapsed ms for one full skynet run, checking the sum.
+func skynetRun() float64 {
+	c := make(chan int64, 1)
+	start := time.Now()
+	go skynet(c, 0, skynetSize, skynetDiv)
+	sum := <-c
+	elapsed := time.Since(start)
+	if sum != skynetSum {
+		fmt.Fprintf(os.Stderr, "skynet: sum %d != %d\n", sum, int64(skynetSum))
+		os.Exit(1)
+	}
+	return float64(elapsed.Nanoseconds()) / 1e6
+}
+
+// measure runs one warm-up then `samples` timed runs (a GC before each, so garbage from
+// the previous run is not collected inside the timed region) and returns the median.
+func measure(run func() float64) float64 {
+	runtime.GC()
+	run() // warm-up
+	xs := make([]float64, 0, samples)
+	for i := 0; i < samples; i++ {
+		runtime.GC()
+		xs = append(xs, run())
+	}
+	return median(xs)
+}
+
+func main() {
+	spawn := measure(func() float64 { return spawnJoin(spawnTasks) })
+	yield := measure(func() float64 { return gosched(goschedIters) })
+	sky := measure(skynetRun)
+	fmt.Printf("go_spawn_join_ns=%.2f\n", spawn)
+	fmt.Printf("go_gosched_ns=%.2f\n", yield)
+	fmt.Printf("go_skynet_ms=%.2f\n", sky)
+}

@@ -1,0 +1,3 @@
+module anchors
+
+go 1.19

@@ -1,0 +1,167 @@
+import CCoroutineCore
+import Synchronization
+
+/// The worker coroutines of one scheduler thread, which run the runtime's tasks.
+///
+/// Workers are created lazily: only when a task is waiting and no idle worker exists, up to
+/// `maxWorkers`. A worker runs tasks back to back without switching, taking the next one
+/// itself, and yields to its scheduler when other coroutines are ready or timers are due.
+/// When a task blocks (sleeps, joins), its worker blocks with it and the next task gets
+/// another worker, so queued tasks keep moving. A worker with nothing to do parks as idle;
+/// beyond `minWorkers`, one idle for longer than `keepAlive` (idle time, not age) exits.
+/// Owner-thread only.
+final class CoroutinePool {
+    /// Tasks check the scheduler's timers every this many tasks (a clock read costs).
+    private static let timerCheckInterval = 64
+
+    let index: Int
+    let queues: WorkStealingQueues<PoolTask>
+    /// Counts the tasks spawned on this thread.
+    let counter: TaskCounter
+    let priorityTasks: PriorityTaskQueue
+    private unowned let scheduler: Scheduler
+    private let configuration: RuntimeConfiguration
+    private let keepAliveNanoseconds: UInt64
+
+    // Owner-thread state: never touched by two threads, so it skips the runtime's dynamic
+    // exclusivity checks.
+
+    /// Workers alive: running, blocked or idle.
+    @exclusivity(unchecked) private(set) var total = 0 {
+        didSet { publishedTotal.store(total, ordering: .relaxed) }
+    }
+    @exclusivity(unchecked) private var idle: [(worker: ScheduledCoroutine, since: UInt64)] = [] {
+        didSet { publishedIdle.store(idle.count, ordering: .relaxed) }
+    }
+    /// `total` and the idle count, for other threads to read (statistics).
+    let publishedTotal = Atomic<Int>(0)
+    let publishedIdle = Atomic<Int>(0)
+    /// The task a worker picks up when resumed by `dispatch`.
+    @exclusivity(unchecked) private var handoff: PoolTask?
+    /// Set while resuming an idle worker so that it exits.
+    @exclusivity(unchecked) private var retiring = false
+    /// The task each worker runs, by worker slot, so a stop can cancel them.
+    @exclusivity(unchecked) private var activeTasks: [PoolTask?] = []
+    @exclusivity(unchecked) private var freeSlots: [Int] = []
+
+    init(
+        index: Int,
+        scheduler: Scheduler,
+        queues: WorkStealingQueues<PoolTask>,
+        priorityTasks: PriorityTaskQueue,
+        counter: TaskCounter,
+        configuration: RuntimeConfiguration
+    ) {
+        self.index = index
+        self.counter = counter
+        self.scheduler = scheduler
+        self.queues = queues
+        self.priorityTasks = priorityTasks
+        self.configuration = configuration
+        self.keepAliveNanoseconds = configuration.keepAlive.clampedNanoseconds
+    }
+
+    /// Workers running or blocked in a task.
+    var busy: Int { total - idle.count }
+
+    /// Idle workers.
+    var idleCount: Int { idle.count }
+
+    /// Starts a queued task on an idle or new worker; false when none is queued or the pool
+    /// is at `maxWorkers` with every worker busy.
+    func dispatch() -> Bool {
+        guard !idle.isEmpty || total < configuration.maxWorkers, let task = nextTask() else { return false }
+        handoff = task
+        scheduler.resume(idle.popLast()?.worker ?? makeWorker())
+        return true
+    }
+
+    /// Takes back a worker that ran out of tasks.
+    func park(_ worker: ScheduledCoroutine) {
+        idle.append((worker, monotonicNanoseconds()))
+    }
+
+    /// When the longest-idle worker beyond `minWorkers` is due to exit.
+    var nextExpiry: UInt64? {
+        guard total > configuration.minWorkers, let oldest = idle.first else { return nil }
+        let (expiry, overflow) = oldest.since.addingReportingOverflow(keepAliveNanoseconds)
+        return overflow ? nil : expiry
+    }
+
+    /// Lets workers idle for longer than `keepAlive` exit, keeping `minWorkers`.
+    func retireExpired(now: UInt64) {
+        while let expiry = nextExpiry, expiry <= now {
+            retire(idle.removeFirst().worker)
+        }
+    }
+
+    /// Lets every idle worker exit (the thread is stopping).
+    func retireAll() {
+        while let (worker, _) = idle.popLast() {
+            retire(worker)
+        }
+    }
+
+    private func retire(_ worker: ScheduledCoroutine) {
+        retiring = true
+        scheduler.resume(worker)
+        retiring = false
+    }
+
+    private func nextTask() -> PoolTask? {
+        if let urgent = priorityTasks.pop(before: ReadyQueue.defaultPriority) {
+            return urgent
+        }
+        return queues.pop(worker: index) ?? priorityTasks.pop(before: .max)
+    }
+
+    /// Cancels the task of every worker that is running or blocked in one.
+    func cancelRunningTasks() {
+        for task in activeTasks {
+            task?.cancel()
+        }
+    }
+
+    private func makeWorker() -> ScheduledCoroutine {
+        total += 1
+        let slot = freeSlots.popLast() ?? {
+            activeTasks.append(nil)
+            return activeTasks.count - 1
+        }()
+        return ScheduledCoroutine(name: "pool-worker-\(index)", stackSize: configuration.stackSize) { [unowned self] _, _ in
+            self.work(slot: slot)
+        }
+    }
+
+    /// The body of every worker: run tasks while there are any, then park, until retired.
+    private func work(slot: Int) {
+        guard let me = scheduler.directlyRunning else { return }
+        while true {
+            var sinceTimerCheck = 0
+            while let task = handoff.take() ?? nextTask() {
+                activeTasks[slot] = task
+                CurrentTask.run(task)
+                activeTasks[slot] = nil
+                sinceTimerCheck += 1
+                if scheduler.hasReadyWork || dueTimers(&sinceTimerCheck) {
+                    scheduler.suspension = .yielded
+                    scheduler.switchOut(me)
+                }
+            }
+            scheduler.suspension = .idle
+            scheduler.switchOut(me)
+            if retiring {
+                total -= 1
+                freeSlots.append(slot)
+                return
+            }
+        }
+    }
+
+    private func dueTimers(_ sinceCheck: inout Int) -> Bool {
+        guard sinceCheck >= Self.timerCheckInterval else { return false }
+        sinceCheck = 0
+        guard let next = scheduler.nextDeadline else { return false }
+        return next <= monotonicNanoseconds()
+    }
+}

@@ -1,0 +1,320 @@
+import CCoroutineCore
+import Synchronization
+
+/// Why the runtime refused a request.
+public enum RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// `start` was called while the runtime runs.
+    case alreadyRunning
+    /// Work was submitted while the runtime is not running (never started, or stopping).
+    case notRunning
+    /// The configuration was rejected.
+    case invalidConfiguration(ConfigurationError)
+    /// The system refused a scheduler thread; the payload is the error number.
+    case threadCreationFailed(errno: Int32)
+
+    public var description: String {
+        switch self {
+        case .alreadyRunning: return "the runtime is already running"
+        case .notRunning: return "the runtime is not running"
+        case .invalidConfiguration(let error): return "\(error)"
+        case .threadCreationFailed(let code): return "a scheduler thread could not be created (errno \(code))"
+        }
+    }
+}
+
+/// What a stop left behind.
+public struct StopReport: Sendable, Equatable {
+    /// Tasks that had not finished when the stop's timeout passed; they were cancelled.
+    public let unfinishedTasks: Int
+    /// Scheduler threads still running when `stop` returned (a task that ignores its
+    /// cancellation keeps its thread until it ends).
+    public let threadsStillRunning: Int
+
+    /// Whether everything finished in time and every thread exited.
+    public var isClean: Bool { unfinishedTasks == 0 && threadsStillRunning == 0 }
+}
+
+/// A snapshot of the runtime's pools.
+public struct RuntimeStatistics: Sendable, Equatable {
+    /// One scheduler thread's pool.
+    public struct Thread: Sendable, Equatable {
+        /// Worker coroutines alive: running, blocked in a task, or idle.
+        public let workers: Int
+        /// Worker coroutines waiting for a task.
+        public let idleWorkers: Int
+    }
+
+    /// Per scheduler thread, in thread order.
+    public let threads: [Thread]
+}
+
+/// The process's coroutine runtime: scheduler threads with their pools of worker
+/// coroutines, fed by work-stealing task queues.
+///
+/// ```swift
+/// try CoroutineRuntime.shared.start()
+/// let handle = try CoroutineRuntime.shared.spawn { 6 * 7 }
+/// print(try handle.join())            // 42
+/// _ = CoroutineRuntime.shared.stop()
+/// ```
+///
+/// Tasks submitted from a scheduler thread go to that thread's local queue; others go to
+/// the global queue. Idle threads park on a futex and use no CPU until work arrives.
+public final class CoroutineRuntime: Sendable {
+    /// The runtime of this process.
+    public static let shared = CoroutineRuntime()
+
+    private let running = Mutex<RuntimeGeneration?>(nil)
+    /// The running generation, readable without the lock on the spawn path.
+    private let published = Atomic<Unmanaged<RuntimeGeneration>?>(nil)
+    /// Every generation ever started. A racing `spawn` may still hold an unretained pointer
+    /// to a stopped one, so generations (a few hundred bytes each) are never freed.
+    private let generations = Mutex<[RuntimeGeneration]>([])
+
+    private init() {}
+
+    /// Whether the runtime runs.
+    public var isRunning: Bool {
+        running.withLock { $0 != nil }
+    }
+
+    /// The configuration of the running runtime.
+    public var configuration: RuntimeConfiguration? {
+        running.withLock { $0?.configuration }
+    }
+
+    /// Worker coroutines per scheduler thread right now, or nil when not running.
+    public var statistics: RuntimeStatistics? {
+        running.withLock { generation in
+            generation.map { generation in
+                RuntimeStatistics(threads: generation.threads.map {
+                    RuntimeStatistics.Thread(
+                        workers: $0.pool.publishedTotal.load(ordering: .relaxed),
+                        idleWorkers: $0.pool.publishedIdle.load(ordering: .relaxed))
+                })
+            }
+        }
+    }
+
+    /// CPU time used by the scheduler threads so far (to check that an idle runtime idles).
+    public func schedulerThreadsCPUTime() -> Duration {
+        running.withLock { generation in
+            generation?.threads.reduce(.zero) { $0 + $1.cpuTime } ?? .zero
+        }
+    }
+
+    /// Starts the scheduler threads.
+    ///
+    /// - Throws: `RuntimeError.invalidConfiguration` naming the bad field,
+    ///   `RuntimeError.alreadyRunning`, or `RuntimeError.threadCreationFailed`.
+    public func start(_ configuration: RuntimeConfiguration = RuntimeConfiguration()) throws(RuntimeError) {
+        do {
+            try configuration.validate()
+        } catch {
+            throw .invalidConfiguration(error)
+        }
+        try running.withLock { (running) throws(RuntimeError) in
+            guard running == nil else { throw .alreadyRunning }
+            let generation = RuntimeGeneration(configuration: configuration)
+            generations.withLock { $0.append(generation) }
+            try generation.startThreads()
+            running = generation
+            published.store(Unmanaged.passUnretained(generation), ordering: .releasing)
+        }
+    }
+
+    /// Stops the runtime: no new work is accepted, running and queued work gets up to
+    /// `timeout` to finish, then what is left is cancelled and the threads exit.
+    @discardableResult
+    public func stop(timeout: Duration = .seconds(30)) -> StopReport {
+        guard let generation = running.withLock({ $0 }) else {
+            return StopReport(unfinishedTasks: 0, threadsStillRunning: 0)
+        }
+        let report = generation.stop(deadline: deadlineNanoseconds(after: timeout))
+        running.withLock { running in
+            running = nil
+            published.store(nil, ordering: .releasing)
+        }
+        return report
+    }
+
+    /// Submits `body` as a task; returns its handle.
+    ///
+    /// - Throws: `RuntimeError.notRunning` when the runtime is not running.
+    @inlinable
+    @discardableResult
+    public func spawn<Value: Sendable>(
+        name: String? = nil,
+        priority: Int = 0,
+        _ body: @escaping @Sendable () throws -> Value
+    ) throws(RuntimeError) -> JoinHandle<Value> {
+        let generation = try runningGeneration()
+        let task = generation.makeTask(name: name, priority: priority) { task in
+            do {
+                task.value = try body()
+            } catch {
+                task.error = error
+            }
+        }
+        generation.submit(task)
+        return JoinHandle(task: task)
+    }
+
+    /// The running generation, for spawning.
+    @usableFromInline
+    func runningGeneration() throws(RuntimeError) -> RuntimeGeneration {
+        guard let generation = published.load(ordering: .acquiring)?.takeUnretainedValue(),
+              generation.phase == .running else {
+            throw .notRunning
+        }
+        return generation
+    }
+}
+
+/// One start-to-stop run of the runtime: its threads, queues and counters.
+@usableFromInline
+final class RuntimeGeneration: @unchecked Sendable {
+    // @unchecked Sendable: `threads` is written once before any thread starts; everything
+    // else is atomics, mutexes, or Sendable.
+
+    enum Phase: UInt8 {
+        case running, draining, terminating
+    }
+
+    let configuration: RuntimeConfiguration
+    let queues: WorkStealingQueues<PoolTask>
+    let priorityTasks = PriorityTaskQueue()
+    private(set) var threads: [SchedulerThread] = []
+
+    private let phaseValue = Atomic<UInt8>(Phase.running.rawValue)
+    /// Counts tasks spawned from threads that are not this generation's scheduler threads.
+    private(set) var externalCounter: TaskCounter!
+    private let liveThreads = Atomic<Int>(0)
+    private let idleThreads = Mutex<[Int]>([])
+    private let idleCount = Atomic<Int>(0)
+    private let stopParker = Parker()
+
+    init(configuration: RuntimeConfiguration) {
+        self.configuration = configuration
+        self.queues = WorkStealingQueues(workers: configuration.threads)
+        self.externalCounter = makeCounter()
+    }
+
+    /// A task counter that wakes a stop waiting for the last task.
+    func makeCounter() -> TaskCounter {
+        TaskCounter { [unowned self] in
+            if phase != .running {
+                stopParker.unpark()
+            }
+        }
+    }
+
+    /// Tasks not finished yet, over all counters.
+    private var outstanding: Int {
+        threads.reduce(externalCounter.count) { $0 + $1.counter.count }
+    }
+
+    var phase: Phase {
+        Phase(rawValue: phaseValue.load(ordering: .acquiring)) ?? .terminating
+    }
+
+    func startThreads() throws(RuntimeError) {
+        threads = (0..<configuration.threads).map { SchedulerThread(index: $0, generation: self) }
+        for thread in threads {
+            liveThreads.add(1, ordering: .relaxed)
+            do {
+                try thread.start()
+            } catch {
+                liveThreads.subtract(1, ordering: .relaxed)
+                _ = stop(deadline: 0)
+                throw error
+            }
+        }
+    }
+
+    // MARK: - Tasks
+
+    /// A task counted by the calling thread's counter.
+    @usableFromInline
+    func makeTask(name: String?, priority: Int, job: @escaping (PoolTask) -> Void) -> PoolTask {
+        let counter = localPool()?.counter ?? externalCounter!
+        counter.started()
+        return PoolTask(name: name, priority: priority, counter: counter, job: job)
+    }
+
+    /// Queues a task: on the calling scheduler thread's own queue when there is one.
+    @usableFromInline
+    func submit(_ task: PoolTask) {
+        if task.priority != 0 {
+            priorityTasks.push(task)
+        } else if let pool = localPool() {
+            queues.push(task, worker: pool.index)
+        } else {
+            queues.pushGlobal(task)
+        }
+        wakeIdleThread()
+    }
+
+    /// The pool of the calling thread when it is one of this generation's threads.
+    private func localPool() -> CoroutinePool? {
+        guard let pool = Scheduler.current?.pool, pool.queues === queues else { return nil }
+        return pool
+    }
+
+    // MARK: - Idle threads
+
+    /// Unparks one idle thread, if any, to take the work just submitted.
+    func wakeIdleThread() {
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        guard idleCount.load(ordering: .relaxed) > 0,
+              let index = idleThreads.withLock({ $0.popLast() }) else { return }
+        idleCount.subtract(1, ordering: .relaxed)
+        threads[index].scheduler.parker.unpark()
+    }
+
+    func markIdle(_ index: Int) {
+        idleThreads.withLock { $0.append(index) }
+        idleCount.add(1, ordering: .relaxed)
+    }
+
+    func markBusy(_ index: Int) {
+        let removed = idleThreads.withLock { idle -> Bool in
+            guard let position = idle.lastIndex(of: index) else { return false }
+            idle.remove(at: position)
+            return true
+        }
+        if removed {
+            idleCount.subtract(1, ordering: .relaxed)
+        }
+    }
+
+    func threadExited() {
+        if liveThreads.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
+            stopParker.unpark()
+        }
+    }
+
+    // MARK: - Stopping
+
+    /// Drains until `deadline`, then cancels what is left and lets the threads exit.
+    func stop(deadline: UInt64) -> StopReport {
+        phaseValue.store(Phase.draining.rawValue, ordering: .releasing)
+        wait(until: deadline) { outstanding == 0 }
+        let unfinished = outstanding
+        phaseValue.store(Phase.terminating.rawValue, ordering: .releasing)
+        threads.forEach { $0.scheduler.parker.unpark() }
+        // Cancelled tasks get a moment to unwind before the report counts the threads.
+        wait(until: max(deadline, monotonicNanoseconds()) + 1_000_000_000) {
+            liveThreads.load(ordering: .acquiring) == 0
+        }
+        return StopReport(unfinishedTasks: unfinished, threadsStillRunning: liveThreads.load(ordering: .acquiring))
+    }
+
+    private func wait(until deadline: UInt64, for condition: () -> Bool) {
+        while !condition() {
+            let now = monotonicNanoseconds()
+            guard now < deadline else { return }
+            stopParker.park(timeoutNanoseconds: min(deadline - now, 10_000_000))
+        }
+    }
+}

@@ -1,0 +1,122 @@
+/// Why a join did not produce the task's value.
+public enum JoinError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The task did not finish within the timeout; it keeps running.
+    case timedOut
+    /// `JoinHandle.any` was given no handles.
+    case noHandles
+
+    public var description: String {
+        switch self {
+        case .timedOut: return "the task did not finish within the timeout"
+        case .noHandles: return "JoinHandle.any needs at least one handle"
+        }
+    }
+}
+
+/// The result of a task submitted to the runtime: join it, wait with a timeout, cancel it.
+///
+/// Joining suspends a calling coroutine and blocks a calling plain thread. An error the
+/// task threw comes back from `join`; a cancelled task's join throws
+/// `CoroutineError.cancelled`. Dropping a handle without joining leaks nothing.
+public struct JoinHandle<Value: Sendable>: Sendable {
+    @usableFromInline let task: PoolTask
+
+    @usableFromInline
+    init(task: PoolTask) {
+        self.task = task
+    }
+
+    /// The task's number, unique in this process.
+    public var id: UInt64 { task.id }
+    /// The name given at submission.
+    public var name: String? { task.name }
+    /// Whether the task has ended: returned, threw or was cancelled.
+    public var isFinished: Bool { task.isFinished }
+    /// Whether `cancel()` was called.
+    public var isCancelled: Bool { task.isCancelled }
+
+    /// Waits for the task and returns its value.
+    ///
+    /// - Throws: the task's error; `CoroutineError.cancelled` when the task was cancelled, or
+    ///   when the calling task is cancelled while it waits.
+    public func join() throws -> Value {
+        try wait(until: nil)
+        return try task.outcome(as: Value.self)
+    }
+
+    /// Waits at most `timeout` for the task and returns its value.
+    ///
+    /// - Throws: `JoinError.timedOut` when the task is still running after `timeout` (it is
+    ///   not cancelled); otherwise as `join()`.
+    public func join(timeout: Duration) throws -> Value {
+        try wait(until: deadlineNanoseconds(after: timeout))
+        return try task.outcome(as: Value.self)
+    }
+
+    /// Cancels the task: a task not yet started never runs; a running one is cancelled at
+    /// its next suspension point (a sleep, a join, a yield) and ends cancelled.
+    public func cancel() {
+        task.cancel()
+    }
+
+    /// The task's value, for callers in Swift concurrency.
+    public var value: Value {
+        get async throws {
+            if !task.isFinished {
+                let task = self.task
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let ticket = WaitTicket(.callback { continuation.resume() })
+                    if !task.addWaiter(ticket) {
+                        continuation.resume()
+                    }
+                }
+            }
+            return try task.outcome(as: Value.self)
+        }
+    }
+
+    /// Waits for the first of `handles` to finish, cancels the others, and returns the
+    /// winner's index and value.
+    ///
+    /// - Throws: the winner's error; `JoinError.noHandles` for an empty array.
+    public static func any(_ handles: [JoinHandle<Value>]) throws -> (index: Int, value: Value) {
+        guard !handles.isEmpty else { throw JoinError.noHandles }
+        try waitForAny(handles.map(\.task), until: nil)
+        guard let winner = handles.firstIndex(where: \.isFinished) else { throw CoroutineError.cancelled }
+        for (index, handle) in handles.enumerated() where index != winner {
+            handle.cancel()
+        }
+        return (winner, try handles[winner].task.outcome(as: Value.self))
+    }
+
+    private func wait(until deadline: UInt64?) throws {
+        try Self.waitForAny([task], until: deadline)
+    }
+
+    /// Suspends (or blocks) until one of `tasks` finished or `deadline` passed.
+    private static func waitForAny(_ tasks: [PoolTask], until deadline: UInt64?) throws {
+        try CurrentTask.checkCancellation()
+        guard !tasks.contains(where: \.isFinished) else { return }
+        let register = { (ticket: WaitTicket) -> Bool in
+            tasks.allSatisfy { $0.addWaiter(ticket) }
+        }
+        let outcome: WaitTicket.Outcome
+        if let (scheduler, coroutine) = Scheduler.directlyScheduled() {
+            outcome = scheduler.wait(for: coroutine, until: deadline, register: register)
+        } else {
+            let parker = Parker()
+            let ticket = WaitTicket(.thread(parker))
+            if register(ticket) {
+                outcome = ticket.blockThread(parker: parker, until: deadline)
+            } else {
+                ticket.close()
+                outcome = .notified
+            }
+        }
+        switch outcome {
+        case .timedOut: throw JoinError.timedOut
+        case .cancelled: throw CoroutineError.cancelled
+        case .notified, .waiting: return
+        }
+    }
+}

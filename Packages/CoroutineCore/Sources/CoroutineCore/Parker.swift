@@ -1,0 +1,51 @@
+import CCoroutineCore
+
+/// A thread's parking spot: `park` sleeps until `unpark` or a timeout, and an `unpark` that
+/// comes first is remembered, so a wakeup is never lost between checking for work and sleeping.
+final class Parker: @unchecked Sendable {
+    // @unchecked Sendable: the state is one futex word changed only through C11 atomics.
+    private let spot: UnsafeMutablePointer<oc_parker>
+
+    init() {
+        spot = .allocate(capacity: 1)
+        spot.initialize(to: oc_parker())
+    }
+
+    deinit {
+        spot.deallocate()
+    }
+
+    /// Sleeps until unparked, or until `timeout` nanoseconds passed when given.
+    func park(timeoutNanoseconds timeout: UInt64? = nil) {
+        oc_parker_park(spot, timeout.map { Int64(clamping: $0) } ?? -1)
+    }
+
+    /// Wakes the parked thread, or makes its next `park` return at once.
+    func unpark() {
+        oc_parker_unpark(spot)
+    }
+}
+
+/// Nanoseconds on the monotonic clock, the time base of all deadlines in the runtime.
+@inline(__always)
+func monotonicNanoseconds() -> UInt64 {
+    oc_monotonic_ns()
+}
+
+extension Duration {
+    /// The duration in whole nanoseconds, clamped to `0...UInt64.max`.
+    var clampedNanoseconds: UInt64 {
+        let (seconds, attoseconds) = components
+        guard seconds >= 0 else { return 0 }
+        let (wholeSeconds, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow else { return .max }
+        let (total, overflowAdding) = wholeSeconds.addingReportingOverflow(UInt64(attoseconds / 1_000_000_000))
+        return overflowAdding ? .max : total
+    }
+}
+
+/// The deadline `duration` from now, saturating instead of overflowing.
+func deadlineNanoseconds(after duration: Duration) -> UInt64 {
+    let (sum, overflow) = monotonicNanoseconds().addingReportingOverflow(duration.clampedNanoseconds)
+    return overflow ? .max : sum
+}

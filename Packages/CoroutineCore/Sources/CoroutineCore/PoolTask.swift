@@ -1,0 +1,167 @@
+import CCoroutineCore
+import Synchronization
+
+/// A closure submitted to the runtime's pool, with what it needs to be joined and cancelled.
+///
+/// The state moves once from `queued` to `running` (a worker took it) or `cancelled`
+/// (cancelled before it started; workers skip it), and once more to its end. Waiters (join
+/// callers, as WaitTickets) are woken when it ends. Not generic: the closure that runs the
+/// body and stores its value is specialized where the task is spawned, so running and
+/// releasing a task looks up no generic metadata.
+@usableFromInline
+final class PoolTask: @unchecked Sendable {
+    // @unchecked Sendable: state and cancellation are atomics, waiters behind a mutex; the
+    // job, value and error are written by the one worker running the task and read by
+    // others only after the state's release/acquire handoff.
+
+    enum State: UInt8 {
+        case queued, running, completed, failed, cancelled
+
+        var isFinished: Bool { self == .completed || self == .failed || self == .cancelled }
+    }
+
+    /// Join callers to wake, and the wait the task itself is in (to cancel it).
+    private struct Waiters {
+        var tickets: [WaitTicket] = []
+        var currentWait: WaitTicket?
+    }
+
+    /// A number no other task of this process has.
+    let id: UInt64
+    /// The name given at submission.
+    let name: String?
+    /// Smaller runs sooner.
+    let priority: Int
+
+    private let stateValue = Atomic<UInt8>(State.queued.rawValue)
+    private let cancelRequested = Atomic<Bool>(false)
+    private let waiters = Mutex(Waiters())
+    /// Counts the task until it ends; the runtime waits for it when stopping.
+    private let counter: TaskCounter
+    /// Runs the body and records its value or error; taken when the task starts.
+    @exclusivity(unchecked) private var job: ((PoolTask) -> Void)?
+    /// What the body returned, boxed; read by joiners once the task finished.
+    @usableFromInline @exclusivity(unchecked) var value: Any?
+    /// What the body threw.
+    @usableFromInline @exclusivity(unchecked) var error: (any Error)?
+
+    @usableFromInline
+    init(name: String?, priority: Int, counter: TaskCounter, job: @escaping (PoolTask) -> Void) {
+        self.id = nextTaskID.wrappingAdd(1, ordering: .relaxed).oldValue
+        self.name = name
+        self.priority = priority
+        self.counter = counter
+        self.job = job
+    }
+
+    var state: State {
+        State(rawValue: stateValue.load(ordering: .acquiring)) ?? .failed
+    }
+
+    @usableFromInline
+    var isFinished: Bool { state.isFinished }
+
+    @usableFromInline
+    var isCancelled: Bool {
+        cancelRequested.load(ordering: .acquiring)
+    }
+
+    /// Runs the task on the calling worker, unless it was cancelled before it started.
+    func run() {
+        guard stateValue.compareExchange(
+            expected: State.queued.rawValue, desired: State.running.rawValue, ordering: .acquiringAndReleasing
+        ).exchanged, let job = job.take() else { return }
+        job(self)
+        guard let error else {
+            finish(.completed)
+            return
+        }
+        finish(isCancelled || (error as? CoroutineError) == .cancelled ? .cancelled : .failed)
+    }
+
+    /// Publishes the end state and wakes every waiter.
+    private func finish(_ state: State) {
+        let woken = waiters.withLock { waiters in
+            stateValue.store(state.rawValue, ordering: .releasing)
+            defer { waiters.tickets.removeAll() }
+            return waiters.tickets
+        }
+        for ticket in woken {
+            ticket.wake(.notified)
+        }
+        counter.finished()
+    }
+
+    /// Adds a waiter; false when the task already ended (the waiter is not kept).
+    func addWaiter(_ ticket: WaitTicket) -> Bool {
+        waiters.withLock { waiters in
+            guard !state.isFinished else { return false }
+            waiters.tickets.append(ticket)
+            return true
+        }
+    }
+
+    /// Cancels the task: a queued one never runs; a running one is woken from its current
+    /// wait, and every suspension point of it throws `CoroutineError.cancelled` from now on.
+    @usableFromInline
+    func cancel() {
+        cancelRequested.store(true, ordering: .releasing)
+        if stateValue.compareExchange(
+            expected: State.queued.rawValue, desired: State.cancelled.rawValue, ordering: .acquiringAndReleasing
+        ).exchanged {
+            job = nil
+            error = CoroutineError.cancelled
+            finish(.cancelled)
+        } else {
+            waiters.withLock { $0.currentWait }?.wake(.cancelled)
+        }
+    }
+
+    /// Notes the wait the running task is entering, so `cancel` can end it.
+    func enterWait(_ ticket: WaitTicket) {
+        waiters.withLock { $0.currentWait = ticket }
+        if isCancelled {
+            ticket.wake(.cancelled)
+        }
+    }
+
+    func leaveWait() {
+        waiters.withLock { $0.currentWait = nil }
+    }
+
+    /// The value the task returned, or the error it threw; call only once it finished.
+    @inlinable
+    func outcome<Value>(as _: Value.Type) throws -> Value {
+        if let error { throw error }
+        guard isFinished, let value = value as? Value else { throw CoroutineError.cancelled }
+        return value
+    }
+}
+
+private let nextTaskID = Atomic<UInt64>(1)
+
+/// The pool task the calling coroutine is running, if any.
+enum CurrentTask {
+    static var task: PoolTask? {
+        guard let task = oc_frame_peek()?.pointee.task else { return nil }
+        // Sound: the worker running the task keeps it alive and clears the slot after it.
+        return Unmanaged<PoolTask>.fromOpaque(task).takeUnretainedValue()
+    }
+
+    /// Throws when the calling task was cancelled.
+    static func checkCancellation() throws(CoroutineError) {
+        guard let task = oc_frame_peek()?.pointee.task else { return }
+        // Sound: as in `task`; borrowed, so the check costs no reference counting.
+        if Unmanaged<PoolTask>.fromOpaque(task)._withUnsafeGuaranteedRef({ $0.isCancelled }) {
+            throw .cancelled
+        }
+    }
+
+    /// Runs `task` with it recorded as the calling coroutine's current task.
+    static func run(_ task: PoolTask) {
+        let frame = oc_frame_current()
+        frame.pointee.task = Unmanaged.passUnretained(task).toOpaque()
+        task.run()
+        frame.pointee.task = nil
+    }
+}

@@ -1,0 +1,354 @@
+// How scheduling works
+//
+// A Scheduler belongs to one thread and runs coroutines on it, one at a time. It keeps
+// three sets, as every coroutine scheduler since NtyCo does:
+//
+//   ready     coroutines that can run now: a deque for the default priority and a small heap
+//             for the others (smaller priority runs sooner);
+//   sleeping  coroutines waiting for a deadline, in a TimerQueue keyed by deadline;
+//   waiting   coroutines waiting for an event (a task to finish, later an fd). The scheduler
+//             does not list these: the event holds the coroutine's WaitTicket.
+//
+// A round (`runRound`) moves coroutines other threads made ready out of the inbox, fires the
+// timers that are due, then resumes ready coroutines. A resumed coroutine runs until it
+// suspends; before suspending it tells the scheduler why (`suspension`): it yielded (back to
+// the ready queue), it waits (nothing to do: its ticket will bring it back), or, for a pool
+// worker, it ran out of tasks (the pool parks it as idle).
+//
+// Waking goes through WaitTicket. Several parties may race to end one wait (the event, the
+// timer, a cancellation); the first to move the ticket out of `waiting` wins and makes the
+// coroutine ready on its own scheduler, directly when on that scheduler's thread, else
+// through the scheduler's inbox and a futex unpark of its thread. A coroutine therefore
+// always runs on the thread of the scheduler it was submitted to: only tasks, before they
+// start, move between threads (by work stealing, see CoroutineRuntime).
+//
+// Scheduler.sleep and Scheduler.yield work from a coroutine the scheduler resumed itself.
+// Anywhere else (a plain thread, a generator nested inside a coroutine) they block the
+// thread, as the blocking call they stand for would.
+
+import CCoroutineCore
+import Glibc
+import Synchronization
+
+/// The coroutine type schedulers run: no input, no yielded value, no result.
+public typealias ScheduledCoroutine = Coroutine<Void, Void, Void>
+
+/// Runs coroutines on one thread: a ready queue with priorities, timers for sleeping
+/// coroutines, and an inbox through which other threads make coroutines ready.
+///
+/// Use one directly on any thread (`submit`, then `trySchedule`), or let `CoroutineRuntime`
+/// run one per scheduler thread.
+public final class Scheduler: @unchecked Sendable {
+    // @unchecked Sendable: the ready queue, timers and running coroutine belong to the thread
+    // that runs the scheduler; other threads only reach the inbox (a mutex) and the parker.
+
+    /// Why the coroutine that just switched back to the scheduler suspended.
+    enum Suspension {
+        /// It wants to run again: back to the ready queue.
+        case yielded
+        /// It waits on a ticket that will make it ready.
+        case waiting
+        /// A pool worker with no task left: the pool keeps it.
+        case idle
+    }
+
+    // The owner-thread state below is never touched by two threads, which is why it skips
+    // the runtime's dynamic exclusivity checks: they cost more than the scheduling itself.
+
+    /// Set by a coroutine of this scheduler right before it suspends.
+    @exclusivity(unchecked) var suspension = Suspension.yielded
+    /// The coroutine being resumed right now, unretained: `resume` holds it meanwhile.
+    @exclusivity(unchecked) private var running: Unmanaged<ScheduledCoroutine>?
+    /// The task pool of a runtime thread; nil for a standalone scheduler.
+    @exclusivity(unchecked) var pool: CoroutinePool?
+
+    @exclusivity(unchecked) private var ready = ReadyQueue()
+    @exclusivity(unchecked) private var timers = TimerQueue<WaitTicket>()
+    private let inbox = Mutex<[(coroutine: ScheduledCoroutine, priority: Int)]>([])
+    private let inboxFilled = Atomic<Bool>(false)
+    private let hasListeners = Atomic<Bool>(false)
+    private let listeners = Mutex<[SchedulerListener]>([])
+    /// Unparked when a coroutine is made ready from another thread.
+    let parker = Parker()
+
+    /// Creates a scheduler with nothing to run.
+    public init() {}
+
+    /// The scheduler running on this thread, if any.
+    public static var current: Scheduler? {
+        guard let scheduler = oc_scheduler_get() else { return nil }
+        // Sound: the slot holds the scheduler that is running this thread's loop, kept alive
+        // by that loop for as long as the slot is set.
+        return Unmanaged<Scheduler>.fromOpaque(scheduler).takeUnretainedValue()
+    }
+
+    /// Runs `body` with this scheduler as the thread's current one.
+    func withCurrent<Result>(_ body: () throws -> Result) rethrows -> Result {
+        let previous = oc_scheduler_get()
+        oc_scheduler_set(Unmanaged.passUnretained(self).toOpaque())
+        defer { oc_scheduler_set(previous) }
+        return try body()
+    }
+
+    /// Adds a listener that sees every scheduling event from now on.
+    public func addListener(_ listener: @escaping SchedulerListener) {
+        listeners.withLock { $0.append(listener) }
+        hasListeners.store(true, ordering: .releasing)
+    }
+
+    // MARK: - Submitting
+
+    /// Submits a coroutine; it runs when the scheduler next runs a round.
+    ///
+    /// Safe from any thread. Smaller `priority` values run sooner.
+    public func submit(_ coroutine: ScheduledCoroutine, priority: Int = 0) {
+        notify(.created(coroutine))
+        makeReady(coroutine, priority: priority)
+    }
+
+    /// Submits a closure to run in a new coroutine; returns the coroutine.
+    @discardableResult
+    public func submit(
+        name: String? = nil,
+        priority: Int = 0,
+        stackSize: Int = StackSize.default,
+        _ body: @escaping @Sendable () throws -> Void
+    ) -> ScheduledCoroutine {
+        let coroutine = ScheduledCoroutine(name: name, stackSize: stackSize) { _, _ in try body() }
+        submit(coroutine, priority: priority)
+        return coroutine
+    }
+
+    /// Makes a coroutine of this scheduler ready; from another thread, through the inbox.
+    func makeReady(_ coroutine: ScheduledCoroutine, priority: Int = 0) {
+        if oc_scheduler_get() == Unmanaged.passUnretained(self).toOpaque() {
+            ready.push(coroutine, priority: priority)
+            notify(.ready(coroutine))
+        } else {
+            inbox.withLock { $0.append((coroutine, priority)) }
+            inboxFilled.store(true, ordering: .releasing)
+            parker.unpark()
+        }
+    }
+
+    // MARK: - Running
+
+    /// Runs coroutines until none is ready, without waiting for timers.
+    public func trySchedule() {
+        withCurrent { _ = runRound(limit: .max) }
+    }
+
+    /// Runs coroutines, waiting for sleeping ones, until nothing is left to run or wait
+    /// for, or `deadline` passes.
+    public func trySchedule(until deadline: ContinuousClock.Instant) {
+        let end = deadlineNanoseconds(after: ContinuousClock.now.duration(to: deadline))
+        withCurrent {
+            while true {
+                _ = runRound(limit: .max)
+                let now = monotonicNanoseconds()
+                guard now < end, ready.isEmpty, let next = timers.nextDeadline else { return }
+                parker.park(timeoutNanoseconds: min(next, end) - min(now, next))
+            }
+        }
+    }
+
+    /// One round: inbox, due timers, then up to `limit` resumes. Returns how many ran.
+    func runRound(limit: Int) -> Int {
+        drainInbox()
+        fireDueTimers(now: monotonicNanoseconds())
+        var resumed = 0
+        while resumed < limit, let coroutine = ready.pop() {
+            resume(coroutine)
+            resumed += 1
+        }
+        return resumed
+    }
+
+    /// Whether a round would find work now, without running it.
+    var hasReadyWork: Bool {
+        !ready.isEmpty || inboxFilled.load(ordering: .acquiring)
+    }
+
+    /// The earliest timer deadline, if any coroutine sleeps.
+    var nextDeadline: UInt64? {
+        timers.nextDeadline
+    }
+
+    /// Whether coroutines wait on this scheduler's timers.
+    var hasTimers: Bool {
+        !timers.isEmpty
+    }
+
+    /// Resumes one coroutine and files it by the reason it came back.
+    func resume(_ coroutine: ScheduledCoroutine) {
+        suspension = .yielded
+        running = Unmanaged.passUnretained(coroutine)
+        notify(.running(coroutine))
+        var failure: (any Error)?
+        do {
+            _ = try coroutine.resume()
+        } catch {
+            failure = error
+        }
+        running = nil
+        file(coroutine, failure: failure)
+    }
+
+    private func file(_ coroutine: ScheduledCoroutine, failure: (any Error)?) {
+        switch coroutine.status {
+        case .suspended:
+            switch suspension {
+            case .yielded:
+                ready.push(coroutine)
+                notify(.ready(coroutine))
+            case .waiting:
+                notify(.suspended(coroutine))
+            case .idle:
+                pool?.park(coroutine)
+            }
+        case .complete:
+            notify(.completed(coroutine))
+        case .cancelled:
+            notify(.cancelled(coroutine))
+        case .failed:
+            notify(.failed(coroutine, failure ?? CoroutineError.cancelled))
+        case .ready, .running:
+            break
+        }
+    }
+
+    private func drainInbox() {
+        guard inboxFilled.load(ordering: .acquiring) else { return }
+        let arrived = inbox.withLock { inbox in
+            inboxFilled.store(false, ordering: .relaxed)
+            defer { inbox.removeAll(keepingCapacity: true) }
+            return inbox
+        }
+        for (coroutine, priority) in arrived {
+            ready.push(coroutine, priority: priority)
+            notify(.ready(coroutine))
+        }
+    }
+
+    private func fireDueTimers(now: UInt64) {
+        guard let next = timers.nextDeadline, next <= now else { return }
+        timers.popDue(now: now) { ticket in ticket.wake(.timedOut) }
+    }
+
+    // MARK: - Suspending
+
+    /// Suspends the running coroutine until `ticket` is woken or `deadline` passes.
+    ///
+    /// `register` hands the ticket to whatever will wake it; when it returns false the
+    /// event already happened and the coroutine does not suspend at all.
+    func wait(
+        for coroutine: Unmanaged<ScheduledCoroutine>,
+        until deadline: UInt64?,
+        register: (WaitTicket) -> Bool
+    ) -> WaitTicket.Outcome {
+        let ticket = WaitTicket(.coroutine(coroutine.takeUnretainedValue(), self))
+        guard register(ticket) else {
+            ticket.close()
+            return .notified
+        }
+        if let deadline {
+            timers.insert(ticket, deadline: deadline)
+        }
+        let task = CurrentTask.task
+        task?.enterWait(ticket)
+        suspension = .waiting
+        switchOut(coroutine)
+        task?.leaveWait()
+        return ticket.outcome
+    }
+
+    /// Switches from the running coroutine back to the scheduler loop.
+    func switchOut(_ coroutine: Unmanaged<ScheduledCoroutine>) {
+        // The coroutine's own cancellation (rare for scheduled coroutines) surfaces at its
+        // next wait instead; the switch itself must happen either way.
+        let erased = Unmanaged<AnyCoroutine>.fromOpaque(coroutine.toOpaque())
+        _ = try? Suspender<Void, Void>(coroutine: erased).suspend()
+    }
+
+    /// The running coroutine when the caller runs directly in it (not in a coroutine nested
+    /// inside it, not on the scheduler's own stack).
+    var directlyRunning: Unmanaged<ScheduledCoroutine>? {
+        guard let running, oc_frame_peek()?.pointee.owner == running.toOpaque() else { return nil }
+        return running
+    }
+
+    /// The scheduler and its running coroutine when called from that coroutine directly.
+    static func directlyScheduled() -> (Scheduler, Unmanaged<ScheduledCoroutine>)? {
+        guard let scheduler = current, let coroutine = scheduler.directlyRunning else { return nil }
+        return (scheduler, coroutine)
+    }
+
+    /// Suspends the calling coroutine for `duration`; blocks a plain thread instead.
+    ///
+    /// - Throws: `CoroutineError.cancelled` when the calling task is cancelled, before or
+    ///   during the sleep.
+    public static func sleep(for duration: Duration) throws(CoroutineError) {
+        try sleep(untilNanoseconds: deadlineNanoseconds(after: duration))
+    }
+
+    static func sleep(untilNanoseconds deadline: UInt64) throws(CoroutineError) {
+        try CurrentTask.checkCancellation()
+        guard let (scheduler, coroutine) = directlyScheduled() else {
+            blockThread(until: deadline)
+            return
+        }
+        if scheduler.wait(for: coroutine, until: deadline, register: { _ in true }) == .cancelled {
+            throw .cancelled
+        }
+    }
+
+    /// Lets other ready coroutines run before the calling one continues; on a plain
+    /// thread, yields the thread.
+    ///
+    /// - Throws: `CoroutineError.cancelled` when the calling task is cancelled.
+    public static func yield() throws(CoroutineError) {
+        // Cancellation is checked once, after the switch: it then covers a cancel that came
+        // before the call and one that came while others ran.
+        let yielded = oc_scheduler_get().map {
+            // Sound: the slot holds the scheduler running this thread's loop (see `current`);
+            // borrowing it avoids a retain on the hottest path.
+            Unmanaged<Scheduler>.fromOpaque($0)._withUnsafeGuaranteedRef { $0.yieldRunning() }
+        } ?? false
+        if !yielded {
+            sched_yield()
+        }
+        try CurrentTask.checkCancellation()
+    }
+
+    private func yieldRunning() -> Bool {
+        guard let coroutine = directlyRunning else { return false }
+        suspension = .yielded
+        switchOut(coroutine)
+        return true
+    }
+
+    private static func blockThread(until deadline: UInt64) {
+        let ticket = WaitTicket(.thread(Parker()))
+        guard case .thread(let parker) = ticket.waiter else { return }
+        _ = ticket.blockThread(parker: parker, until: deadline)
+    }
+
+    // MARK: - Listeners
+
+    @inline(__always)
+    private func notify(_ event: @autoclosure () -> SchedulerEvent) {
+        if hasListeners.load(ordering: .acquiring) {
+            deliver(event())
+        }
+    }
+
+    private func deliver(_ event: SchedulerEvent) {
+        for listener in listeners.withLock({ $0 }) {
+            do {
+                try listener(event)
+            } catch {
+                CoroutineLogging.logger.warning("scheduler listener failed on \(event): \(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,144 @@
+import CCoroutineCore
+import Glibc
+import Synchronization
+
+/// One scheduler thread of the runtime: its scheduler, its pool of workers, and the loop
+/// that alternates between them and parks when there is nothing to do.
+final class SchedulerThread: @unchecked Sendable {
+    // @unchecked Sendable: after start, everything but `exited` is touched only by the
+    // thread itself; other threads reach the scheduler's inbox and parker, which are safe.
+
+    let index: Int
+    let scheduler = Scheduler()
+    private(set) var pool: CoroutinePool!
+
+    /// Counts the tasks spawned on this thread.
+    var counter: TaskCounter { pool.counter }
+    private unowned let generation: RuntimeGeneration
+    private let exited = Atomic<Bool>(false)
+    @exclusivity(unchecked) private var cancelledAtTermination = false
+    /// The thread's CPU-time clock, set once the thread runs.
+    private let cpuClock = Atomic<Int32>(-1)
+
+    init(index: Int, generation: RuntimeGeneration) {
+        self.index = index
+        self.generation = generation
+        self.pool = CoroutinePool(
+            index: index, scheduler: scheduler, queues: generation.queues,
+            priorityTasks: generation.priorityTasks, counter: generation.makeCounter(),
+            configuration: generation.configuration)
+        scheduler.pool = pool
+    }
+
+    /// Whether the thread's loop has ended.
+    var hasExited: Bool { exited.load(ordering: .acquiring) }
+
+    /// Starts the OS thread.
+    func start() throws(RuntimeError) {
+        let box = Unmanaged.passRetained(self).toOpaque()
+        var thread = pthread_t()
+        let result = pthread_create(&thread, nil, { argument in
+            guard let argument else { return nil }
+            // Sound: `start` passed a retained reference to this thread object.
+            Unmanaged<SchedulerThread>.fromOpaque(argument).takeRetainedValue().run()
+            return nil
+        }, box)
+        guard result == 0 else {
+            Unmanaged<SchedulerThread>.fromOpaque(box).release()
+            throw .threadCreationFailed(errno: result)
+        }
+        pthread_detach(thread)
+    }
+
+    /// CPU time the thread has used so far (zero before it runs or after it exits).
+    var cpuTime: Duration {
+        let clock = cpuClock.load(ordering: .acquiring)
+        var time = timespec()
+        guard clock >= 0, !hasExited, clock_gettime(clockid_t(clock), &time) == 0 else { return .zero }
+        return .seconds(time.tv_sec) + .nanoseconds(time.tv_nsec)
+    }
+
+    private func run() {
+        var clock = clockid_t()
+        if pthread_getcpuclockid(pthread_self(), &clock) == 0 {
+            cpuClock.store(Int32(clock), ordering: .releasing)
+        }
+        if generation.configuration.pinsThreads {
+            _ = oc_thread_pin(Int32(index) % oc_available_cpus())
+        }
+        scheduler.withCurrent { loop() }
+        exited.store(true, ordering: .releasing)
+        generation.threadExited()
+    }
+
+    private func loop() {
+        while true {
+            let resumed = scheduler.runRound(limit: 64)
+            if pool.dispatch() || resumed > 0 {
+                continue
+            }
+            if generation.phase == .terminating {
+                cancelOutstandingWork()
+                // Timers may still hold tickets of cancelled waits; they wake nobody.
+                if pool.busy == 0 && !scheduler.hasReadyWork { break }
+            }
+            pool.retireExpired(now: monotonicNanoseconds())
+            idle()
+        }
+        pool.retireAll()
+    }
+
+    /// How long a thread that ran out of work keeps looking before it parks. Parking and
+    /// being woken cost two futex calls, far more than a task; a burst of spawns usually
+    /// refills the queues within this window.
+    private static let spinNanoseconds: UInt64 = 50_000
+
+    /// Parks until work arrives, the next timer or keep-alive expiry, or a stop.
+    private func idle() {
+        if spinForWork() { return }
+        generation.markIdle(index)
+        // Announcing idleness before the last look pairs with submitters, which push before
+        // looking for idle threads: one side always sees the other.
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        if !hasWork() {
+            scheduler.parker.park(timeoutNanoseconds: parkTimeout())
+        }
+        generation.markBusy(index)
+    }
+
+    /// Looks for work for a short while without parking; true when some arrived.
+    private func spinForWork() -> Bool {
+        let end = monotonicNanoseconds() + Self.spinNanoseconds
+        repeat {
+            for _ in 0..<32 { oc_cpu_relax() }
+            if hasWork() { return true }
+        } while monotonicNanoseconds() < end
+        return false
+    }
+
+    private func hasWork() -> Bool {
+        if scheduler.hasReadyWork { return true }
+        guard pool.idleCount > 0 || pool.total < generation.configuration.maxWorkers else { return false }
+        return !generation.queues.isEmpty() || !generation.priorityTasks.isEmpty
+    }
+
+    private func parkTimeout() -> UInt64? {
+        let now = monotonicNanoseconds()
+        var wake = [scheduler.nextDeadline, pool.nextExpiry].compactMap { $0 }.min()
+        if generation.phase == .terminating {
+            // Blocked tasks may still be ending after their cancellation: look again soon.
+            wake = min(wake ?? .max, now + 10_000_000)
+        }
+        return wake.map { $0 > now ? $0 - now : 0 }
+    }
+
+    /// At termination: cancels every queued task and the tasks of this thread's workers.
+    private func cancelOutstandingWork() {
+        while let task = generation.priorityTasks.pop(before: .max) ?? generation.queues.pop(worker: index) {
+            task.cancel()
+        }
+        guard !cancelledAtTermination else { return }
+        cancelledAtTermination = true
+        pool.cancelRunningTasks()
+    }
+}

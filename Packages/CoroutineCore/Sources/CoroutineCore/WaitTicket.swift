@@ -1,0 +1,82 @@
+import Synchronization
+
+/// Who is waiting on a `WaitTicket`, and how to wake it.
+enum Waiter: @unchecked Sendable {
+    // @unchecked Sendable: a suspended coroutine is handed to its scheduler, which alone
+    // resumes it; the other payloads are Sendable.
+
+    /// A coroutine suspended on a scheduler, made ready there when woken.
+    case coroutine(ScheduledCoroutine, Scheduler)
+    /// A plain thread parked on its parker.
+    case thread(Parker)
+    /// Code to run on the waker's thread (resumes a Swift-concurrency continuation).
+    case callback(@Sendable () -> Void)
+}
+
+/// One wait: a coroutine or thread waiting for an event, a deadline, or cancellation.
+///
+/// Several parties may try to end the same wait (the event, the timer, a cancel); exactly
+/// one wins the atomic transition out of `waiting`, and only the winner wakes the waiter.
+/// Losers do nothing, so a timer that fires after the event is harmless.
+final class WaitTicket: Sendable {
+    /// How a wait ended.
+    enum Outcome: UInt8, Sendable {
+        case waiting
+        case notified
+        case timedOut
+        case cancelled
+    }
+
+    let waiter: Waiter
+    private let state = Atomic<UInt8>(Outcome.waiting.rawValue)
+
+    init(_ waiter: Waiter) {
+        self.waiter = waiter
+    }
+
+    /// How the wait ended, or `.waiting` while it lasts.
+    var outcome: Outcome {
+        Outcome(rawValue: state.load(ordering: .acquiring)) ?? .waiting
+    }
+
+    /// Ends the wait with `outcome` and wakes the waiter, unless the wait already ended.
+    @discardableResult
+    func wake(_ outcome: Outcome) -> Bool {
+        guard state.compareExchange(
+            expected: Outcome.waiting.rawValue, desired: outcome.rawValue, ordering: .acquiringAndReleasing
+        ).exchanged else { return false }
+        switch waiter {
+        case .coroutine(let coroutine, let scheduler):
+            scheduler.makeReady(coroutine)
+        case .thread(let parker):
+            parker.unpark()
+        case .callback(let callback):
+            callback()
+        }
+        return true
+    }
+
+    /// Ends the wait without waking the waiter: for a waiter that found its event already
+    /// happened and never suspended, so that a later wake cannot resume it by surprise.
+    func close() {
+        _ = state.compareExchange(
+            expected: Outcome.waiting.rawValue, desired: Outcome.notified.rawValue, ordering: .acquiringAndReleasing)
+    }
+
+    /// Blocks the calling plain thread until the wait ends or `deadline` passes.
+    func blockThread(parker: Parker, until deadline: UInt64?) -> Outcome {
+        while outcome == .waiting {
+            if let deadline {
+                let now = monotonicNanoseconds()
+                guard now < deadline else {
+                    wake(.timedOut)
+                    break
+                }
+                parker.park(timeoutNanoseconds: deadline - now)
+            } else {
+                parker.park()
+            }
+        }
+        return outcome
+    }
+}

@@ -1,0 +1,267 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import CoroutineCore
+
+/// The runtime is one per process, so these tests run one at a time.
+@Suite(.serialized) struct CoroutineRuntimeTests {
+    private let runtime = CoroutineRuntime.shared
+
+    private func withRuntime(
+        _ configuration: RuntimeConfiguration = RuntimeConfiguration(threads: 2),
+        _ body: () throws -> Void
+    ) throws {
+        try runtime.start(configuration)
+        defer {
+            let report = runtime.stop(timeout: .seconds(10))
+            #expect(report.isClean, "stop left \(report)")
+        }
+        try body()
+    }
+
+    /// Polls `condition` until it holds or `timeout` passes; returns whether it held.
+    private func eventually(within timeout: Duration, _ condition: () -> Bool) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while !condition() {
+            guard ContinuousClock.now < deadline else { return false }
+            usleep(1_000)
+        }
+        return true
+    }
+
+    @Test func aMillionTasksCompleteExactlyOnceAcrossThreads() throws {
+        try withRuntime {
+            let count = Atomic<Int>(0)
+            let sum = Atomic<Int>(0)
+            let squares = Atomic<Int>(0)
+            let total = 1_000_000
+            let record = { @Sendable (value: Int) in
+                count.add(1, ordering: .relaxed)
+                sum.wrappingAdd(value, ordering: .relaxed)
+                squares.wrappingAdd(value &* value, ordering: .relaxed)
+            }
+            // Half from outside (the global queue), half from inside tasks (local queues).
+            for batch in 0..<(total / 2 / 1_000) {
+                try runtime.spawn {
+                    for offset in 0..<1_000 {
+                        let value = total / 2 + batch * 1_000 + offset
+                        _ = try? CoroutineRuntime.shared.spawn { record(value) }
+                    }
+                }
+                for offset in 0..<1_000 {
+                    let value = batch * 1_000 + offset
+                    try runtime.spawn { record(value) }
+                }
+            }
+            #expect(eventually(within: .seconds(120)) { count.load(ordering: .relaxed) == total })
+            let expectedSum = (0..<total).reduce(0, &+)
+            let expectedSquares = (0..<total).reduce(0) { $0 &+ $1 &* $1 }
+            let (finalCount, finalSum, finalSquares) = (
+                count.load(ordering: .relaxed), sum.load(ordering: .relaxed), squares.load(ordering: .relaxed))
+            #expect(finalCount == total)
+            #expect(finalSum == expectedSum)
+            #expect(finalSquares == expectedSquares)
+        }
+    }
+
+    @Test func aThreadBlockedInComputationDoesNotHoldItsQueuedWork() throws {
+        try withRuntime {
+            let done = Atomic<Int>(0)
+            let blocker = try runtime.spawn { () -> Int in
+                for _ in 0..<100 {
+                    _ = try? CoroutineRuntime.shared.spawn { done.add(1, ordering: .relaxed) }
+                }
+                // A long plain computation: never suspends, so this thread is stuck here.
+                let end = ContinuousClock.now + .seconds(2)
+                var spins = 0
+                while ContinuousClock.now < end { spins &+= 1 }
+                return spins
+            }
+            #expect(eventually(within: .seconds(1)) { done.load(ordering: .relaxed) == 100 })
+            _ = try blocker.join()
+        }
+    }
+
+    @Test func globalSubmissionsAreNotStarvedByLocalWork() throws {
+        try withRuntime(RuntimeConfiguration(threads: 1)) {
+            let stop = Atomic<Bool>(false)
+            let chain = Atomic<Int>(0)
+            @Sendable func relay() {
+                chain.add(1, ordering: .relaxed)
+                if !stop.load(ordering: .relaxed) {
+                    _ = try? CoroutineRuntime.shared.spawn { relay() }
+                }
+            }
+            try runtime.spawn { relay() }
+            let flood = Atomic<Int>(0)
+            for _ in 0..<1_000 {
+                try runtime.spawn { flood.add(1, ordering: .relaxed) }
+            }
+            #expect(eventually(within: .seconds(5)) { flood.load(ordering: .relaxed) == 1_000 })
+            let chainLength = chain.load(ordering: .relaxed)
+            #expect(chainLength > 0)
+            stop.store(true, ordering: .relaxed)
+        }
+    }
+
+    @Test func keepAliveShrinksThePoolToMinWorkers() throws {
+        // One thread, so that every task lands in the same pool.
+        let configuration = RuntimeConfiguration(threads: 1, minWorkers: 2, keepAlive: .milliseconds(100))
+        try withRuntime(configuration) {
+            let handles = try (0..<40).map { _ in
+                try runtime.spawn { try Scheduler.sleep(for: .milliseconds(50)) }
+            }
+            for handle in handles { try handle.join() }
+            let grown = runtime.statistics?.threads.first?.workers ?? 0
+            #expect(grown == 40, "each blocked task should have grown the pool")
+            #expect(eventually(within: .seconds(5)) {
+                runtime.statistics?.threads.first == RuntimeStatistics.Thread(workers: 2, idleWorkers: 2)
+            }, "pool is \(String(describing: runtime.statistics))")
+        }
+    }
+
+    @Test func joinReturnsValuesAndErrors() throws {
+        struct Refused: Error {}
+        try withRuntime {
+            let answer = try runtime.spawn { 6 * 7 }.join()
+            #expect(answer == 42)
+            #expect(throws: Refused.self) { try runtime.spawn { () throws -> Int in throw Refused() }.join() }
+        }
+    }
+
+    @Test func joinFromInsideATaskSuspendsOnlyThatTask() throws {
+        try withRuntime(RuntimeConfiguration(threads: 1)) {
+            let outer = try runtime.spawn { () -> Int in
+                let inner = try CoroutineRuntime.shared.spawn { () -> Int in
+                    try Scheduler.sleep(for: .milliseconds(20))
+                    return 20
+                }
+                return try inner.join() + 1
+            }
+            #expect(try outer.join(timeout: .seconds(5)) == 21)
+        }
+    }
+
+    @Test func joinTimesOut() throws {
+        try withRuntime {
+            let slow = try runtime.spawn { try Scheduler.sleep(for: .seconds(2)) }
+            let start = ContinuousClock.now
+            #expect(throws: JoinError.timedOut) { try slow.join(timeout: .milliseconds(50)) }
+            #expect(ContinuousClock.now - start < .seconds(1))
+            slow.cancel()
+        }
+    }
+
+    @Test func cancelledQueuedTaskNeverRuns() throws {
+        try withRuntime(RuntimeConfiguration(threads: 1, maxWorkers: 1)) {
+            let ran = Atomic<Bool>(false)
+            let occupier = try runtime.spawn { try Scheduler.sleep(for: .milliseconds(200)) }
+            let queued = try runtime.spawn { ran.store(true, ordering: .relaxed) }
+            queued.cancel()
+            #expect(throws: CoroutineError.cancelled) { try queued.join() }
+            try occupier.join()
+            usleep(20_000)
+            let didRun = ran.load(ordering: .relaxed)
+            #expect(!didRun)
+        }
+    }
+
+    @Test func runningTaskIsCancelledAtItsNextSuspension() throws {
+        try withRuntime {
+            let sleeps = Atomic<Int>(0)
+            let looping = try runtime.spawn {
+                while true {
+                    try Scheduler.sleep(for: .milliseconds(5))
+                    sleeps.add(1, ordering: .relaxed)
+                }
+            }
+            #expect(eventually(within: .seconds(5)) { sleeps.load(ordering: .relaxed) >= 3 })
+            looping.cancel()
+            #expect(throws: CoroutineError.cancelled) { try looping.join(timeout: .seconds(5)) }
+            #expect(looping.task.state == .cancelled)
+        }
+    }
+
+    @Test func anyReturnsTheFirstAndCancelsTheRest() throws {
+        try withRuntime {
+            let handles = try [300, 20, 200].map { milliseconds in
+                try runtime.spawn { () -> Int in
+                    try Scheduler.sleep(for: .milliseconds(milliseconds))
+                    return milliseconds
+                }
+            }
+            let (index, value) = try JoinHandle.any(handles)
+            #expect(index == 1)
+            #expect(value == 20)
+            #expect(handles[0].isCancelled && handles[2].isCancelled)
+            #expect(throws: CoroutineError.cancelled) { try handles[0].join(timeout: .seconds(5)) }
+        }
+    }
+
+    @Test func asyncCallersAwaitTheValue() async throws {
+        try runtime.start(RuntimeConfiguration(threads: 2))
+        let handle = try runtime.spawn { () -> String in
+            try Scheduler.sleep(for: .milliseconds(10))
+            return "done"
+        }
+        let value = try await handle.value
+        #expect(value == "done")
+        #expect(runtime.stop(timeout: .seconds(5)).isClean)
+    }
+
+    @Test func stopReportsUnfinishedWorkAndTheRuntimeStartsAgain() throws {
+        try runtime.start(RuntimeConfiguration(threads: 2))
+        let sleeper = try runtime.spawn { try Scheduler.sleep(for: .seconds(30)) }
+        let report = runtime.stop(timeout: .milliseconds(100))
+        #expect(report.unfinishedTasks == 1)
+        #expect(report.threadsStillRunning == 0)
+        #expect(throws: CoroutineError.cancelled) { try sleeper.join() }
+        #expect(throws: RuntimeError.notRunning) { try runtime.spawn { 1 } }
+
+        try withRuntime {
+            let again = try runtime.spawn { "again" }.join()
+            #expect(again == "again")
+        }
+    }
+
+    @Test func startTwiceIsRefused() throws {
+        try withRuntime {
+            #expect(throws: RuntimeError.alreadyRunning) { try runtime.start() }
+        }
+    }
+
+    @Test func invalidConfigurationNamesTheField() {
+        #expect(throws: RuntimeError.invalidConfiguration(
+            ConfigurationError(field: "threads", value: "0", allowed: "1...1024"))) {
+            try runtime.start(RuntimeConfiguration(threads: 0))
+        }
+        #expect(throws: RuntimeError.invalidConfiguration(
+            ConfigurationError(field: "minWorkers", value: "5", allowed: "0...2"))) {
+            try runtime.start(RuntimeConfiguration(minWorkers: 5, maxWorkers: 2))
+        }
+        #expect(!runtime.isRunning)
+    }
+
+    @Test func tenThousandSleepingTasksFinishTogether() throws {
+        try withRuntime(RuntimeConfiguration(threads: 2, stackSize: 64 * 1024)) {
+            let start = ContinuousClock.now
+            let handles = try (0..<10_000).map { _ in
+                try runtime.spawn { try Scheduler.sleep(for: .milliseconds(100)) }
+            }
+            for handle in handles { try handle.join() }
+            #expect(ContinuousClock.now - start < .seconds(1))
+        }
+    }
+
+    @Test func anIdleRuntimeUsesNoCPU() throws {
+        try withRuntime {
+            _ = try runtime.spawn { 1 }.join()
+            usleep(100_000)
+            let before = runtime.schedulerThreadsCPUTime()
+            usleep(2_000_000)
+            let used = runtime.schedulerThreadsCPUTime() - before
+            // 1% of one core over 2 s is 20 ms.
+            #expect(used < .milliseconds(20), "idle scheduler threads used \(used) of CPU in 2 s")
+        }
+    }
+}

@@ -1,0 +1,159 @@
+import Synchronization
+import Testing
+@testable import CoroutineCore
+
+@Suite struct SchedulerTests {
+    @Test func runsSubmittedClosuresInOrder() {
+        let scheduler = Scheduler()
+        let log = Mutex<[Int]>([])
+        for value in 0..<5 {
+            scheduler.submit { log.withLock { $0.append(value) } }
+        }
+        scheduler.trySchedule()
+        #expect(log.withLock { $0 } == [0, 1, 2, 3, 4])
+    }
+
+    @Test func smallerPriorityRunsSooner() {
+        let scheduler = Scheduler()
+        let log = Mutex<[String]>([])
+        scheduler.submit(priority: 5) { log.withLock { $0.append("late") } }
+        scheduler.submit { log.withLock { $0.append("default") } }
+        scheduler.submit(priority: -3) { log.withLock { $0.append("urgent") } }
+        scheduler.submit(priority: -3) { log.withLock { $0.append("urgent too") } }
+        scheduler.trySchedule()
+        #expect(log.withLock { $0 } == ["urgent", "urgent too", "default", "late"])
+    }
+
+    @Test func yieldInterleavesCoroutines() {
+        let scheduler = Scheduler()
+        let log = Mutex<[String]>([])
+        for name in ["a", "b"] {
+            scheduler.submit {
+                for step in 0..<3 {
+                    log.withLock { $0.append("\(name)\(step)") }
+                    try Scheduler.yield()
+                }
+            }
+        }
+        scheduler.trySchedule()
+        #expect(log.withLock { $0 } == ["a0", "b0", "a1", "b1", "a2", "b2"])
+    }
+
+    @Test func sleepersWakeAtOrAfterTheirDeadlineInOrder() {
+        let scheduler = Scheduler()
+        let log = Mutex<[(Int, ContinuousClock.Instant)]>([])
+        let start = ContinuousClock.now
+        for milliseconds in [30, 10, 20] {
+            scheduler.submit {
+                try Scheduler.sleep(for: .milliseconds(milliseconds))
+                log.withLock { $0.append((milliseconds, .now)) }
+            }
+        }
+        scheduler.trySchedule(until: start + .seconds(5))
+        let woken = log.withLock { $0 }
+        #expect(woken.map(\.0) == [10, 20, 30])
+        for (milliseconds, instant) in woken {
+            #expect(instant - start >= .milliseconds(milliseconds))
+        }
+        #expect(ContinuousClock.now - start < .seconds(2))
+    }
+
+    @Test func tenThousandEqualDeadlinesAllWake() {
+        let scheduler = Scheduler()
+        let woken = Atomic<Int>(0)
+        let start = ContinuousClock.now
+        for _ in 0..<10_000 {
+            scheduler.submit(stackSize: 64 * 1024) {
+                try Scheduler.sleep(for: .milliseconds(50))
+                woken.add(1, ordering: .relaxed)
+            }
+        }
+        scheduler.trySchedule(until: start + .seconds(10))
+        let wokenValue = woken.load(ordering: .relaxed)
+        #expect(wokenValue == 10_000)
+        #expect(ContinuousClock.now - start < .seconds(3))
+    }
+
+    @Test func trySchedulePassesTheDeadlineWithoutWaitingForLaterTimers() {
+        let scheduler = Scheduler()
+        let woke = Atomic<Bool>(false)
+        scheduler.submit {
+            try Scheduler.sleep(for: .seconds(30))
+            woke.store(true, ordering: .relaxed)
+        }
+        let start = ContinuousClock.now
+        scheduler.trySchedule(until: start + .milliseconds(50))
+        #expect(ContinuousClock.now - start < .seconds(5))
+        let wokeEarly = woke.load(ordering: .relaxed)
+        #expect(!wokeEarly)
+    }
+
+    @Test func listenersSeeTheLifeOfACoroutine() {
+        let scheduler = Scheduler()
+        let events = Mutex<[String]>([])
+        scheduler.addListener { event in
+            let name: String
+            switch event {
+            case .created: name = "created"
+            case .ready: name = "ready"
+            case .running: name = "running"
+            case .suspended: name = "suspended"
+            case .completed: name = "completed"
+            case .failed: name = "failed"
+            case .cancelled: name = "cancelled"
+            }
+            events.withLock { $0.append(name) }
+        }
+        scheduler.submit { try Scheduler.sleep(for: .milliseconds(1)) }
+        scheduler.trySchedule(until: .now + .seconds(5))
+        #expect(events.withLock { $0 } == ["created", "ready", "running", "suspended", "ready", "running", "completed"])
+    }
+
+    @Test func failingCoroutineIsReportedAndOthersContinue() {
+        struct Broken: Error {}
+        let scheduler = Scheduler()
+        let failures = Atomic<Int>(0)
+        let ran = Atomic<Bool>(false)
+        scheduler.addListener { event in
+            if case .failed(_, let error) = event, error is Broken { failures.add(1, ordering: .relaxed) }
+        }
+        scheduler.submit { throw Broken() }
+        scheduler.submit { ran.store(true, ordering: .relaxed) }
+        scheduler.trySchedule()
+        let failuresValue = failures.load(ordering: .relaxed)
+        #expect(failuresValue == 1)
+        let ranValue = ran.load(ordering: .relaxed)
+        #expect(ranValue)
+    }
+
+    @Test func submissionsFromOtherThreadsArrive() async {
+        let scheduler = Scheduler()
+        let counter = Counter()
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    for _ in 0..<100 { scheduler.submit { counter.increment() } }
+                }
+            }
+        }
+        scheduler.trySchedule()
+        #expect(counter.value == 400)
+    }
+
+    @Test func sleepOnAPlainThreadBlocks() throws {
+        let start = ContinuousClock.now
+        try Scheduler.sleep(for: .milliseconds(20))
+        #expect(ContinuousClock.now - start >= .milliseconds(20))
+    }
+}
+
+/// A counter closures on several threads can share.
+final class Counter: Sendable {
+    private let count = Atomic<Int>(0)
+
+    var value: Int { count.load(ordering: .relaxed) }
+
+    func increment() {
+        count.add(1, ordering: .relaxed)
+    }
+}
