@@ -197,17 +197,9 @@ final class RuntimeGeneration: @unchecked Sendable {
     init(configuration: RuntimeConfiguration) {
         self.configuration = configuration
         self.queues = WorkStealingQueues(workers: configuration.threads)
-        self.externalCounter = makeCounter()
+        self.externalCounter = TaskCounter(shared: true)
     }
 
-    /// A task counter that wakes a stop waiting for the last task.
-    func makeCounter() -> TaskCounter {
-        TaskCounter { [unowned self] in
-            if phase != .running {
-                stopParker.unpark()
-            }
-        }
-    }
 
     /// Tasks not finished yet, over all counters.
     private var outstanding: Int {
@@ -234,12 +226,23 @@ final class RuntimeGeneration: @unchecked Sendable {
 
     // MARK: - Tasks
 
-    /// A task counted by the calling thread's counter.
+    /// A new task, counted as started by the calling thread.
     @usableFromInline
     func makeTask(name: String?, priority: Int, job: @escaping (PoolTask) -> Void) -> PoolTask {
-        let counter = localPool()?.counter ?? externalCounter!
-        counter.started()
-        return PoolTask(name: name, priority: priority, counter: counter, job: job)
+        callingThreadCounter().add(1)
+        return PoolTask(name: name, priority: priority, generation: self, job: job)
+    }
+
+    /// Counts a task's end on the calling thread, and wakes a stop waiting for the last one.
+    func taskEnded() {
+        callingThreadCounter().add(-1)
+        if phase != .running {
+            stopParker.unpark()
+        }
+    }
+
+    private func callingThreadCounter() -> TaskCounter {
+        localPool()?.counter ?? externalCounter
     }
 
     /// Queues a task: on the calling scheduler thread's own queue when there is one.
@@ -257,8 +260,13 @@ final class RuntimeGeneration: @unchecked Sendable {
 
     /// The pool of the calling thread when it is one of this generation's threads.
     private func localPool() -> CoroutinePool? {
-        guard let pool = Scheduler.current?.pool, pool.queues === queues else { return nil }
-        return pool
+        guard let scheduler = oc_scheduler_get() else { return nil }
+        // Sound: the slot holds the scheduler running this thread's loop (see
+        // `Scheduler.current`); borrowed to keep reference counting off the spawn path.
+        return Unmanaged<Scheduler>.fromOpaque(scheduler)._withUnsafeGuaranteedRef { scheduler in
+            guard let pool = scheduler.pool, pool.queues === queues else { return nil }
+            return pool
+        }
     }
 
     // MARK: - Idle threads

@@ -36,8 +36,9 @@ final class PoolTask: @unchecked Sendable {
     private let stateValue = Atomic<UInt8>(State.queued.rawValue)
     private let cancelRequested = Atomic<Bool>(false)
     private let waiters = Mutex(Waiters())
-    /// Counts the task until it ends; the runtime waits for it when stopping.
-    private let counter: TaskCounter
+    /// The run of the runtime the task belongs to; it counts the task's end. Unowned:
+    /// generations are never freed (see `CoroutineRuntime`).
+    private unowned(unsafe) let generation: RuntimeGeneration
     /// Runs the body and records its value or error; taken when the task starts.
     @exclusivity(unchecked) private var job: ((PoolTask) -> Void)?
     /// What the body returned, boxed; read by joiners once the task finished.
@@ -46,11 +47,11 @@ final class PoolTask: @unchecked Sendable {
     @usableFromInline @exclusivity(unchecked) var error: (any Error)?
 
     @usableFromInline
-    init(name: String?, priority: Int, counter: TaskCounter, job: @escaping (PoolTask) -> Void) {
+    init(name: String?, priority: Int, generation: RuntimeGeneration, job: @escaping (PoolTask) -> Void) {
         self.id = nextTaskID.wrappingAdd(1, ordering: .relaxed).oldValue
         self.name = name
         self.priority = priority
-        self.counter = counter
+        self.generation = generation
         self.job = job
     }
 
@@ -89,7 +90,7 @@ final class PoolTask: @unchecked Sendable {
         for ticket in woken {
             ticket.wake(.notified)
         }
-        counter.finished()
+        generation.taskEnded()
     }
 
     /// Adds a waiter; false when the task already ended (the waiter is not kept).

@@ -25,7 +25,7 @@ final class SchedulerThread: @unchecked Sendable {
         self.generation = generation
         self.pool = CoroutinePool(
             index: index, scheduler: scheduler, queues: generation.queues,
-            priorityTasks: generation.priorityTasks, counter: generation.makeCounter(),
+            priorityTasks: generation.priorityTasks, counter: TaskCounter(shared: false),
             configuration: generation.configuration)
         scheduler.pool = pool
     }

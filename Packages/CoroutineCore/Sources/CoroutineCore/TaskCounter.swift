@@ -1,32 +1,32 @@
 import Synchronization
 
-/// Counts the tasks submitted through one thread that have not finished yet.
+/// Counts task starts minus task ends on one thread.
 ///
-/// Each scheduler thread has its own counter, and so do all other threads together, so
-/// that spawning and finishing tasks does not bounce one shared cache line between cores.
-/// A task is counted up where it was spawned and down by the same counter, wherever it
-/// ends; the runtime adds the counters up only when stopping.
+/// Each scheduler thread has its own counter (and all other threads share one), written only
+/// by that thread: a task counts up where it is spawned and down where it ends, so spawning
+/// and finishing never bounce a shared cache line between cores. A single counter may go
+/// negative; the sum over all counters is the number of unfinished tasks, which the runtime
+/// computes only when stopping.
 @usableFromInline
 final class TaskCounter: Sendable {
-    private let outstanding = Atomic<Int>(0)
-    /// Called when this counter's tasks may all have finished.
-    private let drained: @Sendable () -> Void
+    private let balance = Atomic<Int>(0)
+    /// Whether several threads may write this counter (the one for non-scheduler threads).
+    private let shared: Bool
 
-    init(drained: @escaping @Sendable () -> Void) {
-        self.drained = drained
+    init(shared: Bool) {
+        self.shared = shared
     }
 
     var count: Int {
-        outstanding.load(ordering: .acquiring)
+        balance.load(ordering: .acquiring)
     }
 
-    func started() {
-        outstanding.add(1, ordering: .relaxed)
-    }
-
-    func finished() {
-        if outstanding.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
-            drained()
+    func add(_ delta: Int) {
+        if shared {
+            balance.add(delta, ordering: .acquiringAndReleasing)
+        } else {
+            // Single writer: a plain read and store, no locked instruction.
+            balance.store(balance.load(ordering: .relaxed) &+ delta, ordering: .releasing)
         }
     }
 }
