@@ -3,13 +3,16 @@
 #                      core in release), the context-switch harness on x86_64 and aarch64
 #   make run           the flagship example
 #   make bench-switch  context-switch, spawn and memory figures beside boost.context
+#   make bench-spawn   task spawn, yield and skynet figures beside Go
+#   make bench-timers  the timer wheel against a binary heap (how the timer structure was chosen)
+#   make test-tsan     the work-stealing queue's stress test under ThreadSanitizer
 
 SHELL := /bin/bash
 PACKAGES := Packages/CoroutineCore Packages/CoroutineHook Packages/OpenCoroutine
 SYSTEM_PACKAGES := liburing-dev libjemalloc-dev libboost-context-dev g++ \
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 
-.PHONY: deps build test test-packages test-release test-context test-workspace test-tsan run bench-switch clean
+.PHONY: deps build test test-packages test-release test-context test-workspace test-tsan run bench-switch bench-spawn bench-timers clean
 
 deps:
 	@scripts/install-deps.sh $(SYSTEM_PACKAGES)
@@ -49,6 +52,12 @@ run: deps
 
 bench-switch: deps
 	scripts/bench-switch.sh
+
+bench-spawn: deps
+	scripts/bench-spawn.sh
+
+bench-timers:
+	swift run --package-path Packages/CoroutineCore --scratch-path .build-bench/timers -c release timer_benchmark
 
 clean:
 	rm -rf .build .build-* $(addsuffix /.build,$(PACKAGES))

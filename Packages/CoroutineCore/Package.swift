@@ -20,6 +20,7 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
+        .executableTarget(name: "timer_benchmark", path: "Benchmarks/TimerBenchmark"),
         .testTarget(name: "CoroutineCoreTests", dependencies: ["CoroutineCore"]),
     ]
 )

@@ -37,10 +37,16 @@ public struct JoinHandle<Value: Sendable>: Sendable {
 
     /// Waits for the task and returns its value.
     ///
+    /// Called from a task, a join of a task that has not started yet runs it right away on
+    /// the caller's stack (when enough of it is left), as fork-join pools do.
+    ///
     /// - Throws: the task's error; `CoroutineError.cancelled` when the task was cancelled, or
     ///   when the calling task is cancelled while it waits.
     public func join() throws -> Value {
-        try wait(until: nil)
+        try CurrentTask.checkCancellation()
+        if !task.runInline() {
+            try wait(until: nil)
+        }
         return try task.outcome(as: Value.self)
     }
 

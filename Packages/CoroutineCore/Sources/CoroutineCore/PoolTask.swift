@@ -67,11 +67,37 @@ final class PoolTask: @unchecked Sendable {
         cancelRequested.load(ordering: .acquiring)
     }
 
-    /// Runs the task on the calling worker, unless it was cancelled before it started.
+    /// Runs the task on the calling worker, unless it was cancelled or taken before.
     func run() {
-        guard stateValue.compareExchange(
+        if claim() {
+            execute()
+        }
+    }
+
+    /// A joiner's shortcut: runs the task right here, on the joiner's stack, when it has not
+    /// started yet and the joiner is itself a task with stack to spare. Fork-join code
+    /// (a parent joining the children it just spawned) then runs depth first instead of
+    /// parking one worker per waiting parent. Returns whether it ran the task.
+    func runInline() -> Bool {
+        guard let frame = oc_frame_peek(), let outer = frame.pointee.task,
+              remainingStack() > Self.inlineStackReserve, claim() else { return false }
+        frame.pointee.task = Unmanaged.passUnretained(self).toOpaque()
+        execute()
+        frame.pointee.task = outer
+        return true
+    }
+
+    /// Stack a joiner keeps free for the task it runs inline and what that task calls.
+    private static let inlineStackReserve = 192 * 1024
+
+    private func claim() -> Bool {
+        stateValue.compareExchange(
             expected: State.queued.rawValue, desired: State.running.rawValue, ordering: .acquiringAndReleasing
-        ).exchanged, let job = job.take() else { return }
+        ).exchanged
+    }
+
+    private func execute() {
+        guard let job = job.take() else { return }
         job(self)
         guard let error else {
             finish(.completed)

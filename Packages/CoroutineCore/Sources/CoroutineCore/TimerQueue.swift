@@ -1,7 +1,7 @@
 /// Elements ordered by deadline; equal deadlines come out in insertion order.
 ///
 /// Deadlines are nanoseconds on the monotonic clock. The queue is a hierarchical timing wheel,
-/// chosen over a binary heap by `Benchmarks/Timers` (see `Docs/timers.md`): time is counted in
+/// chosen over a binary heap by the `timer_benchmark` target (see `Docs/timers.md`): time is counted in
 /// ticks of 2^16 ns (about 66 µs), and level `l` has 64 slots of 64^l ticks each. A timer sits
 /// on the lowest level whose slot can tell its tick apart from `elapsed`, the tick time has last
 /// reached, so a lower level always holds earlier timers than a higher one, and within a level

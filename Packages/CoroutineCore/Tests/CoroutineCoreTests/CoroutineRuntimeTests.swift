@@ -142,6 +142,19 @@ import Testing
         }
     }
 
+    @Test func joiningAnUnstartedTaskRunsItInline() throws {
+        // One worker only: the child could never get a worker of its own while the parent
+        // holds the only one, so the join completes only by running the child inline.
+        try withRuntime(RuntimeConfiguration(threads: 1, maxWorkers: 1)) {
+            let parent = try runtime.spawn { () -> Bool in
+                let parentCoroutine = AnyCoroutine.current
+                let child = try CoroutineRuntime.shared.spawn { AnyCoroutine.current === parentCoroutine }
+                return try child.join()
+            }
+            #expect(try parent.join(timeout: .seconds(5)))
+        }
+    }
+
     @Test func joinTimesOut() throws {
         try withRuntime {
             let slow = try runtime.spawn { try Scheduler.sleep(for: .seconds(2)) }

@@ -1,0 +1,1 @@
+../../Sources/CoroutineCore/TimerQueue.swift
