@@ -4,7 +4,9 @@
 //   spawn_join_ns  per task: a root task spawns 1,000,000 trivial tasks and waits for all
 //   yield_ns       one Scheduler.yield and reschedule, with nothing else runnable
 //   skynet_ms      the skynet tree: 1,000,000 leaves, each node spawning and joining 10
+//   idle_cpu_percent  CPU the scheduler threads use over 5 s with nothing to do, in % of a core
 import Dispatch
+import Glibc
 import OpenCoroutine
 import Synchronization
 
@@ -85,4 +87,14 @@ func format(_ value: Double) -> String {
 print("spawn_join_ns=\(format(try median { try spawnJoinNanoseconds() }))")
 print("yield_ns=\(format(try median { try yieldNanoseconds() }))")
 print("skynet_ms=\(format(try median { try skynetMilliseconds() }))")
+
+func idleCPUPercent(over seconds: Int = 5) -> Double {
+    sleep(1)
+    let before = runtime.schedulerThreadsCPUTime()
+    sleep(UInt32(seconds))
+    let used = runtime.schedulerThreadsCPUTime() - before
+    return Double(used.components.attoseconds) / 1e16 / Double(seconds) + Double(used.components.seconds) * 100 / Double(seconds)
+}
+
+print("idle_cpu_percent=\(format(idleCPUPercent()))")
 runtime.stop()
