@@ -15,6 +15,11 @@ let package = Package(
             path: "Examples/coroutine_basics"
         ),
         .executableTarget(
+            name: "readme",
+            dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine")],
+            path: "Examples/readme"
+        ),
+        .executableTarget(
             name: "spawn_benchmark",
             dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine")],
             path: "Benchmarks/Spawn"

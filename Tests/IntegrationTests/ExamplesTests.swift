@@ -12,6 +12,15 @@ import Testing
     }
 }
 
+extension ExamplesTests {
+    @Test func readmeExamplePrintsWhatTheReadmeSays() throws {
+        let start = Date()
+        let output = try runExample("readme")
+        #expect(output == "[1, 4, 9, 16]\n500500\n100000\n")
+        #expect(Date().timeIntervalSince(start) < 5, "1,000 concurrent 100 ms sleeps should take about 100 ms")
+    }
+}
+
 /// Runs a built example (beside the test bundle) with a time limit; returns its stdout.
 func runExample(_ name: String, timeout: TimeInterval = 30) throws -> String {
     let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
