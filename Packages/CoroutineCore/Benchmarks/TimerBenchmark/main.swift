@@ -8,7 +8,8 @@
 //   timer_<kind>_steady_ns_per_op  10,000 live timers; 1,000,000 times the earliest is popped at
 //                                  its deadline and a new one inserted 0–100 ms later
 //   timer_choice                   the structure with the smaller total of the three figures
-// The contenders are the runtime's own TimerQueue.swift and PriorityHeap.swift, compiled into
+// The contenders are the runtime's own TimerQueue.swift and PriorityHeap.swift (and its
+// SplitMix64.swift generator), compiled into
 // this target through symbolic links, so that the figures are those of the runtime's code
 // specialized as the scheduler specializes it.
 import Foundation
@@ -50,25 +51,6 @@ struct HeapTimerQueue<Element>: BenchmarkedTimerQueue {
 }
 
 // MARK: - The workloads
-
-/// A small seeded generator (SplitMix64), so every run and both structures see the same timers.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    /// A generator whose sequence is fixed by `seed`.
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    /// The next 64 random bits.
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Nanoseconds in a millisecond.
 let millisecond: UInt64 = 1_000_000

@@ -156,16 +156,9 @@ final class WorkStealingQueues<Element: AnyObject>: @unchecked Sendable {
     private struct WorkerState {
         /// Pops so far, to look at the global queue first on every 61st.
         var ticks: UInt64 = 0
-        /// xorshift64* state picking the first sibling to steal from. Not shared, so no lock
-        /// or atomic on the hot path; any nonzero seed will do.
-        var random: UInt64
-
-        mutating func nextRandom() -> UInt64 {
-            random ^= random >> 12
-            random ^= random << 25
-            random ^= random >> 27
-            return random &* 0x2545_F491_4F6C_DD1D
-        }
+        /// Picks the first sibling to steal from. Not shared, so no lock or atomic on the
+        /// hot path.
+        var random: SplitMix64
     }
 
     /// How often a pop looks at the global queue before the worker's own ring.
@@ -214,7 +207,7 @@ final class WorkStealingQueues<Element: AnyObject>: @unchecked Sendable {
             let state = (block + Self.ringBytes).bindMemory(to: WorkerState.self, capacity: 1)
             // Distinct per worker and never zero (xorshift's fixed point), and the same on
             // every run so that a schedule is reproducible.
-            state.initialize(to: WorkerState(random: 0x9E37_79B9_7F4A_7C15 &* UInt64(worker + 1)))
+            state.initialize(to: WorkerState(random: SplitMix64(seed: UInt64(worker))))
             let overflow = (block + Self.ringBytes + Self.stateBytes)
                 .bindMemory(to: UnsafeMutableRawPointer?.self, capacity: Self.overflowCapacity)
             overflow.initialize(repeating: nil, count: Self.overflowCapacity)
@@ -350,7 +343,7 @@ final class WorkStealingQueues<Element: AnyObject>: @unchecked Sendable {
     private func steal(into worker: Int, state: UnsafeMutablePointer<WorkerState>) -> Element? {
         let siblings = workerCount - 1
         guard siblings > 0 else { return nil }
-        let start = Int(state.pointee.nextRandom() % UInt64(siblings))
+        let start = Int(state.pointee.random.next() % UInt64(siblings))
         for offset in 0..<siblings {
             // Skips `worker` itself: siblings are the next `siblings` indices after it, cyclically.
             let victim = (worker + 1 + (start + offset) % siblings) % workerCount

@@ -79,19 +79,6 @@ import Testing
         }
     }
 
-    /// SplitMix64: a tiny seeded generator so that every run makes the same choices.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var mixed = state
-            mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-            return mixed ^ (mixed >> 31)
-        }
-    }
-
     /// Whether the tests run under ThreadSanitizer (set by `make test-tsan`), ~10x slower.
     static var underThreadSanitizer: Bool { ProcessInfo.processInfo.environment["OC_TSAN"] != nil }
 
@@ -338,7 +325,7 @@ import Testing
 
         for worker in 0..<workers {
             let thread = Thread {
-                var random = SeededGenerator(state: 0x5EED_0000 + UInt64(worker))
+                var random = SplitMix64(seed: 0x5EED_0000 + UInt64(worker))
                 // Uneven producers: the light ones run dry and steal from the heavy ones.
                 let pushPercent = UInt64([70, 55, 35, 20][worker % 4])
                 var next = worker * perWorker

@@ -1,0 +1,1 @@
+../../Sources/CoroutineCore/SplitMix64.swift
