@@ -54,6 +54,7 @@ oc_context_jump:
     ldp     x27, x28, [sp, #0x80]
     ldp     x29, x30, [sp, #0x90]
     add     sp, sp, #0xb0
+    .cfi_adjust_cfa_offset -0xb0
 
     // Result {x0, x1} for a resumed jump; the same registers are a fresh entry's argument.
     mov     x0, x10

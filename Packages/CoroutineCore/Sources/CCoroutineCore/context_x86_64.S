@@ -22,6 +22,8 @@
 oc_context_jump:
     .cfi_startproc
     leaq    -0x38(%rsp), %rsp
+    // From here the CFA is rsp + 0x40 on whichever stack is current: both hold the same
+    // record layout, with the return address at 0x38.
     .cfi_adjust_cfa_offset 0x38
     stmxcsr (%rsp)
     fnstcw  0x4(%rsp)
@@ -48,6 +50,9 @@ oc_context_jump:
     movq    0x28(%rsp), %rbx
     movq    0x30(%rsp), %rbp
     leaq    0x40(%rsp), %rsp
+    // The resumed side's frame is gone: its return address now lives in r8.
+    .cfi_adjust_cfa_offset -0x40
+    .cfi_register rip, r8
 
     // Result {rax, rdx} for a resumed jump; arguments {rdi, rsi} for a fresh entry.
     movq    %rsi, %rdx
