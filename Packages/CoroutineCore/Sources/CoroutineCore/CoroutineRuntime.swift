@@ -11,6 +11,8 @@ public enum RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidConfiguration(ConfigurationError)
     /// The system refused a scheduler thread; the payload is the error number.
     case threadCreationFailed(errno: Int32)
+    /// The system refused a scheduler thread's event loop (epoll or eventfd).
+    case eventLoopUnavailable(SystemError)
 
     public var description: String {
         switch self {
@@ -18,6 +20,7 @@ public enum RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
         case .notRunning: return "the runtime is not running"
         case .invalidConfiguration(let error): return "\(error)"
         case .threadCreationFailed(let code): return "a scheduler thread could not be created (errno \(code))"
+        case .eventLoopUnavailable(let error): return "a scheduler thread's event loop could not be created: \(error)"
         }
     }
 }
@@ -211,7 +214,13 @@ final class RuntimeGeneration: @unchecked Sendable {
     }
 
     func startThreads() throws(RuntimeError) {
-        threads = (0..<configuration.threads).map { SchedulerThread(index: $0, generation: self) }
+        do {
+            threads = try (0..<configuration.threads).map { index throws(SystemError) in
+                try SchedulerThread(index: index, generation: self)
+            }
+        } catch {
+            throw .eventLoopUnavailable(error)
+        }
         for thread in threads {
             liveThreads.add(1, ordering: .relaxed)
             do {
@@ -277,7 +286,7 @@ final class RuntimeGeneration: @unchecked Sendable {
         guard idleCount.load(ordering: .relaxed) > 0,
               let index = idleThreads.withLock({ $0.popLast() }) else { return }
         idleCount.subtract(1, ordering: .relaxed)
-        threads[index].scheduler.parker.unpark()
+        threads[index].scheduler.eventLoop.unpark()
     }
 
     func markIdle(_ index: Int) {
@@ -310,7 +319,7 @@ final class RuntimeGeneration: @unchecked Sendable {
         wait(until: deadline) { outstanding == 0 }
         let unfinished = outstanding
         phaseValue.store(Phase.terminating.rawValue, ordering: .releasing)
-        threads.forEach { $0.scheduler.parker.unpark() }
+        threads.forEach { $0.scheduler.eventLoop.unpark() }
         // Cancelled tasks get a moment to unwind before the report counts the threads.
         wait(until: max(deadline, monotonicNanoseconds()) + 1_000_000_000) {
             liveThreads.load(ordering: .acquiring) == 0

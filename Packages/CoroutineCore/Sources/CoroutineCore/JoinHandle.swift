@@ -122,7 +122,7 @@ public struct JoinHandle<Value: Sendable>: Sendable {
         switch outcome {
         case .timedOut: throw JoinError.timedOut
         case .cancelled: throw CoroutineError.cancelled
-        case .notified, .waiting: return
+        case .notified, .waiting, .closed: return
         }
     }
 }

@@ -40,7 +40,8 @@ public typealias ScheduledCoroutine = Coroutine<Void, Void, Void>
 /// run one per scheduler thread.
 public final class Scheduler: @unchecked Sendable {
     // @unchecked Sendable: the ready queue, timers and running coroutine belong to the thread
-    // that runs the scheduler; other threads only reach the inbox (a mutex) and the parker.
+    // that runs the scheduler; other threads only reach the inbox (a mutex) and the event
+    // loop's unpark.
 
     /// Why the coroutine that just switched back to the scheduler suspended.
     enum Suspension {
@@ -68,11 +69,17 @@ public final class Scheduler: @unchecked Sendable {
     private let inboxFilled = Atomic<Bool>(false)
     private let hasListeners = Atomic<Bool>(false)
     private let listeners = Mutex<[SchedulerListener]>([])
-    /// Unparked when a coroutine is made ready from another thread.
-    let parker = Parker()
+    /// Where the thread parks and learns of ready descriptors; unparked when a coroutine is
+    /// made ready from another thread.
+    let eventLoop: EventLoop
 
     /// Creates a scheduler with nothing to run.
-    public init() {}
+    ///
+    /// - Throws: `SystemError` when the kernel refuses its epoll instance or eventfd (for
+    ///   example at the process's descriptor limit).
+    public init() throws(SystemError) {
+        eventLoop = try EventLoop()
+    }
 
     /// The scheduler running on this thread, if any.
     public static var current: Scheduler? {
@@ -127,7 +134,7 @@ public final class Scheduler: @unchecked Sendable {
         } else {
             inbox.withLock { $0.append((coroutine, priority)) }
             inboxFilled.store(true, ordering: .releasing)
-            parker.unpark()
+            eventLoop.unpark()
         }
     }
 
@@ -138,22 +145,27 @@ public final class Scheduler: @unchecked Sendable {
         withCurrent { _ = runRound(limit: .max) }
     }
 
-    /// Runs coroutines, waiting for sleeping ones, until nothing is left to run or wait
-    /// for, or `deadline` passes.
+    /// Runs coroutines, waiting for sleeping ones and ones waiting on descriptors, until
+    /// nothing is left to run or wait for, or `deadline` passes.
     public func trySchedule(until deadline: ContinuousClock.Instant) {
         let end = deadlineNanoseconds(after: ContinuousClock.now.duration(to: deadline))
         withCurrent {
             while true {
                 _ = runRound(limit: .max)
                 let now = monotonicNanoseconds()
-                guard now < end, ready.isEmpty, let next = timers.nextDeadline else { return }
-                parker.park(timeoutNanoseconds: min(next, end) - min(now, next))
+                guard now < end, ready.isEmpty, hasTimers || eventLoop.hasWaiters else { return }
+                let wake = min(timers.nextDeadline ?? end, end)
+                eventLoop.park(timeoutNanoseconds: wake - min(now, wake))
             }
         }
     }
 
-    /// One round: inbox, due timers, then up to `limit` resumes. Returns how many ran.
+    /// One round: ready descriptors, inbox, due timers, then up to `limit` resumes. Returns
+    /// how many ran.
     func runRound(limit: Int) -> Int {
+        if eventLoop.hasWaiters {
+            eventLoop.pollReady()
+        }
         drainInbox()
         fireDueTimers(now: monotonicNanoseconds())
         var resumed = 0
@@ -331,6 +343,78 @@ public final class Scheduler: @unchecked Sendable {
         let ticket = WaitTicket(.thread(Parker()))
         guard case .thread(let parker) = ticket.waiter else { return }
         _ = ticket.blockThread(parker: parker, until: deadline)
+    }
+
+    // MARK: - Descriptors
+
+    /// How a wait for descriptor readiness ended.
+    public enum Readiness: Sendable, Equatable {
+        /// The descriptor became ready (or reported an error or hang-up: try the operation).
+        case ready
+        /// The deadline passed first.
+        case timedOut
+        /// The descriptor was closed through the runtime while waiting.
+        case closed
+    }
+
+    /// Waits until `fd` is ready for `interest` or `deadline` passes, suspending only the
+    /// calling coroutine; on a plain thread (or a nested coroutine), blocks in `poll(2)`.
+    ///
+    /// Readiness is edge-triggered: call this after the operation failed with `EAGAIN`.
+    ///
+    /// - Throws: `CoroutineError.cancelled` when the calling task is cancelled;
+    ///   `SystemError` when the descriptor cannot be watched (EBADF, or EPERM for a regular
+    ///   file).
+    public static func waitUntilReady(
+        _ fd: Int32, for interest: FileEvents, deadline: ContinuousClock.Instant? = nil
+    ) throws -> Readiness {
+        // poll(2) silently ignores negative descriptors; a wait on one is a caller's error.
+        guard fd >= 0 else { throw SystemError(operation: "poll", code: EBADF) }
+        let end = deadline.map { deadlineNanoseconds(after: ContinuousClock.now.duration(to: $0)) }
+        try CurrentTask.checkCancellation()
+        guard let (scheduler, coroutine) = directlyScheduled() else {
+            return try pollThread(fd, for: interest, until: end)
+        }
+        var failure: SystemError?
+        let outcome = scheduler.wait(for: coroutine, until: end) { ticket in
+            do throws(SystemError) {
+                try scheduler.eventLoop.watch(fd: fd, for: interest, ticket: ticket)
+            } catch {
+                failure = error
+                return false
+            }
+            return true
+        }
+        if let failure { throw failure }
+        switch outcome {
+        case .cancelled: throw CoroutineError.cancelled
+        case .timedOut: return .timedOut
+        case .closed: return .closed
+        case .notified, .waiting: return .ready
+        }
+    }
+
+    /// Ends every wait on `fd` of this thread's scheduler with `.closed` and forgets the
+    /// descriptor; call before closing it, so that a reused number starts afresh.
+    public static func forget(_ fd: Int32) {
+        current?.eventLoop.forget(fd: fd, waking: .closed)
+    }
+
+    private static func pollThread(_ fd: Int32, for interest: FileEvents, until deadline: UInt64?) throws -> Readiness {
+        var request = pollfd(fd: fd, events: 0, revents: 0)
+        if interest.contains(.readable) { request.events |= Int16(POLLIN) }
+        if interest.contains(.writable) { request.events |= Int16(POLLOUT) }
+        while true {
+            let now = monotonicNanoseconds()
+            let timeout = deadline.map { $0 > now ? Int32(clamping: ($0 - now + 999_999) / 1_000_000) : 0 } ?? -1
+            let result = poll(&request, 1, timeout)
+            if result > 0 {
+                guard request.revents & Int16(POLLNVAL) == 0 else { throw SystemError(operation: "poll", code: EBADF) }
+                return .ready
+            }
+            if result == 0 { return .timedOut }
+            guard errno == EINTR else { throw SystemError(operation: "poll", code: errno) }
+        }
     }
 
     // MARK: - Listeners

@@ -6,10 +6,11 @@ import Synchronization
 /// that alternates between them and parks when there is nothing to do.
 final class SchedulerThread: @unchecked Sendable {
     // @unchecked Sendable: after start, everything but `exited` is touched only by the
-    // thread itself; other threads reach the scheduler's inbox and parker, which are safe.
+    // thread itself; other threads reach the scheduler's inbox and event loop's unpark,
+    // which are safe.
 
     let index: Int
-    let scheduler = Scheduler()
+    let scheduler: Scheduler
     private(set) var pool: CoroutinePool!
 
     /// Counts the tasks spawned on this thread.
@@ -20,9 +21,10 @@ final class SchedulerThread: @unchecked Sendable {
     /// The thread's CPU-time clock, set once the thread runs.
     private let cpuClock = Atomic<Int32>(-1)
 
-    init(index: Int, generation: RuntimeGeneration) {
+    init(index: Int, generation: RuntimeGeneration) throws(SystemError) {
         self.index = index
         self.generation = generation
+        self.scheduler = try Scheduler()
         self.pool = CoroutinePool(
             index: index, scheduler: scheduler, queues: generation.queues,
             priorityTasks: generation.priorityTasks, counter: TaskCounter(shared: false),
@@ -101,7 +103,7 @@ final class SchedulerThread: @unchecked Sendable {
         // looking for idle threads: one side always sees the other.
         atomicMemoryFence(ordering: .sequentiallyConsistent)
         if !hasWork() {
-            scheduler.parker.park(timeoutNanoseconds: parkTimeout())
+            scheduler.eventLoop.park(timeoutNanoseconds: parkTimeout())
         }
         generation.markBusy(index)
     }

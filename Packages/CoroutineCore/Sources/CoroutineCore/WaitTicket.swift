@@ -25,6 +25,8 @@ final class WaitTicket: Sendable {
         case notified
         case timedOut
         case cancelled
+        /// The descriptor waited on was closed meanwhile.
+        case closed
     }
 
     let waiter: Waiter

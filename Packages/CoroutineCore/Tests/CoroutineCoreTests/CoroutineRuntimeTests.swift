@@ -278,3 +278,28 @@ import Testing
         }
     }
 }
+
+extension CoroutineRuntimeTests {
+    @Test func hundredsOfTasksWaitOnSocketsAcrossThreads() throws {
+        try runtime.start(RuntimeConfiguration(threads: 2))
+        defer { runtime.stop(timeout: .seconds(5)) }
+        let pairs = try (0..<200).map { _ in try SocketPair() }
+        let handles = try pairs.map { pair in
+            try runtime.spawn { () -> String in
+                while true {
+                    if let text = pair.read(from: pair.left) { return text }
+                    guard try Scheduler.waitUntilReady(pair.left, for: .readable, deadline: .now + .seconds(10)) == .ready else {
+                        return "timed out"
+                    }
+                }
+            }
+        }
+        usleep(20_000)
+        for (index, pair) in pairs.enumerated() {
+            pair.write("message \(index)", to: pair.right)
+        }
+        for (index, handle) in handles.enumerated() {
+            #expect(try handle.join(timeout: .seconds(10)) == "message \(index)")
+        }
+    }
+}

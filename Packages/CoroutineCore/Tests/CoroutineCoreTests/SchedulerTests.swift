@@ -3,8 +3,8 @@ import Testing
 @testable import CoroutineCore
 
 @Suite struct SchedulerTests {
-    @Test func runsSubmittedClosuresInOrder() {
-        let scheduler = Scheduler()
+    @Test func runsSubmittedClosuresInOrder() throws {
+        let scheduler = try Scheduler()
         let log = Mutex<[Int]>([])
         for value in 0..<5 {
             scheduler.submit { log.withLock { $0.append(value) } }
@@ -13,8 +13,8 @@ import Testing
         #expect(log.withLock { $0 } == [0, 1, 2, 3, 4])
     }
 
-    @Test func smallerPriorityRunsSooner() {
-        let scheduler = Scheduler()
+    @Test func smallerPriorityRunsSooner() throws {
+        let scheduler = try Scheduler()
         let log = Mutex<[String]>([])
         scheduler.submit(priority: 5) { log.withLock { $0.append("late") } }
         scheduler.submit { log.withLock { $0.append("default") } }
@@ -24,8 +24,8 @@ import Testing
         #expect(log.withLock { $0 } == ["urgent", "urgent too", "default", "late"])
     }
 
-    @Test func yieldInterleavesCoroutines() {
-        let scheduler = Scheduler()
+    @Test func yieldInterleavesCoroutines() throws {
+        let scheduler = try Scheduler()
         let log = Mutex<[String]>([])
         for name in ["a", "b"] {
             scheduler.submit {
@@ -39,8 +39,8 @@ import Testing
         #expect(log.withLock { $0 } == ["a0", "b0", "a1", "b1", "a2", "b2"])
     }
 
-    @Test func sleepersWakeAtOrAfterTheirDeadlineInOrder() {
-        let scheduler = Scheduler()
+    @Test func sleepersWakeAtOrAfterTheirDeadlineInOrder() throws {
+        let scheduler = try Scheduler()
         let log = Mutex<[(Int, ContinuousClock.Instant)]>([])
         let start = ContinuousClock.now
         for milliseconds in [30, 10, 20] {
@@ -58,8 +58,8 @@ import Testing
         #expect(ContinuousClock.now - start < .seconds(2))
     }
 
-    @Test func tenThousandEqualDeadlinesAllWake() {
-        let scheduler = Scheduler()
+    @Test func tenThousandEqualDeadlinesAllWake() throws {
+        let scheduler = try Scheduler()
         let woken = Atomic<Int>(0)
         let start = ContinuousClock.now
         for _ in 0..<10_000 {
@@ -74,8 +74,8 @@ import Testing
         #expect(ContinuousClock.now - start < .seconds(3))
     }
 
-    @Test func trySchedulePassesTheDeadlineWithoutWaitingForLaterTimers() {
-        let scheduler = Scheduler()
+    @Test func trySchedulePassesTheDeadlineWithoutWaitingForLaterTimers() throws {
+        let scheduler = try Scheduler()
         let woke = Atomic<Bool>(false)
         scheduler.submit {
             try Scheduler.sleep(for: .seconds(30))
@@ -88,8 +88,8 @@ import Testing
         #expect(!wokeEarly)
     }
 
-    @Test func listenersSeeTheLifeOfACoroutine() {
-        let scheduler = Scheduler()
+    @Test func listenersSeeTheLifeOfACoroutine() throws {
+        let scheduler = try Scheduler()
         let events = Mutex<[String]>([])
         scheduler.addListener { event in
             let name: String
@@ -109,9 +109,9 @@ import Testing
         #expect(events.withLock { $0 } == ["created", "ready", "running", "suspended", "ready", "running", "completed"])
     }
 
-    @Test func failingCoroutineIsReportedAndOthersContinue() {
+    @Test func failingCoroutineIsReportedAndOthersContinue() throws {
         struct Broken: Error {}
-        let scheduler = Scheduler()
+        let scheduler = try Scheduler()
         let failures = Atomic<Int>(0)
         let ran = Atomic<Bool>(false)
         scheduler.addListener { event in
@@ -126,8 +126,8 @@ import Testing
         #expect(ranValue)
     }
 
-    @Test func submissionsFromOtherThreadsArrive() async {
-        let scheduler = Scheduler()
+    @Test func submissionsFromOtherThreadsArrive() async throws {
+        let scheduler = try Scheduler()
         let counter = Counter()
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<4 {

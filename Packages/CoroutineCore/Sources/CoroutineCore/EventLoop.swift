@@ -1,0 +1,195 @@
+import CCoroutineCore
+import Glibc
+import Synchronization
+
+/// Readiness a coroutine can wait for on a file descriptor.
+public struct FileEvents: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt32
+
+    public init(rawValue: UInt32) {
+        self.rawValue = rawValue
+    }
+
+    /// The descriptor can be read (or its peer hung up, or it has an error).
+    public static let readable = FileEvents(rawValue: 1 << 0)
+    /// The descriptor can be written (or it has an error).
+    public static let writable = FileEvents(rawValue: 1 << 1)
+}
+
+/// A thread's epoll instance: where its scheduler parks, and how it learns that the file
+/// descriptors its coroutines wait on became ready.
+///
+/// Each descriptor is registered once, edge-triggered, for both directions, and stays
+/// registered: waiting on it again costs no `epoll_ctl`. Because edges are only reported
+/// on change, a coroutine must try its operation first and wait only after `EAGAIN`; the
+/// edge that follows always finds it waiting, since only this thread calls `epoll_wait`,
+/// and only after the coroutine suspended. `forget` drops a descriptor that is being
+/// closed and ends its waits, as a reused descriptor number would otherwise stay silent.
+///
+/// Another thread wakes the loop through an eventfd, and only when it is parked: a state
+/// word, as in `Parker`, makes an unpark before the park free and never lost.
+final class EventLoop: @unchecked Sendable {
+    // @unchecked Sendable: the registrations belong to the owner thread; other threads only
+    // call `unpark`, which touches the atomic state and the eventfd.
+
+    private let epoll: Int32
+    private let wakeup: Int32
+    private let state = Atomic<UInt32>(LoopState.running.rawValue)
+    /// Waiters per registered descriptor. Owner thread only.
+    @exclusivity(unchecked) private var registrations: [Int32: Registration] = [:]
+    /// Tickets handed to `watch` and not yet woken or forgotten (some may have ended by
+    /// timeout meanwhile; they count until their descriptor next reports).
+    @exclusivity(unchecked) private var waiterCount = 0
+    /// Reused by every `park` to receive events.
+    @exclusivity(unchecked) private var events: [oc_ready_event]
+
+    private enum LoopState: UInt32 {
+        case running, parked, notified
+    }
+
+    private struct Registration {
+        var readers: [WaitTicket] = []
+        var writers: [WaitTicket] = []
+    }
+
+    /// Creates the epoll instance and its wakeup eventfd.
+    init() throws(SystemError) {
+        epoll = oc_epoll_create()
+        guard epoll >= 0 else { throw SystemError(operation: "epoll_create1", code: errno) }
+        wakeup = oc_eventfd_create()
+        guard wakeup >= 0 else {
+            let code = errno
+            close(epoll)
+            throw SystemError(operation: "eventfd", code: code)
+        }
+        guard oc_epoll_add_wakeup(epoll, wakeup) == 0 else {
+            let code = errno
+            close(wakeup)
+            close(epoll)
+            throw SystemError(operation: "epoll_ctl", code: code)
+        }
+        events = Array(repeating: oc_ready_event(), count: 128)
+    }
+
+    deinit {
+        close(wakeup)
+        close(epoll)
+    }
+
+    // MARK: - Parking
+
+    /// Waits until unparked, a descriptor event, or `timeout` nanoseconds (nil: no limit),
+    /// and wakes the waiters of every descriptor that became ready.
+    func park(timeoutNanoseconds timeout: UInt64? = nil) {
+        // A notification that came first is consumed without sleeping, but ready
+        // descriptors are still collected.
+        let notified = state.exchange(LoopState.running.rawValue, ordering: .acquiring) == LoopState.notified.rawValue
+        let sleeps = !notified && state.compareExchange(
+            expected: LoopState.running.rawValue, desired: LoopState.parked.rawValue, ordering: .acquiring
+        ).exchanged
+        poll(timeoutMilliseconds: sleeps ? Self.milliseconds(timeout) : 0)
+        state.store(LoopState.running.rawValue, ordering: .releasing)
+    }
+
+    /// Wakes the parked loop, or makes its next `park` return at once.
+    func unpark() {
+        if state.exchange(LoopState.notified.rawValue, ordering: .acquiringAndReleasing) == LoopState.parked.rawValue {
+            oc_eventfd_signal(wakeup)
+        }
+    }
+
+    /// Collects descriptor events without sleeping.
+    func pollReady() {
+        poll(timeoutMilliseconds: 0)
+    }
+
+    private func poll(timeoutMilliseconds: Int32) {
+        let count = events.withUnsafeMutableBufferPointer { buffer in
+            oc_epoll_collect(epoll, buffer.baseAddress, Int32(buffer.count), timeoutMilliseconds)
+        }
+        guard count > 0 else { return }
+        for event in events[0..<Int(count)] {
+            if event.fd == wakeup {
+                oc_eventfd_drain(wakeup)
+            } else {
+                dispatch(event)
+            }
+        }
+    }
+
+    /// Rounds up to whole milliseconds, so that a wait never ends before its deadline.
+    private static func milliseconds(_ nanoseconds: UInt64?) -> Int32 {
+        guard let nanoseconds else { return -1 }
+        return Int32(clamping: (nanoseconds + 999_999) / 1_000_000)
+    }
+
+    private func dispatch(_ event: oc_ready_event) {
+        guard var registration = registrations[event.fd] else { return }
+        var woken: [WaitTicket] = []
+        if event.readable != 0 {
+            woken += registration.readers
+            registration.readers.removeAll()
+        }
+        if event.writable != 0 {
+            woken += registration.writers
+            registration.writers.removeAll()
+        }
+        registrations[event.fd] = registration
+        waiterCount -= woken.count
+        for ticket in woken {
+            ticket.wake(.notified)
+        }
+    }
+
+    // MARK: - Descriptors
+
+    /// Hands `ticket` the next readiness of `fd` for `interest`, registering `fd` on first
+    /// use. Throws the errno of `epoll_ctl` (EBADF for a closed descriptor, EPERM for one
+    /// epoll cannot watch, such as a regular file).
+    func watch(fd: Int32, for interest: FileEvents, ticket: WaitTicket) throws(SystemError) {
+        if registrations[fd] == nil {
+            guard oc_epoll_watch(epoll, fd) == 0 else { throw SystemError(operation: "epoll_ctl", code: errno) }
+            registrations[fd] = Registration()
+        }
+        if interest.contains(.readable) {
+            registrations[fd]?.readers.append(ticket)
+            waiterCount += 1
+        }
+        if interest.contains(.writable) {
+            registrations[fd]?.writers.append(ticket)
+            waiterCount += 1
+        }
+    }
+
+    /// Forgets `fd` before it is closed: deregisters it and ends its waits with `outcome`.
+    func forget(fd: Int32, waking outcome: WaitTicket.Outcome) {
+        guard let registration = registrations.removeValue(forKey: fd) else { return }
+        _ = oc_epoll_forget(epoll, fd)
+        waiterCount -= registration.readers.count + registration.writers.count
+        for ticket in registration.readers + registration.writers {
+            ticket.wake(outcome)
+        }
+    }
+
+    /// Descriptors registered, for tests.
+    var registeredCount: Int {
+        registrations.count
+    }
+
+    /// Whether any coroutine waits on a descriptor: the scheduler then polls between rounds.
+    var hasWaiters: Bool {
+        waiterCount > 0
+    }
+}
+
+/// A system call that failed, with its errno.
+public struct SystemError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The call that failed.
+    public let operation: String
+    /// Its errno.
+    public let code: Int32
+
+    public var description: String {
+        "\(operation) failed: \(String(cString: strerror(code))) (errno \(code))"
+    }
+}
