@@ -303,3 +303,33 @@ extension CoroutineRuntimeTests {
         }
     }
 }
+
+extension CoroutineRuntimeTests {
+    @Test func tenThousandTasksInUsleepFinishTogether() throws {
+        try withRuntime(RuntimeConfiguration(threads: 2, stackSize: 64 * 1024)) {
+            let start = ContinuousClock.now
+            let handles = try (0..<10_000).map { _ in try runtime.spawn { Syscall.usleep(100_000) } }
+            for handle in handles {
+                #expect(try handle.join() == 0)
+            }
+            #expect(ContinuousClock.now - start < .seconds(1))
+        }
+    }
+
+    @Test func cancellingATaskInNanosleepInterruptsIt() throws {
+        try withRuntime {
+            let sleeper = try runtime.spawn { () -> (Int32, Int32, Int) in
+                var request = timespec(tv_sec: 5, tv_nsec: 0)
+                var remaining = timespec()
+                let result = Syscall.nanosleep(&request, &remaining)
+                return (result, errno, remaining.tv_sec)
+            }
+            usleep(50_000)
+            sleeper.cancel()
+            let (result, error, secondsLeft) = try sleeper.join(timeout: .seconds(5))
+            #expect(result == -1)
+            #expect(error == EINTR)
+            #expect((4...5).contains(secondsLeft))
+        }
+    }
+}

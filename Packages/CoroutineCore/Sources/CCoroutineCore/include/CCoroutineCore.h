@@ -10,6 +10,7 @@
 #include "oc_memory.h"
 #include "oc_run_queue.h"
 #include "oc_stack_cache.h"
+#include "oc_syscall.h"
 #include "oc_thread.h"
 
 #endif

@@ -1,0 +1,15 @@
+#ifndef OC_SYSCALL_H
+#define OC_SYSCALL_H
+
+#include <time.h>
+
+// The kernel's own calls, bypassing libc's symbols: the syscall layer calls these so that
+// it never re-enters a hook that exports libc's names.
+
+/// clock_nanosleep(2): returns 0 or an error number (not errno), as the libc function does.
+int oc_sys_clock_nanosleep(clockid_t clock, int flags, const struct timespec *request, struct timespec *remaining);
+
+/// clock_gettime(2) through the vDSO-free raw call; 0 or -1 with errno.
+int oc_sys_clock_gettime(clockid_t clock, struct timespec *now);
+
+#endif
