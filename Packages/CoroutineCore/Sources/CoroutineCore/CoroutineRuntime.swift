@@ -62,7 +62,8 @@ public struct RuntimeStatistics: Sendable, Equatable {
 /// ```
 ///
 /// Tasks submitted from a scheduler thread go to that thread's local queue; others go to
-/// the global queue. Idle threads park on a futex and use no CPU until work arrives.
+/// the global queue. Idle threads park in their event loop's `epoll_wait` and use no CPU
+/// until work arrives.
 public final class CoroutineRuntime: Sendable {
     /// The runtime of this process.
     public static let shared = CoroutineRuntime()

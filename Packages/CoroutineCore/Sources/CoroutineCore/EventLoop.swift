@@ -37,8 +37,7 @@ final class EventLoop: @unchecked Sendable {
     private let state = Atomic<UInt32>(LoopState.running.rawValue)
     /// Waiters per registered descriptor. Owner thread only.
     @exclusivity(unchecked) private var registrations: [Int32: Registration] = [:]
-    /// Tickets handed to `watch` and not yet woken or forgotten (some may have ended by
-    /// timeout meanwhile; they count until their descriptor next reports).
+    /// Tickets handed to `watch` and not yet woken, withdrawn or forgotten.
     @exclusivity(unchecked) private var waiterCount = 0
     /// Reused by every `park` to receive events.
     @exclusivity(unchecked) private var events: [oc_ready_event]
@@ -159,6 +158,17 @@ final class EventLoop: @unchecked Sendable {
             registrations[fd]?.writers.append(ticket)
             waiterCount += 1
         }
+    }
+
+    /// Takes back a ticket whose wait ended otherwise (timeout, cancellation), so that it no
+    /// longer counts as waiting.
+    func withdraw(_ ticket: WaitTicket, fd: Int32) {
+        guard var registration = registrations[fd] else { return }
+        let before = registration.readers.count + registration.writers.count
+        registration.readers.removeAll { $0 === ticket }
+        registration.writers.removeAll { $0 === ticket }
+        waiterCount -= before - (registration.readers.count + registration.writers.count)
+        registrations[fd] = registration
     }
 
     /// Forgets `fd` before it is closed: deregisters it and ends its waits with `outcome`.

@@ -6,25 +6,29 @@
 //   ready     coroutines that can run now: a deque for the default priority and a small heap
 //             for the others (smaller priority runs sooner);
 //   sleeping  coroutines waiting for a deadline, in a TimerQueue keyed by deadline;
-//   waiting   coroutines waiting for an event (a task to finish, later an fd). The scheduler
-//             does not list these: the event holds the coroutine's WaitTicket.
+//   waiting   coroutines waiting for an event: a task to finish, or a descriptor to become
+//             ready in the scheduler's EventLoop. The scheduler does not list these: the
+//             event holds the coroutine's WaitTicket.
 //
-// A round (`runRound`) moves coroutines other threads made ready out of the inbox, fires the
-// timers that are due, then resumes ready coroutines. A resumed coroutine runs until it
-// suspends; before suspending it tells the scheduler why (`suspension`): it yielded (back to
-// the ready queue), it waits (nothing to do: its ticket will bring it back), or, for a pool
-// worker, it ran out of tasks (the pool parks it as idle).
+// A round (`runRound`) collects ready descriptors (when any coroutine waits on one), moves
+// coroutines other threads made ready out of the inbox, fires the timers that are due, then
+// resumes ready coroutines. A resumed coroutine runs until it suspends; before suspending it
+// tells the scheduler why (`suspension`): it yielded (back to the ready queue), it waits
+// (nothing to do: its ticket will bring it back), or, for a pool worker, it ran out of tasks
+// (the pool parks it as idle). With nothing to run, the thread parks in the event loop's
+// epoll_wait until the next timer.
 //
 // Waking goes through WaitTicket. Several parties may race to end one wait (the event, the
 // timer, a cancellation); the first to move the ticket out of `waiting` wins and makes the
 // coroutine ready on its own scheduler, directly when on that scheduler's thread, else
-// through the scheduler's inbox and a futex unpark of its thread. A coroutine therefore
-// always runs on the thread of the scheduler it was submitted to: only tasks, before they
-// start, move between threads (by work stealing, see CoroutineRuntime).
+// through the scheduler's inbox and an unpark of its thread's event loop (an eventfd write,
+// made only when the loop sleeps). A coroutine therefore always runs on the thread of the
+// scheduler it was submitted to: only tasks, before they start, move between threads (by
+// work stealing, see CoroutineRuntime).
 //
-// Scheduler.sleep and Scheduler.yield work from a coroutine the scheduler resumed itself.
-// Anywhere else (a plain thread, a generator nested inside a coroutine) they block the
-// thread, as the blocking call they stand for would.
+// Scheduler.sleep, Scheduler.yield and Scheduler.waitUntilReady work from a coroutine the
+// scheduler resumed itself. Anywhere else (a plain thread, a generator nested inside a
+// coroutine) they block the thread, as the blocking call they stand for would.
 
 import CCoroutineCore
 import Glibc
@@ -376,6 +380,7 @@ public final class Scheduler: @unchecked Sendable {
             return try pollThread(fd, for: interest, until: end)
         }
         var failure: SystemError?
+        var watched: WaitTicket?
         let outcome = scheduler.wait(for: coroutine, until: end) { ticket in
             do throws(SystemError) {
                 try scheduler.eventLoop.watch(fd: fd, for: interest, ticket: ticket)
@@ -383,9 +388,13 @@ public final class Scheduler: @unchecked Sendable {
                 failure = error
                 return false
             }
+            watched = ticket
             return true
         }
         if let failure { throw failure }
+        if let watched, outcome == .timedOut || outcome == .cancelled {
+            scheduler.eventLoop.withdraw(watched, fd: fd)
+        }
         switch outcome {
         case .cancelled: throw CoroutineError.cancelled
         case .timedOut: return .timedOut

@@ -91,7 +91,7 @@ final class SchedulerThread: @unchecked Sendable {
     }
 
     /// How long a thread that ran out of work keeps looking before it parks. Parking and
-    /// being woken cost two futex calls, far more than a task; a burst of spawns usually
+    /// being woken cost two system calls (epoll_wait, the waker's eventfd write), far more than a task; a burst of spawns usually
     /// refills the queues within this window.
     private static let spinNanoseconds: UInt64 = 50_000
 

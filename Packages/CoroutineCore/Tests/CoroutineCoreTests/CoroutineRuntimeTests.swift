@@ -125,6 +125,10 @@ import Testing
         try withRuntime {
             let answer = try runtime.spawn { 6 * 7 }.join()
             #expect(answer == 42)
+            let nothing = try runtime.spawn { () -> String? in nil }.join()
+            #expect(nothing == nil)
+            let something = try runtime.spawn { () -> String? in "x" }.join()
+            #expect(something == "x")
             #expect(throws: Refused.self) { try runtime.spawn { () throws -> Int in throw Refused() }.join() }
         }
     }

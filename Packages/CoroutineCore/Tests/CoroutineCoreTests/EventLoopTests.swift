@@ -69,6 +69,9 @@ final class SocketPair: @unchecked Sendable {
         scheduler.trySchedule(until: .now + .seconds(5))
         #expect(result.withLock { $0 } == .timedOut)
         #expect(ContinuousClock.now - start >= .milliseconds(30))
+        // The timed-out wait no longer counts, so trySchedule returned as soon as all was done.
+        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(!scheduler.eventLoop.hasWaiters)
     }
 
     @Test func forgettingADescriptorEndsItsWaitsAsClosed() throws {
