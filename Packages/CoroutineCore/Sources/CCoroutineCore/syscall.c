@@ -27,3 +27,8 @@ int oc_sys_clock_nanosleep(clockid_t clock, int flags, const struct timespec *re
 int oc_sys_clock_gettime(clockid_t clock, struct timespec *now) {
     return (int)syscall(SYS_clock_gettime, clock, now);
 }
+
+int oc_sys_poll(struct pollfd *fds, nfds_t count, int timeout_ms) {
+    struct timespec timeout = {.tv_sec = timeout_ms / 1000, .tv_nsec = (long)(timeout_ms % 1000) * 1000000};
+    return (int)syscall(SYS_ppoll, fds, count, timeout_ms < 0 ? NULL : &timeout, NULL, (size_t)8);
+}

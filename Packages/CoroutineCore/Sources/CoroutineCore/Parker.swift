@@ -46,6 +46,11 @@ extension Duration {
 
 /// The deadline `duration` from now, saturating instead of overflowing.
 func deadlineNanoseconds(after duration: Duration) -> UInt64 {
-    let (sum, overflow) = monotonicNanoseconds().addingReportingOverflow(duration.clampedNanoseconds)
+    deadlineNanoseconds(afterNanoseconds: duration.clampedNanoseconds)
+}
+
+/// The deadline `nanoseconds` from now, saturating instead of overflowing.
+func deadlineNanoseconds(afterNanoseconds nanoseconds: UInt64) -> UInt64 {
+    let (sum, overflow) = monotonicNanoseconds().addingReportingOverflow(nanoseconds)
     return overflow ? .max : sum
 }

@@ -1,6 +1,7 @@
 #ifndef OC_SYSCALL_H
 #define OC_SYSCALL_H
 
+#include <poll.h>
 #include <time.h>
 
 // The kernel's own calls, bypassing libc's symbols: the syscall layer calls these so that
@@ -11,5 +12,11 @@ int oc_sys_clock_nanosleep(clockid_t clock, int flags, const struct timespec *re
 
 /// clock_gettime(2) through the vDSO-free raw call; 0 or -1 with errno.
 int oc_sys_clock_gettime(clockid_t clock, struct timespec *now);
+
+/// POLLRDHUP (peer closed its writing side), which <poll.h> shows only to _GNU_SOURCE code.
+enum { OC_POLLRDHUP = 0x2000 };
+
+/// poll(2), through ppoll (the one every architecture has): as libc's, -1 with errno on error.
+int oc_sys_poll(struct pollfd *fds, nfds_t count, int timeout_ms);
 
 #endif

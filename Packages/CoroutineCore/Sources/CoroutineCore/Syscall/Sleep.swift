@@ -27,7 +27,7 @@ extension Syscall {
         let absolute = flags & TIMER_ABSTIME != 0
         let wait = absolute ? Self.nanoseconds(untilAbsolute: time, on: clock) : Self.nanoseconds(of: time)
         guard wait > 0 else { return 0 }
-        let deadline = Self.saturatingDeadline(after: wait)
+        let deadline = deadlineNanoseconds(afterNanoseconds: wait)
         // A task cancelled before or during the sleep is woken as by a signal.
         switch scheduler.wait(for: coroutine, until: deadline, register: { _ in true }) {
         case .cancelled:
@@ -90,11 +90,6 @@ extension Syscall {
         let target = nanoseconds(of: time)
         let current = nanoseconds(of: now)
         return target > current ? target - current : 0
-    }
-
-    private static func saturatingDeadline(after nanoseconds: UInt64) -> UInt64 {
-        let (deadline, overflow) = monotonicNanoseconds().addingReportingOverflow(nanoseconds)
-        return overflow ? .max : deadline
     }
 
     /// EINTR, with the time left of a relative sleep written to `remaining`.

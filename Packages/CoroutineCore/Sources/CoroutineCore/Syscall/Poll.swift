@@ -1,0 +1,91 @@
+import CCoroutineCore
+import Glibc
+
+extension Syscall {
+    /// `poll(2)`: waits until one of `fds` is ready or `timeout` milliseconds passed
+    /// (negative: no limit).
+    ///
+    /// The result always comes from the kernel's own `poll` with a zero timeout, so ready
+    /// counts, `revents`, ignored negative descriptors, `POLLNVAL` for closed ones and the
+    /// errors (`EFAULT`, `EINVAL`) are exactly libc's. A coroutine waits between such checks
+    /// on its event loop, with one wait covering every descriptor; a task cancelled while it
+    /// waits gets -1 with `EINTR`, as a signal would give.
+    public static func poll(_ fds: UnsafeMutablePointer<pollfd>?, _ count: nfds_t, _ timeout: Int32) -> Int32 {
+        guard timeout != 0, let (scheduler, coroutine) = Scheduler.directlyScheduled() else {
+            return oc_sys_poll(fds, count, timeout)
+        }
+        let deadline = timeout > 0 ? deadlineNanoseconds(afterNanoseconds: UInt64(timeout) * 1_000_000) : nil
+        let descriptors = fds.map { UnsafeMutableBufferPointer(start: $0, count: Int(count)) } ?? UnsafeMutableBufferPointer(start: nil, count: 0)
+        while true {
+            let ready = oc_sys_poll(fds, count, 0)
+            guard ready == 0 else { return ready }
+            if let deadline, monotonicNanoseconds() >= deadline { return 0 }
+            switch wait(on: descriptors, until: deadline, scheduler: scheduler, coroutine: coroutine) {
+            case .cancelled:
+                errno = EINTR
+                return -1
+            case .unwatchable:
+                // A descriptor epoll cannot watch (a regular file is always ready, but a
+                // device may not be): the kernel waits, for what is left of the timeout.
+                return oc_sys_poll(fds, count, remainingMilliseconds(until: deadline))
+            case .woken:
+                continue
+            }
+        }
+    }
+
+    private enum PollWait {
+        case woken, cancelled, unwatchable
+    }
+
+    /// Suspends until any of `descriptors` reports, the deadline passes, or cancellation.
+    private static func wait(
+        on descriptors: UnsafeMutableBufferPointer<pollfd>,
+        until deadline: UInt64?,
+        scheduler: Scheduler,
+        coroutine: Unmanaged<ScheduledCoroutine>
+    ) -> PollWait {
+        var watched: [Int32] = []
+        var unwatchable = false
+        var watchedTicket: WaitTicket?
+        let outcome = scheduler.wait(for: coroutine, until: deadline) { ticket in
+            watchedTicket = ticket
+            for descriptor in descriptors where descriptor.fd >= 0 {
+                do throws(SystemError) {
+                    try scheduler.eventLoop.watch(fd: descriptor.fd, for: interest(of: descriptor.events), ticket: ticket)
+                    watched.append(descriptor.fd)
+                } catch {
+                    unwatchable = true
+                    return false
+                }
+            }
+            return true
+        }
+        if let watchedTicket {
+            for fd in watched {
+                scheduler.eventLoop.withdraw(watchedTicket, fd: fd)
+            }
+        }
+        if unwatchable { return .unwatchable }
+        return outcome == .cancelled ? .cancelled : .woken
+    }
+
+    /// What to watch for `events`: errors and hang-ups are always reported, as the readable
+    /// side reports them, so a descriptor asking for nothing is watched as readable.
+    private static func interest(of events: Int16) -> FileEvents {
+        var interest: FileEvents = []
+        if events & Int16(POLLOUT | POLLWRNORM | POLLWRBAND) != 0 {
+            interest.insert(.writable)
+        }
+        if events & Int16(POLLIN | POLLPRI | POLLRDNORM | POLLRDBAND | Int32(OC_POLLRDHUP)) != 0 || interest.isEmpty {
+            interest.insert(.readable)
+        }
+        return interest
+    }
+
+    private static func remainingMilliseconds(until deadline: UInt64?) -> Int32 {
+        guard let deadline else { return -1 }
+        let now = monotonicNanoseconds()
+        return deadline > now ? Int32(clamping: (deadline - now + 999_999) / 1_000_000) : 0
+    }
+}
