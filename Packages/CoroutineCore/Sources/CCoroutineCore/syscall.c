@@ -32,3 +32,7 @@ int oc_sys_poll(struct pollfd *fds, nfds_t count, int timeout_ms) {
     struct timespec timeout = {.tv_sec = timeout_ms / 1000, .tv_nsec = (long)(timeout_ms % 1000) * 1000000};
     return (int)syscall(SYS_ppoll, fds, count, timeout_ms < 0 ? NULL : &timeout, NULL, (size_t)8);
 }
+
+int oc_sys_epoll_wait(int epoll, void *events, int max_events, int timeout_ms) {
+    return (int)syscall(SYS_epoll_pwait, epoll, events, max_events, timeout_ms, NULL, (size_t)8);
+}

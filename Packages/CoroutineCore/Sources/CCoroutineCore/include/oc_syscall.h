@@ -19,4 +19,8 @@ enum { OC_POLLRDHUP = 0x2000 };
 /// poll(2), through ppoll (the one every architecture has): as libc's, -1 with errno on error.
 int oc_sys_poll(struct pollfd *fds, nfds_t count, int timeout_ms);
 
+/// epoll_wait(2), through epoll_pwait (the one every architecture has); `events` points at
+/// `max_events` struct epoll_event (packed on x86_64, so untyped here). As libc's: -1 with errno.
+int oc_sys_epoll_wait(int epoll, void *events, int max_events, int timeout_ms);
+
 #endif
