@@ -36,3 +36,27 @@ int oc_sys_poll(struct pollfd *fds, nfds_t count, int timeout_ms) {
 int oc_sys_epoll_wait(int epoll, void *events, int max_events, int timeout_ms) {
     return (int)syscall(SYS_epoll_pwait, epoll, events, max_events, timeout_ms, NULL, (size_t)8);
 }
+
+int oc_sys_select(int count, fd_set *read, fd_set *write, fd_set *except, struct timeval *timeout) {
+    struct timespec left;
+    struct timespec *limit = NULL;
+    if (timeout != NULL) {
+        // As glibc: negative parts are invalid, and microseconds of a second or more carry
+        // into the seconds (the kernel would refuse them).
+        if (timeout->tv_sec < 0 || timeout->tv_usec < 0) {
+            errno = EINVAL;
+            return -1;
+        }
+        left.tv_sec = timeout->tv_sec + timeout->tv_usec / 1000000;
+        left.tv_nsec = (timeout->tv_usec % 1000000) * 1000;
+        limit = &left;
+    }
+    int result = (int)syscall(SYS_pselect6, count, read, write, except, limit, NULL);
+    if (timeout != NULL) {
+        int saved = errno;
+        timeout->tv_sec = left.tv_sec;
+        timeout->tv_usec = left.tv_nsec / 1000;
+        errno = saved;
+    }
+    return result;
+}

@@ -20,7 +20,8 @@ extension Syscall {
             let ready = oc_sys_poll(fds, count, 0)
             guard ready == 0 else { return ready }
             if let deadline, monotonicNanoseconds() >= deadline { return 0 }
-            switch wait(on: descriptors, until: deadline, scheduler: scheduler, coroutine: coroutine) {
+            let watchList = descriptors.filter { $0.fd >= 0 }.map { ($0.fd, interest(of: $0.events)) }
+            switch waitForAny(watchList, until: deadline, scheduler: scheduler, coroutine: coroutine) {
             case .cancelled:
                 errno = EINTR
                 return -1
@@ -32,42 +33,6 @@ extension Syscall {
                 continue
             }
         }
-    }
-
-    private enum PollWait {
-        case woken, cancelled, unwatchable
-    }
-
-    /// Suspends until any of `descriptors` reports, the deadline passes, or cancellation.
-    private static func wait(
-        on descriptors: UnsafeMutableBufferPointer<pollfd>,
-        until deadline: UInt64?,
-        scheduler: Scheduler,
-        coroutine: Unmanaged<ScheduledCoroutine>
-    ) -> PollWait {
-        var watched: [Int32] = []
-        var unwatchable = false
-        var watchedTicket: WaitTicket?
-        let outcome = scheduler.wait(for: coroutine, until: deadline) { ticket in
-            watchedTicket = ticket
-            for descriptor in descriptors where descriptor.fd >= 0 {
-                do throws(SystemError) {
-                    try scheduler.eventLoop.watch(fd: descriptor.fd, for: interest(of: descriptor.events), ticket: ticket)
-                    watched.append(descriptor.fd)
-                } catch {
-                    unwatchable = true
-                    return false
-                }
-            }
-            return true
-        }
-        if let watchedTicket {
-            for fd in watched {
-                scheduler.eventLoop.withdraw(watchedTicket, fd: fd)
-            }
-        }
-        if unwatchable { return .unwatchable }
-        return outcome == .cancelled ? .cancelled : .woken
     }
 
     /// What to watch for `events`: errors and hang-ups are always reported, as the readable
