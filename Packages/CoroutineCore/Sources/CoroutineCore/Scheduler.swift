@@ -62,6 +62,8 @@ public final class Scheduler: @unchecked Sendable {
 
     /// Set by a coroutine of this scheduler right before it suspends.
     @exclusivity(unchecked) var suspension = Suspension.yielded
+    /// The system call the suspending coroutine waits in, for the listeners.
+    @exclusivity(unchecked) private var suspendedInSyscall: String?
     /// The coroutine being resumed right now, unretained: `resume` holds it meanwhile.
     @exclusivity(unchecked) private var running: Unmanaged<ScheduledCoroutine>?
     /// The task pool of a runtime thread; nil for a standalone scheduler.
@@ -218,7 +220,11 @@ public final class Scheduler: @unchecked Sendable {
                 ready.push(coroutine)
                 notify(.ready(coroutine))
             case .waiting:
-                notify(.suspended(coroutine))
+                if let name = suspendedInSyscall.take() {
+                    notify(.inSyscall(coroutine, name))
+                } else {
+                    notify(.suspended(coroutine))
+                }
             case .idle:
                 pool?.park(coroutine)
             }
@@ -260,6 +266,7 @@ public final class Scheduler: @unchecked Sendable {
     func wait(
         for coroutine: Unmanaged<ScheduledCoroutine>,
         until deadline: UInt64?,
+        inSyscall syscall: String? = nil,
         register: (WaitTicket) -> Bool
     ) -> WaitTicket.Outcome {
         let ticket = WaitTicket(.coroutine(coroutine.takeUnretainedValue(), self))
@@ -273,6 +280,7 @@ public final class Scheduler: @unchecked Sendable {
         let task = CurrentTask.task
         task?.enterWait(ticket)
         suspension = .waiting
+        suspendedInSyscall = syscall
         switchOut(coroutine)
         task?.leaveWait()
         return ticket.outcome
@@ -372,6 +380,13 @@ public final class Scheduler: @unchecked Sendable {
     public static func waitUntilReady(
         _ fd: Int32, for interest: FileEvents, deadline: ContinuousClock.Instant? = nil
     ) throws -> Readiness {
+        try waitUntilReady(fd, for: interest, deadline: deadline, inSyscall: nil)
+    }
+
+    /// `waitUntilReady`, reported to listeners as a wait inside `syscall` when one is named.
+    static func waitUntilReady(
+        _ fd: Int32, for interest: FileEvents, deadline: ContinuousClock.Instant?, inSyscall syscall: String?
+    ) throws -> Readiness {
         // poll(2) silently ignores negative descriptors; a wait on one is a caller's error.
         guard fd >= 0 else { throw SystemError(operation: "poll", code: EBADF) }
         let end = deadline.map { deadlineNanoseconds(after: ContinuousClock.now.duration(to: $0)) }
@@ -381,7 +396,7 @@ public final class Scheduler: @unchecked Sendable {
         }
         var failure: SystemError?
         var watched: WaitTicket?
-        let outcome = scheduler.wait(for: coroutine, until: end) { ticket in
+        let outcome = scheduler.wait(for: coroutine, until: end, inSyscall: syscall) { ticket in
             do throws(SystemError) {
                 try scheduler.eventLoop.watch(fd: fd, for: interest, ticket: ticket)
             } catch {

@@ -8,6 +8,9 @@ public enum SchedulerEvent: Sendable {
     case running(AnyCoroutine)
     /// A coroutine suspended to wait (sleep, join, an event).
     case suspended(AnyCoroutine)
+    /// A coroutine suspended inside a blocking call of the `Syscall` layer; the payload is the
+    /// system call it waits in (`clock_nanosleep` for the whole sleep family).
+    case inSyscall(AnyCoroutine, String)
     /// A coroutine's body returned.
     case completed(AnyCoroutine)
     /// A coroutine's body threw, or the coroutine overflowed its stack.

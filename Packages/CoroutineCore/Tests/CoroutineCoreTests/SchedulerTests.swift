@@ -1,3 +1,4 @@
+import Glibc
 import Synchronization
 import Testing
 @testable import CoroutineCore
@@ -98,6 +99,7 @@ import Testing
             case .ready: name = "ready"
             case .running: name = "running"
             case .suspended: name = "suspended"
+            case .inSyscall(_, let call): name = "in \(call)"
             case .completed: name = "completed"
             case .failed: name = "failed"
             case .cancelled: name = "cancelled"
@@ -107,6 +109,23 @@ import Testing
         scheduler.submit { try Scheduler.sleep(for: .milliseconds(1)) }
         scheduler.trySchedule(until: .now + .seconds(5))
         #expect(events.withLock { $0 } == ["created", "ready", "running", "suspended", "ready", "running", "completed"])
+    }
+
+    @Test func listenersSeeWaitsInsideTheSyscallLayer() throws {
+        let scheduler = try Scheduler()
+        let calls = Mutex<[String]>([])
+        scheduler.addListener { event in
+            if case .inSyscall(_, let call) = event { calls.withLock { $0.append(call) } }
+        }
+        scheduler.submit {
+            _ = Syscall.usleep(1_000)
+            var nothing = pollfd(fd: -1, events: 0, revents: 0)
+            _ = Syscall.poll(&nothing, 1, 1)
+            try Scheduler.sleep(for: .milliseconds(1))
+        }
+        scheduler.trySchedule(until: .now + .seconds(5))
+        // Scheduler.sleep is the scheduler's own wait, not a system call.
+        #expect(calls.withLock { $0 } == ["clock_nanosleep", "poll"])
     }
 
     @Test func failingCoroutineIsReportedAndOthersContinue() throws {

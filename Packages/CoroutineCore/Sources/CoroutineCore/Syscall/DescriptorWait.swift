@@ -17,6 +17,7 @@ extension Syscall {
     static func waitForAny(
         _ descriptors: [(fd: Int32, interest: FileEvents)],
         until deadline: UInt64?,
+        inSyscall syscall: String,
         scheduler: Scheduler,
         coroutine: Unmanaged<ScheduledCoroutine>
     ) -> DescriptorWait {
@@ -26,7 +27,7 @@ extension Syscall {
         var watched: [Int32] = []
         var unwatchable = false
         var issued: WaitTicket?
-        let outcome = scheduler.wait(for: coroutine, until: deadline) { ticket in
+        let outcome = scheduler.wait(for: coroutine, until: deadline, inSyscall: syscall) { ticket in
             issued = ticket
             for (fd, interest) in descriptors {
                 do throws(SystemError) {

@@ -23,7 +23,7 @@ extension Syscall {
             if let deadline, now >= deadline { return 0 }
             let end = deadline.map { ContinuousClock.now + .nanoseconds(Int64(clamping: $0 - now)) }
             do {
-                if try Scheduler.waitUntilReady(epoll, for: .readable, deadline: end) == .closed {
+                if try Scheduler.waitUntilReady(epoll, for: .readable, deadline: end, inSyscall: "epoll_wait") == .closed {
                     errno = EBADF
                     return -1
                 }

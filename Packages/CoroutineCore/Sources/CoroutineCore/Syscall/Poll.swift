@@ -21,7 +21,7 @@ extension Syscall {
             guard ready == 0 else { return ready }
             if let deadline, monotonicNanoseconds() >= deadline { return 0 }
             let watchList = descriptors.filter { $0.fd >= 0 }.map { ($0.fd, interest(of: $0.events)) }
-            switch waitForAny(watchList, until: deadline, scheduler: scheduler, coroutine: coroutine) {
+            switch waitForAny(watchList, until: deadline, inSyscall: "poll", scheduler: scheduler, coroutine: coroutine) {
             case .cancelled:
                 errno = EINTR
                 return -1

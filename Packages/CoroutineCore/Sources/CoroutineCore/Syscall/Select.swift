@@ -33,7 +33,7 @@ extension Syscall {
                 return ready
             }
             let descriptors = watchList(count, original)
-            switch waitForAny(descriptors, until: deadline, scheduler: scheduler, coroutine: coroutine) {
+            switch waitForAny(descriptors, until: deadline, inSyscall: "select", scheduler: scheduler, coroutine: coroutine) {
             case .cancelled:
                 writeTimeLeft(until: deadline, into: timeout)
                 errno = EINTR
