@@ -48,11 +48,7 @@ final class SocketPair: @unchecked Sendable {
             #expect(readiness == .ready)
             log.withLock { $0.append("read \(pair.read(from: pair.left) ?? "nothing")") }
         }
-        scheduler.submit {
-            log.withLock { $0.append("writer runs") }
-            try Scheduler.sleep(for: .milliseconds(10))
-            pair.write("ping", to: pair.right)
-        }
+        scheduler.submitLateWriter("ping", to: pair) { log.withLock { $0.append("writer runs") } }
         scheduler.trySchedule(until: .now + .seconds(5))
         #expect(log.withLock { $0 } == ["writer runs", "read ping"])
     }

@@ -100,14 +100,7 @@ struct EpollCase: Sendable, CustomStringConvertible {
     @Test(arguments: EpollCase.all)
     func behavesLikeLibcInACoroutine(_ epollCase: EpollCase) throws {
         let expected = try epollCase.observe(libcEpollWait)
-        let scheduler = try Scheduler()
-        let observed = Mutex<EpollObservation?>(nil)
-        scheduler.submit {
-            let observation = try epollCase.observe(Syscall.epoll_wait)
-            observed.withLock { $0 = observation }
-        }
-        scheduler.trySchedule(until: .now + .seconds(10))
-        #expect(observed.withLock { $0 } == expected)
+        #expect(try runInCoroutine { try epollCase.observe(Syscall.epoll_wait) } == expected)
     }
 
     @Test func aCoroutineInItsOwnEpollLetsOthersRun() throws {
@@ -124,11 +117,7 @@ struct EpollCase: Sendable, CustomStringConvertible {
             let result = Syscall.epoll_wait(epoll, &buffer, 4, -1)
             log.withLock { $0.append("epoll_wait returned \(result)") }
         }
-        scheduler.submit {
-            log.withLock { $0.append("writer runs") }
-            try Scheduler.sleep(for: .milliseconds(10))
-            pair.write("x", to: pair.right)
-        }
+        scheduler.submitLateWriter("x", to: pair) { log.withLock { $0.append("writer runs") } }
         scheduler.trySchedule(until: .now + .seconds(5))
         #expect(log.withLock { $0 } == ["writer runs", "epoll_wait returned 1"])
     }

@@ -76,14 +76,7 @@ struct PollCase: Sendable, CustomStringConvertible {
     @Test(arguments: PollCase.all)
     func behavesLikeLibcInACoroutine(_ pollCase: PollCase) throws {
         let expected = try pollCase.observe(Glibc.poll)
-        let scheduler = try Scheduler()
-        let observed = Mutex<PollObservation?>(nil)
-        scheduler.submit {
-            let observation = try pollCase.observe(Syscall.poll)
-            observed.withLock { $0 = observation }
-        }
-        scheduler.trySchedule(until: .now + .seconds(10))
-        #expect(observed.withLock { $0 } == expected)
+        #expect(try runInCoroutine { try pollCase.observe(Syscall.poll) } == expected)
     }
 
     @Test func aPollingCoroutineLetsOthersRun() throws {
@@ -95,11 +88,7 @@ struct PollCase: Sendable, CustomStringConvertible {
             let result = Syscall.poll(&entry, 1, -1)
             log.withLock { $0.append("poll returned \(result)") }
         }
-        scheduler.submit {
-            log.withLock { $0.append("writer runs") }
-            try Scheduler.sleep(for: .milliseconds(10))
-            pair.write("x", to: pair.right)
-        }
+        scheduler.submitLateWriter("x", to: pair) { log.withLock { $0.append("writer runs") } }
         scheduler.trySchedule(until: .now + .seconds(5))
         #expect(log.withLock { $0 } == ["writer runs", "poll returned 1"])
         #expect(!scheduler.eventLoop.hasWaiters)

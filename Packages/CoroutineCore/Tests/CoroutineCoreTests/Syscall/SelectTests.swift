@@ -108,14 +108,7 @@ struct SelectCase: Sendable, CustomStringConvertible {
     @Test(arguments: SelectCase.all)
     func behavesLikeLibcInACoroutine(_ selectCase: SelectCase) throws {
         let expected = try selectCase.observe(Glibc.select)
-        let scheduler = try Scheduler()
-        let observed = Mutex<SelectObservation?>(nil)
-        scheduler.submit {
-            let observation = try selectCase.observe(Syscall.select)
-            observed.withLock { $0 = observation }
-        }
-        scheduler.trySchedule(until: .now + .seconds(10))
-        #expect(observed.withLock { $0 } == expected)
+        #expect(try runInCoroutine { try selectCase.observe(Syscall.select) } == expected)
     }
 
     @Test func aSelectingCoroutineLetsOthersRun() throws {
@@ -127,11 +120,7 @@ struct SelectCase: Sendable, CustomStringConvertible {
             let result = Syscall.select(pair.left + 1, &read, nil, nil, nil)
             log.withLock { $0.append("select returned \(result)") }
         }
-        scheduler.submit {
-            log.withLock { $0.append("writer runs") }
-            try Scheduler.sleep(for: .milliseconds(10))
-            pair.write("x", to: pair.right)
-        }
+        scheduler.submitLateWriter("x", to: pair) { log.withLock { $0.append("writer runs") } }
         scheduler.trySchedule(until: .now + .seconds(5))
         #expect(log.withLock { $0 } == ["writer runs", "select returned 1"])
         #expect(!scheduler.eventLoop.hasWaiters)

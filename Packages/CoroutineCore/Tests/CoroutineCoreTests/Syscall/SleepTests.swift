@@ -101,11 +101,7 @@ struct SleepCase: Sendable, CustomStringConvertible {
     @Test(arguments: SleepCase.all)
     func behavesLikeLibcInACoroutine(_ sleepCase: SleepCase) throws {
         let expected = sleepCase.run(.libc)
-        let scheduler = try Scheduler()
-        let observed = Mutex<Observation?>(nil)
-        scheduler.submit { observed.withLock { $0 = sleepCase.run(.ours) } }
-        scheduler.trySchedule(until: .now + .seconds(10))
-        #expect(observed.withLock { $0 } == expected)
+        #expect(try runInCoroutine { sleepCase.run(.ours) } == expected)
     }
 
     @Test func sleepingCoroutinesLetOthersRun() throws {
