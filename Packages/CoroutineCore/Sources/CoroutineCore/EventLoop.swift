@@ -86,7 +86,7 @@ final class EventLoop: @unchecked Sendable {
         let sleeps = !notified && state.compareExchange(
             expected: LoopState.running.rawValue, desired: LoopState.parked.rawValue, ordering: .acquiring
         ).exchanged
-        poll(timeoutMilliseconds: sleeps ? Self.milliseconds(timeout) : 0)
+        poll(timeoutMilliseconds: sleeps ? pollTimeoutMilliseconds(nanoseconds: timeout) : 0)
         state.store(LoopState.running.rawValue, ordering: .releasing)
     }
 
@@ -114,12 +114,6 @@ final class EventLoop: @unchecked Sendable {
                 dispatch(event)
             }
         }
-    }
-
-    /// Rounds up to whole milliseconds, so that a wait never ends before its deadline.
-    private static func milliseconds(_ nanoseconds: UInt64?) -> Int32 {
-        guard let nanoseconds else { return -1 }
-        return Int32(clamping: (nanoseconds + 999_999) / 1_000_000)
     }
 
     private func dispatch(_ event: oc_ready_event) {

@@ -49,6 +49,19 @@ func deadlineNanoseconds(after duration: Duration) -> UInt64 {
     deadlineNanoseconds(afterNanoseconds: duration.clampedNanoseconds)
 }
 
+/// A poll-style timeout for a wait of `nanoseconds`: whole milliseconds rounded up, so that
+/// the wait never ends before its time, and -1 for no limit.
+func pollTimeoutMilliseconds(nanoseconds: UInt64?) -> Int32 {
+    guard let nanoseconds else { return -1 }
+    return Int32(clamping: nanoseconds / 1_000_000 + (nanoseconds % 1_000_000 == 0 ? 0 : 1))
+}
+
+/// A poll-style timeout for a wait until `deadline` (nil: no limit).
+func pollTimeoutMilliseconds(until deadline: UInt64?) -> Int32 {
+    let now = monotonicNanoseconds()
+    return pollTimeoutMilliseconds(nanoseconds: deadline.map { $0 > now ? $0 - now : 0 })
+}
+
 /// The deadline `nanoseconds` from now, saturating instead of overflowing.
 func deadlineNanoseconds(afterNanoseconds nanoseconds: UInt64) -> UInt64 {
     let (sum, overflow) = monotonicNanoseconds().addingReportingOverflow(nanoseconds)

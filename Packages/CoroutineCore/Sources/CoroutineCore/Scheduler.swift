@@ -173,7 +173,7 @@ public final class Scheduler: @unchecked Sendable {
             eventLoop.pollReady()
         }
         drainInbox()
-        fireDueTimers(now: monotonicNanoseconds())
+        fireDueTimers()
         var resumed = 0
         while resumed < limit, let coroutine = ready.pop() {
             resume(coroutine)
@@ -252,8 +252,11 @@ public final class Scheduler: @unchecked Sendable {
         }
     }
 
-    private func fireDueTimers(now: UInt64) {
-        guard let next = timers.nextDeadline, next <= now else { return }
+    /// Wakes the sleepers whose deadline passed; reads the clock only when someone sleeps.
+    private func fireDueTimers() {
+        guard let next = timers.nextDeadline else { return }
+        let now = monotonicNanoseconds()
+        guard next <= now else { return }
         timers.popDue(now: now) { ticket in ticket.wake(.timedOut) }
     }
 
@@ -429,9 +432,7 @@ public final class Scheduler: @unchecked Sendable {
         if interest.contains(.readable) { request.events |= Int16(POLLIN) }
         if interest.contains(.writable) { request.events |= Int16(POLLOUT) }
         while true {
-            let now = monotonicNanoseconds()
-            let timeout = deadline.map { $0 > now ? Int32(clamping: ($0 - now + 999_999) / 1_000_000) : 0 } ?? -1
-            let result = poll(&request, 1, timeout)
+            let result = poll(&request, 1, pollTimeoutMilliseconds(until: deadline))
             if result > 0 {
                 guard request.revents & Int16(POLLNVAL) == 0 else { throw SystemError(operation: "poll", code: EBADF) }
                 return .ready

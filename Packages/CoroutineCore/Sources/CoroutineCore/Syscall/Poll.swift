@@ -28,7 +28,7 @@ extension Syscall {
             case .unwatchable:
                 // A descriptor epoll cannot watch (a regular file is always ready, but a
                 // device may not be): the kernel waits, for what is left of the timeout.
-                return oc_sys_poll(fds, count, remainingMilliseconds(until: deadline))
+                return oc_sys_poll(fds, count, pollTimeoutMilliseconds(until: deadline))
             case .woken:
                 continue
             }
@@ -46,11 +46,5 @@ extension Syscall {
             interest.insert(.readable)
         }
         return interest
-    }
-
-    private static func remainingMilliseconds(until deadline: UInt64?) -> Int32 {
-        guard let deadline else { return -1 }
-        let now = monotonicNanoseconds()
-        return deadline > now ? Int32(clamping: (deadline - now + 999_999) / 1_000_000) : 0
     }
 }
