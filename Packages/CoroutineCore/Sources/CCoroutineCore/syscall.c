@@ -2,6 +2,8 @@
 #include "oc_syscall.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -59,4 +61,143 @@ int oc_sys_select(int count, fd_set *read, fd_set *write, fd_set *except, struct
         errno = saved;
     }
     return result;
+}
+
+/// The size of the kernel's signal set, which the mask-taking calls need (glibc's __NSIG_BYTES).
+enum { KERNEL_SIGSET_BYTES = 8 };
+
+int oc_sys_ppoll(struct pollfd *fds, nfds_t count, const struct timespec *timeout, const sigset_t *mask) {
+    // The kernel writes the time left back; glibc hides that behind a copy, and so do we.
+    struct timespec copy;
+    if (timeout != NULL) {
+        copy = *timeout;
+    }
+    return (int)syscall(SYS_ppoll, fds, count, timeout == NULL ? NULL : &copy, mask, (size_t)KERNEL_SIGSET_BYTES);
+}
+
+int oc_sys_pselect(int count, fd_set *read, fd_set *write, fd_set *except, const struct timespec *timeout,
+                   const sigset_t *mask) {
+    struct timespec copy;
+    if (timeout != NULL) {
+        copy = *timeout;
+    }
+    struct {
+        const sigset_t *mask;
+        size_t size;
+    } signals = {mask, KERNEL_SIGSET_BYTES};
+    return (int)syscall(SYS_pselect6, count, read, write, except, timeout == NULL ? NULL : &copy, &signals);
+}
+
+int oc_sys_socket(int domain, int type, int protocol) {
+    return (int)syscall(SYS_socket, domain, type, protocol);
+}
+
+int oc_sys_socketpair(int domain, int type, int protocol, int pair[2]) {
+    return (int)syscall(SYS_socketpair, domain, type, protocol, pair);
+}
+
+int oc_sys_connect(int fd, const struct sockaddr *address, socklen_t length) {
+    return (int)syscall(SYS_connect, fd, address, length);
+}
+
+int oc_sys_listen(int fd, int backlog) {
+    return (int)syscall(SYS_listen, fd, backlog);
+}
+
+int oc_sys_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags) {
+    return (int)syscall(SYS_accept4, fd, address, length, flags);
+}
+
+int oc_sys_shutdown(int fd, int how) {
+    return (int)syscall(SYS_shutdown, fd, how);
+}
+
+int oc_sys_close(int fd) {
+    return (int)syscall(SYS_close, fd);
+}
+
+int oc_sys_dup(int fd) {
+    return (int)syscall(SYS_dup, fd);
+}
+
+int oc_sys_dup3(int fd, int target, int flags) {
+    return (int)syscall(SYS_dup3, fd, target, flags);
+}
+
+int oc_sys_fcntl(int fd, int command, long argument) {
+    return (int)syscall(SYS_fcntl, fd, command, argument);
+}
+
+int oc_sys_ioctl(int fd, unsigned long request, void *argument) {
+    return (int)syscall(SYS_ioctl, fd, request, argument);
+}
+
+int oc_sys_getsockopt(int fd, int level, int name, void *value, socklen_t *length) {
+    return (int)syscall(SYS_getsockopt, fd, level, name, value, length);
+}
+
+int oc_sys_setsockopt(int fd, int level, int name, const void *value, socklen_t length) {
+    return (int)syscall(SYS_setsockopt, fd, level, name, value, length);
+}
+
+oc_file_kind oc_sys_file_kind(int fd) {
+    int saved = errno;
+    struct stat status;
+    oc_file_kind kind = OC_FILE_NOT_OPEN;
+    if (syscall(SYS_fstat, fd, &status) == 0) {
+        kind = S_ISSOCK(status.st_mode) ? OC_FILE_SOCKET : OC_FILE_OTHER;
+    }
+    errno = saved;
+    return kind;
+}
+
+ssize_t oc_sys_read(int fd, void *buffer, size_t count) {
+    return syscall(SYS_read, fd, buffer, count);
+}
+
+ssize_t oc_sys_readv(int fd, const struct iovec *vectors, int count) {
+    return syscall(SYS_readv, fd, vectors, count);
+}
+
+ssize_t oc_sys_pread(int fd, void *buffer, size_t count, off_t offset) {
+    return syscall(SYS_pread64, fd, buffer, count, offset);
+}
+
+// The positioned vector calls take the offset split in two longs; a 64-bit kernel reads it
+// whole from the first.
+ssize_t oc_sys_preadv(int fd, const struct iovec *vectors, int count, off_t offset) {
+    return syscall(SYS_preadv, fd, vectors, count, (long)offset, 0L);
+}
+
+ssize_t oc_sys_recvfrom(int fd, void *buffer, size_t count, int flags, struct sockaddr *address, socklen_t *length) {
+    return syscall(SYS_recvfrom, fd, buffer, count, flags, address, length);
+}
+
+ssize_t oc_sys_recvmsg(int fd, struct msghdr *message, int flags) {
+    return syscall(SYS_recvmsg, fd, message, flags);
+}
+
+ssize_t oc_sys_write(int fd, const void *buffer, size_t count) {
+    return syscall(SYS_write, fd, buffer, count);
+}
+
+ssize_t oc_sys_writev(int fd, const struct iovec *vectors, int count) {
+    return syscall(SYS_writev, fd, vectors, count);
+}
+
+ssize_t oc_sys_pwrite(int fd, const void *buffer, size_t count, off_t offset) {
+    return syscall(SYS_pwrite64, fd, buffer, count, offset);
+}
+
+ssize_t oc_sys_pwritev(int fd, const struct iovec *vectors, int count, off_t offset) {
+    return syscall(SYS_pwritev, fd, vectors, count, (long)offset, 0L);
+}
+
+ssize_t oc_sys_sendto(int fd, const void *buffer, size_t count, int flags, const struct sockaddr *address,
+                      socklen_t length) {
+    return syscall(SYS_sendto, fd, buffer, count, flags, address, length);
+}
+
+ssize_t oc_sys_sendmsg(int fd, const struct msghdr *message, int flags) {
+    return syscall(SYS_sendmsg, fd, message, flags);
 }

@@ -23,8 +23,13 @@ public struct FileEvents: OptionSet, Sendable, Hashable {
 /// registered: waiting on it again costs no `epoll_ctl`. Because edges are only reported
 /// on change, a coroutine must try its operation first and wait only after `EAGAIN`; the
 /// edge that follows always finds it waiting, since only this thread calls `epoll_wait`,
-/// and only after the coroutine suspended. `forget` drops a descriptor that is being
-/// closed and ends its waits, as a reused descriptor number would otherwise stay silent.
+/// and only after the coroutine suspended.
+///
+/// A registration is tagged with the descriptor's generation (see `Descriptor`). When the
+/// number is closed or reused, the registration is stale: its waiters wake as `.closed`
+/// and the next wait registers the new file afresh. A close on any thread reaches every
+/// loop that registered the number: each loop holds a slot, the descriptor table records
+/// the slots that registered it, and the closing thread asks those loops to drop it.
 ///
 /// Another thread wakes the loop through an eventfd, and only when it is parked: a state
 /// word, as in `Parker`, makes an unpark before the park free and never lost.
@@ -35,6 +40,11 @@ final class EventLoop: @unchecked Sendable {
     private let epoll: Int32
     private let wakeup: Int32
     private let state = Atomic<UInt32>(LoopState.running.rawValue)
+    /// This loop's place in the directory of loops, which descriptors record as a bit.
+    private(set) var slot = 0
+    /// Descriptors closed by other threads whose registrations here may be stale.
+    private let closedElsewhere = Mutex<[Int32]>([])
+    private let hasClosedElsewhere = Atomic<Bool>(false)
     /// Waiters per registered descriptor. Owner thread only.
     @exclusivity(unchecked) private var registrations: [Int32: Registration] = [:]
     /// Tickets handed to `watch` and not yet woken, withdrawn or forgotten.
@@ -47,6 +57,8 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private struct Registration {
+        /// The descriptor's generation when it was registered.
+        let generation: UInt32
         var readers: [WaitTicket] = []
         var writers: [WaitTicket] = []
     }
@@ -58,21 +70,29 @@ final class EventLoop: @unchecked Sendable {
         wakeup = oc_eventfd_create()
         guard wakeup >= 0 else {
             let code = errno
-            close(epoll)
+            _ = oc_sys_close(epoll)
             throw SystemError(operation: "eventfd", code: code)
         }
         guard oc_epoll_add_wakeup(epoll, wakeup) == 0 else {
             let code = errno
-            close(wakeup)
-            close(epoll)
+            _ = oc_sys_close(wakeup)
+            _ = oc_sys_close(epoll)
             throw SystemError(operation: "epoll_ctl", code: code)
         }
         events = Array(repeating: oc_ready_event(), count: 128)
+        slot = EventLoop.directory.withLock { loops in
+            let free = loops.firstIndex { $0.loop == nil } ?? loops.endIndex
+            if free == loops.endIndex {
+                loops.append(WeakEventLoop())
+            }
+            loops[free].loop = self
+            return free
+        }
     }
 
     deinit {
-        close(wakeup)
-        close(epoll)
+        _ = oc_sys_close(wakeup)
+        _ = oc_sys_close(epoll)
     }
 
     // MARK: - Parking
@@ -103,6 +123,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func poll(timeoutMilliseconds: Int32) {
+        defer { dropClosedElsewhere() }
         let count = events.withUnsafeMutableBufferPointer { buffer in
             oc_epoll_collect(epoll, buffer.baseAddress, Int32(buffer.count), timeoutMilliseconds)
         }
@@ -137,12 +158,16 @@ final class EventLoop: @unchecked Sendable {
     // MARK: - Descriptors
 
     /// Hands `ticket` the next readiness of `fd` for `interest`, registering `fd` on first
-    /// use. Throws the errno of `epoll_ctl` (EBADF for a closed descriptor, EPERM for one
-    /// epoll cannot watch, such as a regular file).
+    /// use in its current generation. Throws the errno of `epoll_ctl` (EBADF for a closed
+    /// descriptor, EPERM for one epoll cannot watch, such as a regular file), or EBADF when
+    /// the descriptor was closed while it was being registered.
     func watch(fd: Int32, for interest: FileEvents, ticket: WaitTicket) throws(SystemError) {
+        let generation = Descriptor.generation(of: fd)
+        if let registration = registrations[fd], registration.generation != generation {
+            drop(fd, waking: .closed)
+        }
         if registrations[fd] == nil {
-            guard oc_epoll_watch(epoll, fd) == 0 else { throw SystemError(operation: "epoll_ctl", code: errno) }
-            registrations[fd] = Registration()
+            try register(fd, generation: generation)
         }
         if interest.contains(.readable) {
             registrations[fd]?.readers.append(ticket)
@@ -151,6 +176,19 @@ final class EventLoop: @unchecked Sendable {
         if interest.contains(.writable) {
             registrations[fd]?.writers.append(ticket)
             waiterCount += 1
+        }
+    }
+
+    private func register(_ fd: Int32, generation: UInt32) throws(SystemError) {
+        guard oc_epoll_watch(epoll, fd) == 0 else { throw SystemError(operation: "epoll_ctl", code: errno) }
+        registrations[fd] = Registration(generation: generation)
+        guard let descriptor = Descriptor.existing(fd) else { return }
+        descriptor.registered(inSlot: slot)
+        // A close between reading the generation and recording the slot missed this loop:
+        // the registration is already stale, and so is the wait.
+        guard descriptor.generation == generation else {
+            drop(fd, waking: .closed)
+            throw SystemError(operation: "epoll_ctl", code: EBADF)
         }
     }
 
@@ -165,13 +203,65 @@ final class EventLoop: @unchecked Sendable {
         registrations[fd] = registration
     }
 
-    /// Forgets `fd` before it is closed: deregisters it and ends its waits with `outcome`.
-    func forget(fd: Int32, waking outcome: WaitTicket.Outcome) {
+    /// Deregisters `fd` and ends its waits with `outcome`.
+    private func drop(_ fd: Int32, waking outcome: WaitTicket.Outcome) {
         guard let registration = registrations.removeValue(forKey: fd) else { return }
+        // Fails harmlessly when the number was closed (the kernel dropped it) or now names
+        // another file (whose registration, if any, is not this one).
         _ = oc_epoll_forget(epoll, fd)
         waiterCount -= registration.readers.count + registration.writers.count
         for ticket in registration.readers + registration.writers {
             ticket.wake(outcome)
+        }
+    }
+
+    /// Drops the registration of `fd` if the number moved on to a new generation.
+    private func dropIfStale(_ fd: Int32) {
+        if let registration = registrations[fd], registration.generation != Descriptor.generation(of: fd) {
+            drop(fd, waking: .closed)
+        }
+    }
+
+    private func dropClosedElsewhere() {
+        guard hasClosedElsewhere.load(ordering: .acquiring) else { return }
+        let closed = closedElsewhere.withLock { closed in
+            hasClosedElsewhere.store(false, ordering: .releasing)
+            defer { closed.removeAll() }
+            return closed
+        }
+        for fd in closed {
+            dropIfStale(fd)
+        }
+    }
+
+    // MARK: - The directory of loops
+
+    private final class WeakEventLoop: @unchecked Sendable {
+        // @unchecked Sendable: only read and written under the directory's lock.
+        weak var loop: EventLoop?
+    }
+
+    /// Every live loop, by slot.
+    private static let directory = Mutex<[WeakEventLoop]>([])
+
+    /// Makes the loops in `slots` (a bit per slot % 64) drop their registrations of `fd`,
+    /// whose generation just ended: at once for the calling thread's own loop, through a
+    /// request and an unpark for the others.
+    static func dropStaleRegistrations(of fd: Int32, inSlots slots: UInt64) {
+        let own = Scheduler.current?.eventLoop
+        let targets = directory.withLock { loops in
+            loops.indices.filter { slots & (1 << UInt64($0 % 64)) != 0 }.compactMap { loops[$0].loop }
+        }
+        for loop in targets {
+            if loop === own {
+                loop.dropIfStale(fd)
+            } else {
+                loop.closedElsewhere.withLock { closed in
+                    closed.append(fd)
+                    loop.hasClosedElsewhere.store(true, ordering: .releasing)
+                }
+                loop.unpark()
+            }
         }
     }
 

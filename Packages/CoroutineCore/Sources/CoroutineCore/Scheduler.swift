@@ -71,6 +71,9 @@ public final class Scheduler: @unchecked Sendable {
 
     @exclusivity(unchecked) private var ready = ReadyQueue()
     @exclusivity(unchecked) private var timers = TimerQueue<WaitTicket>()
+    /// Timers whose wait already ended otherwise: they stay queued until their deadline, but
+    /// nobody waits for them.
+    @exclusivity(unchecked) private var endedTimers = 0
     private let inbox = Mutex<[(coroutine: ScheduledCoroutine, priority: Int)]>([])
     private let inboxFilled = Atomic<Bool>(false)
     private let hasListeners = Atomic<Bool>(false)
@@ -194,7 +197,7 @@ public final class Scheduler: @unchecked Sendable {
 
     /// Whether coroutines wait on this scheduler's timers.
     var hasTimers: Bool {
-        !timers.isEmpty
+        timers.count > endedTimers
     }
 
     /// Resumes one coroutine and files it by the reason it came back.
@@ -257,7 +260,11 @@ public final class Scheduler: @unchecked Sendable {
         guard let next = timers.nextDeadline else { return }
         let now = monotonicNanoseconds()
         guard next <= now else { return }
-        timers.popDue(now: now) { ticket in ticket.wake(.timedOut) }
+        timers.popDue(now: now) { ticket in
+            if !ticket.wake(.timedOut) {
+                endedTimers -= 1
+            }
+        }
     }
 
     // MARK: - Suspending
@@ -286,7 +293,11 @@ public final class Scheduler: @unchecked Sendable {
         suspendedInSyscall = syscall
         switchOut(coroutine)
         task?.leaveWait()
-        return ticket.outcome
+        let outcome = ticket.outcome
+        if deadline != nil, outcome != .timedOut {
+            endedTimers += 1
+        }
+        return outcome
     }
 
     /// Switches from the running coroutine back to the scheduler loop.
@@ -379,27 +390,50 @@ public final class Scheduler: @unchecked Sendable {
     ///
     /// - Throws: `CoroutineError.cancelled` when the calling task is cancelled;
     ///   `SystemError` when the descriptor cannot be watched (EBADF, or EPERM for a regular
-    ///   file).
+    ///   file), or when a signal interrupts the wait of a plain thread.
     public static func waitUntilReady(
         _ fd: Int32, for interest: FileEvents, deadline: ContinuousClock.Instant? = nil
     ) throws -> Readiness {
-        try waitUntilReady(fd, for: interest, deadline: deadline, inSyscall: nil)
+        try CurrentTask.checkCancellation()
+        let end = deadline.map { deadlineNanoseconds(after: ContinuousClock.now.duration(to: $0)) }
+        switch awaitReadiness(of: fd, for: interest, until: end, inSyscall: nil) {
+        case .ready: return .ready
+        case .timedOut: return .timedOut
+        case .closed: return .closed
+        case .cancelled: throw CoroutineError.cancelled
+        case .interrupted: throw SystemError(operation: "poll", code: EINTR)
+        case .failed(let error): throw error
+        }
     }
 
-    /// `waitUntilReady`, reported to listeners as a wait inside `syscall` when one is named.
-    static func waitUntilReady(
-        _ fd: Int32, for interest: FileEvents, deadline: ContinuousClock.Instant?, inSyscall syscall: String?
-    ) throws -> Readiness {
+    /// How a wait for readiness ended, in full.
+    enum ReadinessWait {
+        case ready
+        case timedOut
+        /// The descriptor was closed (or replaced through dup2) while waiting.
+        case closed
+        /// The calling task was cancelled.
+        case cancelled
+        /// A signal interrupted the wait of a plain thread, and the kernel would not have
+        /// restarted the call.
+        case interrupted
+        case failed(SystemError)
+    }
+
+    /// Waits until `fd` is ready for `interest` or `deadline` passes: suspends the calling
+    /// coroutine, reported to listeners as a wait inside `syscall` when one is named, or
+    /// blocks a plain thread in `poll(2)`.
+    static func awaitReadiness(
+        of fd: Int32, for interest: FileEvents, until deadline: UInt64?, inSyscall syscall: String?
+    ) -> ReadinessWait {
         // poll(2) silently ignores negative descriptors; a wait on one is a caller's error.
-        guard fd >= 0 else { throw SystemError(operation: "poll", code: EBADF) }
-        let end = deadline.map { deadlineNanoseconds(after: ContinuousClock.now.duration(to: $0)) }
-        try CurrentTask.checkCancellation()
+        guard fd >= 0 else { return .failed(SystemError(operation: "poll", code: EBADF)) }
         guard let (scheduler, coroutine) = directlyScheduled() else {
-            return try pollThread(fd, for: interest, until: end)
+            return pollThread(fd, for: interest, until: deadline)
         }
         var failure: SystemError?
         var watched: WaitTicket?
-        let outcome = scheduler.wait(for: coroutine, until: end, inSyscall: syscall) { ticket in
+        let outcome = scheduler.wait(for: coroutine, until: deadline, inSyscall: syscall) { ticket in
             do throws(SystemError) {
                 try scheduler.eventLoop.watch(fd: fd, for: interest, ticket: ticket)
             } catch {
@@ -409,36 +443,38 @@ public final class Scheduler: @unchecked Sendable {
             watched = ticket
             return true
         }
-        if let failure { throw failure }
+        if let failure {
+            // A descriptor epoll refuses (EPERM) can still be waited for by the kernel.
+            return failure.code == EPERM ? pollThread(fd, for: interest, until: deadline) : .failed(failure)
+        }
         if let watched, outcome == .timedOut || outcome == .cancelled {
             scheduler.eventLoop.withdraw(watched, fd: fd)
         }
         switch outcome {
-        case .cancelled: throw CoroutineError.cancelled
+        case .cancelled: return .cancelled
         case .timedOut: return .timedOut
         case .closed: return .closed
         case .notified, .waiting: return .ready
         }
     }
 
-    /// Ends every wait on `fd` of this thread's scheduler with `.closed` and forgets the
-    /// descriptor; call before closing it, so that a reused number starts afresh.
-    public static func forget(_ fd: Int32) {
-        current?.eventLoop.forget(fd: fd, waking: .closed)
-    }
-
-    private static func pollThread(_ fd: Int32, for interest: FileEvents, until deadline: UInt64?) throws -> Readiness {
+    private static func pollThread(_ fd: Int32, for interest: FileEvents, until deadline: UInt64?) -> ReadinessWait {
         var request = pollfd(fd: fd, events: 0, revents: 0)
         if interest.contains(.readable) { request.events |= Int16(POLLIN) }
         if interest.contains(.writable) { request.events |= Int16(POLLOUT) }
         while true {
-            let result = poll(&request, 1, pollTimeoutMilliseconds(until: deadline))
+            let result = oc_sys_poll(&request, 1, pollTimeoutMilliseconds(until: deadline))
             if result > 0 {
-                guard request.revents & Int16(POLLNVAL) == 0 else { throw SystemError(operation: "poll", code: EBADF) }
+                guard request.revents & Int16(POLLNVAL) == 0 else {
+                    return .failed(SystemError(operation: "poll", code: EBADF))
+                }
                 return .ready
             }
             if result == 0 { return .timedOut }
-            guard errno == EINTR else { throw SystemError(operation: "poll", code: errno) }
+            guard errno == EINTR else { return .failed(SystemError(operation: "poll", code: errno)) }
+            // The blocking call this wait stands in for would have been restarted only under
+            // SA_RESTART, and never with a timeout (signal(7)).
+            guard deadline == nil, oc_signals_restart() else { return .interrupted }
         }
     }
 

@@ -6,6 +6,7 @@
 
 #include "oc_context.h"
 #include "oc_frame.h"
+#include "oc_descriptor.h"
 #include "oc_epoll.h"
 #include "oc_memory.h"
 #include "oc_run_queue.h"

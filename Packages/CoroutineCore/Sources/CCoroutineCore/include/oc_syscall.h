@@ -2,7 +2,12 @@
 #define OC_SYSCALL_H
 
 #include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
 #include <time.h>
 
 // The kernel's own calls, bypassing libc's symbols: the syscall layer calls these so that
@@ -27,5 +32,59 @@ int oc_sys_epoll_wait(int epoll, void *events, int max_events, int timeout_ms);
 /// select(2), through pselect6 (the one every architecture has), writing the time left back
 /// into `timeout` as Linux's select does. As libc's: -1 with errno on error.
 int oc_sys_select(int count, fd_set *read, fd_set *write, fd_set *except, struct timeval *timeout);
+
+/// ppoll(2) with glibc's contract: the timeout is read, never written back.
+int oc_sys_ppoll(struct pollfd *fds, nfds_t count, const struct timespec *timeout, const sigset_t *mask);
+
+/// pselect(2) with glibc's contract: the timeout is read, never written back.
+int oc_sys_pselect(int count, fd_set *read, fd_set *write, fd_set *except, const struct timespec *timeout,
+                   const sigset_t *mask);
+
+/// The socket timeout options in both forms: the classic timeval one and the 64-bit one
+/// (the same layout on 64-bit machines), numbered alike on x86_64 and aarch64.
+enum {
+    OC_SO_RCVTIMEO_OLD = 20,
+    OC_SO_SNDTIMEO_OLD = 21,
+    OC_SO_RCVTIMEO_NEW = 66,
+    OC_SO_SNDTIMEO_NEW = 67,
+};
+
+// Descriptors and sockets. Each returns what the libc function returns: -1 with errno on error.
+
+int oc_sys_socket(int domain, int type, int protocol);
+int oc_sys_socketpair(int domain, int type, int protocol, int pair[2]);
+int oc_sys_connect(int fd, const struct sockaddr *address, socklen_t length);
+int oc_sys_listen(int fd, int backlog);
+int oc_sys_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
+int oc_sys_shutdown(int fd, int how);
+int oc_sys_close(int fd);
+int oc_sys_dup(int fd);
+int oc_sys_dup3(int fd, int target, int flags);
+int oc_sys_fcntl(int fd, int command, long argument);
+int oc_sys_ioctl(int fd, unsigned long request, void *argument);
+int oc_sys_getsockopt(int fd, int level, int name, void *value, socklen_t *length);
+int oc_sys_setsockopt(int fd, int level, int name, const void *value, socklen_t length);
+
+/// What an open descriptor is, as far as the runtime cares.
+typedef enum oc_file_kind { OC_FILE_NOT_OPEN, OC_FILE_SOCKET, OC_FILE_OTHER } oc_file_kind;
+
+/// What `fd` is (errno untouched).
+oc_file_kind oc_sys_file_kind(int fd);
+
+// Reading and writing.
+
+ssize_t oc_sys_read(int fd, void *buffer, size_t count);
+ssize_t oc_sys_readv(int fd, const struct iovec *vectors, int count);
+ssize_t oc_sys_pread(int fd, void *buffer, size_t count, off_t offset);
+ssize_t oc_sys_preadv(int fd, const struct iovec *vectors, int count, off_t offset);
+ssize_t oc_sys_recvfrom(int fd, void *buffer, size_t count, int flags, struct sockaddr *address, socklen_t *length);
+ssize_t oc_sys_recvmsg(int fd, struct msghdr *message, int flags);
+ssize_t oc_sys_write(int fd, const void *buffer, size_t count);
+ssize_t oc_sys_writev(int fd, const struct iovec *vectors, int count);
+ssize_t oc_sys_pwrite(int fd, const void *buffer, size_t count, off_t offset);
+ssize_t oc_sys_pwritev(int fd, const struct iovec *vectors, int count, off_t offset);
+ssize_t oc_sys_sendto(int fd, const void *buffer, size_t count, int flags, const struct sockaddr *address,
+                      socklen_t length);
+ssize_t oc_sys_sendmsg(int fd, const struct msghdr *message, int flags);
 
 #endif

@@ -19,21 +19,18 @@ extension Syscall {
         while true {
             let ready = oc_sys_epoll_wait(epoll, events, maxEvents, 0)
             guard ready == 0 else { return ready }
-            let now = monotonicNanoseconds()
-            if let deadline, now >= deadline { return 0 }
-            let end = deadline.map { ContinuousClock.now + .nanoseconds(Int64(clamping: $0 - now)) }
-            do {
-                if try Scheduler.waitUntilReady(epoll, for: .readable, deadline: end, inSyscall: "epoll_wait") == .closed {
-                    errno = EBADF
-                    return -1
-                }
-            } catch let error as SystemError {
-                errno = error.code
-                return -1
-            } catch {
+            if let deadline, monotonicNanoseconds() >= deadline { return 0 }
+            switch Scheduler.awaitReadiness(of: epoll, for: .readable, until: deadline, inSyscall: "epoll_wait") {
+            case .ready, .timedOut:
+                continue
+            case .closed:
+                errno = EBADF
+            case .cancelled, .interrupted:
                 errno = EINTR
-                return -1
+            case .failed(let error):
+                errno = error.code
             }
+            return -1
         }
     }
 }

@@ -23,25 +23,65 @@ extension Syscall {
             return oc_sys_select(count, readSet, writeSet, exceptSet, timeout)
         }
         let deadline = limit.map { deadlineNanoseconds(afterNanoseconds: $0) }
-        let original = (readSet?.pointee, writeSet?.pointee, exceptSet?.pointee)
+        let result = select(count, (readSet, writeSet, exceptSet), until: deadline, "select", scheduler, coroutine) {
+            writeTimeLeft(until: deadline, into: timeout)
+            return oc_sys_select(count, readSet, writeSet, exceptSet, timeout)
+        }
+        writeTimeLeft(until: deadline, into: timeout)
+        return result
+    }
+
+    /// `pselect(2)`: as `select`, with a `timespec` timeout (nil: no limit) that is read and
+    /// never written back, as glibc's. A call with a signal mask goes to the kernel, as
+    /// `ppoll` explains.
+    public static func pselect(
+        _ count: Int32,
+        _ readSet: UnsafeMutablePointer<fd_set>?,
+        _ writeSet: UnsafeMutablePointer<fd_set>?,
+        _ exceptSet: UnsafeMutablePointer<fd_set>?,
+        _ timeout: UnsafePointer<timespec>?,
+        _ mask: UnsafePointer<sigset_t>?
+    ) -> Int32 {
+        guard mask == nil, let limit = waitLimit(timeout), let (scheduler, coroutine) = Scheduler.directlyScheduled() else {
+            return oc_sys_pselect(count, readSet, writeSet, exceptSet, timeout, mask)
+        }
+        let deadline = limit.map { deadlineNanoseconds(afterNanoseconds: $0) }
+        return select(count, (readSet, writeSet, exceptSet), until: deadline, "pselect", scheduler, coroutine) {
+            guard let deadline else { return oc_sys_pselect(count, readSet, writeSet, exceptSet, nil, nil) }
+            let now = monotonicNanoseconds()
+            let rest = deadline > now ? deadline - now : 0
+            var left = timespec(tv_sec: Int(rest / 1_000_000_000), tv_nsec: Int(rest % 1_000_000_000))
+            return oc_sys_pselect(count, readSet, writeSet, exceptSet, &left, nil)
+        }
+    }
+
+    private typealias DescriptorSets = (
+        read: UnsafeMutablePointer<fd_set>?, write: UnsafeMutablePointer<fd_set>?, except: UnsafeMutablePointer<fd_set>?
+    )
+
+    /// The coroutine's select: zero-timeout kernel checks over the original sets, with waits
+    /// on the event loop between them; `kernelWait` takes over, with the sets restored, when
+    /// a descriptor cannot be watched.
+    private static func select(
+        _ count: Int32, _ sets: DescriptorSets, until deadline: UInt64?, _ syscall: String,
+        _ scheduler: Scheduler, _ coroutine: Unmanaged<ScheduledCoroutine>, kernelWait: () -> Int32
+    ) -> Int32 {
+        let original = (sets.read?.pointee, sets.write?.pointee, sets.except?.pointee)
         while true {
-            restore(original, readSet, writeSet, exceptSet)
+            restore(original, sets.read, sets.write, sets.except)
             var immediately = timeval(tv_sec: 0, tv_usec: 0)
-            let ready = oc_sys_select(count, readSet, writeSet, exceptSet, &immediately)
+            let ready = oc_sys_select(count, sets.read, sets.write, sets.except, &immediately)
             if ready != 0 || deadline.map({ monotonicNanoseconds() >= $0 }) == true {
-                writeTimeLeft(until: deadline, into: timeout)
                 return ready
             }
             let descriptors = watchList(count, original)
-            switch waitForAny(descriptors, until: deadline, inSyscall: "select", scheduler: scheduler, coroutine: coroutine) {
+            switch waitForAny(descriptors, until: deadline, inSyscall: syscall, scheduler: scheduler, coroutine: coroutine) {
             case .cancelled:
-                writeTimeLeft(until: deadline, into: timeout)
                 errno = EINTR
                 return -1
             case .unwatchable:
-                restore(original, readSet, writeSet, exceptSet)
-                writeTimeLeft(until: deadline, into: timeout)
-                return oc_sys_select(count, readSet, writeSet, exceptSet, timeout)
+                restore(original, sets.read, sets.write, sets.except)
+                return kernelWait()
             case .woken:
                 continue
             }

@@ -9,5 +9,12 @@
 /// A task cancelled while it waits in one of these calls is woken as if by a signal: the
 /// call ends with `EINTR`, as libc's does when a signal interrupts it.
 ///
-/// One file per call family: `Sleep.swift` holds sleep, usleep, nanosleep and clock_nanosleep.
+/// Blocking socket calls keep the user's view of the socket (blocking or not, its timeouts)
+/// while the runtime holds it non-blocking in the kernel; see `Descriptor`.
+///
+/// One file per call family: `Sleep.swift` (sleep, usleep, nanosleep, clock_nanosleep),
+/// `Poll.swift` (poll, ppoll), `Select.swift` (select, pselect), `EpollWait.swift`,
+/// `Socket.swift` (socket, socketpair, connect, listen, accept, accept4, shutdown),
+/// `Read.swift` and `Write.swift` (the read and write families), `Close.swift` (close and
+/// the dup family), `Control.swift` (fcntl, ioctl, getsockopt, setsockopt).
 public enum Syscall {}

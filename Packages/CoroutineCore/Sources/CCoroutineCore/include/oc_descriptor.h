@@ -1,0 +1,92 @@
+#ifndef OC_DESCRIPTOR_H
+#define OC_DESCRIPTOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+// The process-wide descriptor table: what the runtime knows about each descriptor number.
+// Reads are lock-free (one load of a chunk pointer, then atomics on the entry), because the
+// syscall layer consults it on every call; chunks are allocated on first use and never freed.
+
+/// What the runtime knows about one descriptor number, valid for one `generation`.
+typedef struct oc_descriptor {
+    /// Bumped whenever the number stops meaning the same open file (close, dup2 over it, a new
+    /// socket), so that a stale event-loop registration is recognised and replaced.
+    uint32_t generation;
+    /// `oc_descriptor_flag` bits.
+    uint32_t flags;
+    /// One bit per event-loop slot (slot % 64) that registered this number in this generation:
+    /// the loops a close must reach.
+    uint64_t loops;
+    /// SO_RCVTIMEO and SO_SNDTIMEO as the kernel rounded them, in nanoseconds; 0 means none,
+    /// UINT64_MAX means "expire at once" (a negative timeval, as the kernel treats it).
+    uint64_t receive_timeout_ns;
+    uint64_t send_timeout_ns;
+} oc_descriptor;
+
+enum oc_descriptor_flag {
+    /// The number was classified in this generation (the other flags are meaningful).
+    OC_DESCRIPTOR_KNOWN = 1u << 0,
+    /// A socket: blocking calls on it wait on the event loop.
+    OC_DESCRIPTOR_SOCKET = 1u << 1,
+    /// The user asked for non-blocking behaviour (O_NONBLOCK, SOCK_NONBLOCK, FIONBIO).
+    OC_DESCRIPTOR_USER_NONBLOCK = 1u << 2,
+    /// The runtime set O_NONBLOCK in the kernel; the user does not see it.
+    OC_DESCRIPTOR_RUNTIME_NONBLOCK = 1u << 3,
+};
+
+/// The entry for `fd`, allocating its chunk on first use; NULL for a negative number, one past
+/// the table's capacity, or when memory runs out (the caller then treats the descriptor as
+/// unknown and calls straight through).
+oc_descriptor *oc_descriptor_get(int fd);
+
+/// The entry for `fd` only when its chunk already exists.
+oc_descriptor *oc_descriptor_peek(int fd);
+
+/// Whether every installed signal handler asks for SA_RESTART: a plain thread emulating a
+/// blocking call retries an interrupted wait only then, as the kernel would have restarted it.
+bool oc_signals_restart(void);
+
+static inline uint32_t oc_descriptor_generation(const oc_descriptor *entry) {
+    return __atomic_load_n(&entry->generation, __ATOMIC_ACQUIRE);
+}
+
+static inline uint32_t oc_descriptor_flags(const oc_descriptor *entry) {
+    return __atomic_load_n(&entry->flags, __ATOMIC_ACQUIRE);
+}
+
+static inline void oc_descriptor_set_flags(oc_descriptor *entry, uint32_t flags) {
+    __atomic_store_n(&entry->flags, flags, __ATOMIC_RELEASE);
+}
+
+static inline void oc_descriptor_add_flags(oc_descriptor *entry, uint32_t flags) {
+    __atomic_fetch_or(&entry->flags, flags, __ATOMIC_ACQ_REL);
+}
+
+static inline void oc_descriptor_remove_flags(oc_descriptor *entry, uint32_t flags) {
+    __atomic_fetch_and(&entry->flags, ~flags, __ATOMIC_ACQ_REL);
+}
+
+/// Starts a new generation with nothing known; returns the loops that registered the old one.
+static inline uint64_t oc_descriptor_reset(oc_descriptor *entry) {
+    __atomic_store_n(&entry->flags, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&entry->receive_timeout_ns, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&entry->send_timeout_ns, 0, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&entry->generation, 1, __ATOMIC_ACQ_REL);
+    return __atomic_exchange_n(&entry->loops, 0, __ATOMIC_ACQ_REL);
+}
+
+/// Records that the loop in `slot` registered the number.
+static inline void oc_descriptor_add_loop(oc_descriptor *entry, unsigned slot) {
+    __atomic_fetch_or(&entry->loops, (uint64_t)1 << (slot % 64), __ATOMIC_ACQ_REL);
+}
+
+static inline uint64_t oc_descriptor_timeout(const oc_descriptor *entry, bool receive) {
+    return __atomic_load_n(receive ? &entry->receive_timeout_ns : &entry->send_timeout_ns, __ATOMIC_ACQUIRE);
+}
+
+static inline void oc_descriptor_set_timeout(oc_descriptor *entry, bool receive, uint64_t nanoseconds) {
+    __atomic_store_n(receive ? &entry->receive_timeout_ns : &entry->send_timeout_ns, nanoseconds, __ATOMIC_RELEASE);
+}
+
+#endif

@@ -1,0 +1,155 @@
+import CCoroutineCore
+import Glibc
+
+/// What the runtime knows about one descriptor number: whether it is a socket, the blocking
+/// mode the user asked for, whether the runtime made it non-blocking in the kernel, and the
+/// socket's receive and send timeouts.
+///
+/// The runtime keeps a socket non-blocking in the kernel from the first time a coroutine
+/// blocks on it, for good: a blocking call then tries once and, on `EAGAIN`, waits on the
+/// event loop (in a coroutine) or in `poll(2)` (on a plain thread), so the user still sees a
+/// blocking socket. What the user asked for lives here, to answer `F_GETFL` truthfully and
+/// to return `EAGAIN` at once where the user wanted it.
+///
+/// Entries live in a process-wide table (`oc_descriptor`, in C, read without locks). Each
+/// has a generation, bumped whenever the number stops naming the same open file: event
+/// loops tag their registrations with it, so a reused number never inherits a stale one.
+struct Descriptor {
+    /// The descriptor number.
+    let fd: Int32
+    private let entry: UnsafeMutablePointer<oc_descriptor>
+
+    /// The entry for `fd`, nil for a number the table cannot hold (negative, or beyond its
+    /// 4M capacity): such descriptors are treated as unknown, and calls go straight through.
+    init?(_ fd: Int32) {
+        guard let entry = oc_descriptor_get(fd) else { return nil }
+        self.fd = fd
+        self.entry = entry
+    }
+
+    /// The entry for `fd` if the table ever held its neighbourhood; never allocates.
+    static func existing(_ fd: Int32) -> Descriptor? {
+        guard let entry = oc_descriptor_peek(fd) else { return nil }
+        return Descriptor(fd: fd, entry: entry)
+    }
+
+    private init(fd: Int32, entry: UnsafeMutablePointer<oc_descriptor>) {
+        self.fd = fd
+        self.entry = entry
+    }
+
+    /// The current generation of `fd`; 0 for numbers the table cannot hold.
+    static func generation(of fd: Int32) -> UInt32 {
+        existing(fd).map { oc_descriptor_generation($0.entry) } ?? 0
+    }
+
+    var generation: UInt32 {
+        oc_descriptor_generation(entry)
+    }
+
+    /// What the runtime knows, classifying the descriptor first if this generation has not
+    /// been classified yet.
+    var mode: Mode {
+        let flags = Mode(rawValue: oc_descriptor_flags(entry))
+        return flags.contains(.known) ? flags : classify()
+    }
+
+    /// Learns whether the descriptor is a socket and whether someone already made it
+    /// non-blocking; a descriptor that is not open stays unknown.
+    private func classify() -> Mode {
+        switch oc_sys_file_kind(fd) {
+        case OC_FILE_SOCKET:
+            break
+        case OC_FILE_OTHER:
+            oc_descriptor_add_flags(entry, Mode.known.rawValue)
+            return .known
+        default:
+            return []
+        }
+        let saved = errno
+        defer { errno = saved }
+        let status = oc_sys_fcntl(fd, F_GETFL, 0)
+        guard status >= 0 else { return [] }
+        var mode: Mode = [.known, .socket]
+        if status & O_NONBLOCK != 0 {
+            mode.insert(.userNonBlocking)
+        }
+        oc_descriptor_add_flags(entry, mode.rawValue)
+        return mode
+    }
+
+    /// Records a descriptor the runtime just created (or that `dup` made): a new generation
+    /// with `mode` and the given timeouts.
+    func adopt(_ mode: Mode, receiveTimeout: UInt64 = 0, sendTimeout: UInt64 = 0) {
+        invalidate()
+        oc_descriptor_set_timeout(entry, true, receiveTimeout)
+        oc_descriptor_set_timeout(entry, false, sendTimeout)
+        oc_descriptor_set_flags(entry, mode.union(.known).rawValue)
+    }
+
+    /// Copies what is known about `source` (an open file `dup` shares) into this number.
+    func adopt(sameFileAs source: Descriptor) {
+        adopt(source.mode, receiveTimeout: source.timeout(.readable), sendTimeout: source.timeout(.writable))
+    }
+
+    /// Ends the current generation: the number no longer names the file it named. Every
+    /// coroutine waiting on it, on any thread, wakes with the wait `.closed`.
+    func invalidate() {
+        let loops = oc_descriptor_reset(entry)
+        if loops != 0 {
+            EventLoop.dropStaleRegistrations(of: fd, inSlots: loops)
+        }
+    }
+
+    /// Records that the event loop in `slot` registered the descriptor.
+    func registered(inSlot slot: Int) {
+        oc_descriptor_add_loop(entry, UInt32(slot))
+    }
+
+    /// Makes the socket non-blocking in the kernel, once, so that a blocking call can wait
+    /// for it on the event loop; false when the kernel refused (the call then blocks the
+    /// thread, as libc's would).
+    func makeNonBlockingForRuntime() -> Bool {
+        let saved = errno
+        defer { errno = saved }
+        let status = oc_sys_fcntl(fd, F_GETFL, 0)
+        guard status >= 0, oc_sys_fcntl(fd, F_SETFL, Int(status | O_NONBLOCK)) == 0 else { return false }
+        oc_descriptor_add_flags(entry, Mode.runtimeNonBlocking.rawValue)
+        return true
+    }
+
+    /// Records the blocking mode the user asked for.
+    func setUserNonBlocking(_ nonBlocking: Bool) {
+        if nonBlocking {
+            oc_descriptor_add_flags(entry, Mode.userNonBlocking.rawValue)
+        } else {
+            oc_descriptor_remove_flags(entry, Mode.userNonBlocking.rawValue)
+        }
+    }
+
+    /// SO_RCVTIMEO (`.readable`) or SO_SNDTIMEO (`.writable`) in nanoseconds: 0 for none,
+    /// `.max` for "expire at once".
+    func timeout(_ direction: FileEvents) -> UInt64 {
+        oc_descriptor_timeout(entry, direction == .readable)
+    }
+
+    func setTimeout(_ direction: FileEvents, nanoseconds: UInt64) {
+        oc_descriptor_set_timeout(entry, direction == .readable, nanoseconds)
+    }
+
+    /// The classification of a descriptor.
+    struct Mode: OptionSet {
+        let rawValue: UInt32
+
+        static let known = Mode(rawValue: UInt32(OC_DESCRIPTOR_KNOWN.rawValue))
+        static let socket = Mode(rawValue: UInt32(OC_DESCRIPTOR_SOCKET.rawValue))
+        static let userNonBlocking = Mode(rawValue: UInt32(OC_DESCRIPTOR_USER_NONBLOCK.rawValue))
+        static let runtimeNonBlocking = Mode(rawValue: UInt32(OC_DESCRIPTOR_RUNTIME_NONBLOCK.rawValue))
+
+        /// The user sees a blocking socket that the kernel holds non-blocking: its blocking
+        /// calls are the runtime's to wait for.
+        var waitsForRuntime: Bool {
+            contains(.runtimeNonBlocking) && !contains(.userNonBlocking)
+        }
+    }
+}

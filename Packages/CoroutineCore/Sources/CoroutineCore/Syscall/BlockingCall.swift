@@ -1,0 +1,99 @@
+import CCoroutineCore
+import Glibc
+
+// How every blocking socket call works: the descriptor table says whether the socket is one
+// the runtime holds non-blocking for a user who sees it blocking. If so, the call is tried
+// once and, on EAGAIN, waits for readiness (suspending the coroutine, or in poll(2) on a
+// plain thread) and tries again, until it succeeds, fails otherwise, or the socket's timeout
+// (SO_RCVTIMEO / SO_SNDTIMEO) passes. Anything else (a regular file, a descriptor the user
+// made non-blocking, a call with MSG_DONTWAIT) goes to the kernel once, as libc would.
+
+extension Syscall {
+    /// Runs `operation` on `fd` with the blocking semantics the user asked for; the
+    /// operation returns what the kernel returned (-1 with errno on error).
+    ///
+    /// - Parameters:
+    ///   - direction: `.readable` for calls that take data in (and accept), `.writable` for
+    ///     those that send it (and connect); it picks the readiness and the timeout.
+    ///   - syscall: the call's name, for scheduler listeners.
+    ///   - dontWait: the call asked not to block (MSG_DONTWAIT).
+    @inline(__always)
+    static func blocking(
+        _ fd: Int32, _ direction: FileEvents, _ syscall: String, dontWait: Bool = false, _ operation: () -> Int
+    ) -> Int {
+        guard !dontWait, let descriptor = preparedSocket(fd) else { return operation() }
+        var deadline: UInt64??
+        while true {
+            let result = operation()
+            guard result < 0, errno == EAGAIN, descriptor.mode.waitsForRuntime else { return result }
+            let end = deadline ?? descriptor.deadline(for: direction)
+            deadline = end
+            guard waitUntilReady(fd, for: direction, until: end, syscall) else { return -1 }
+        }
+    }
+
+    /// Repeats `step` until `total` bytes moved, for the calls that block until all of it
+    /// did (a blocking send, a receive with MSG_WAITALL); `step` gets the count moved so far.
+    /// A call that must not wait moves what it can at once. Stops early at end of file, and
+    /// at an error after some progress, returning the count (libc's partial result).
+    static func blockingAll(
+        _ fd: Int32, _ direction: FileEvents, _ syscall: String, total: Int, dontWait: Bool = false,
+        _ step: (_ done: Int) -> Int
+    ) -> Int {
+        var done = 0
+        repeat {
+            let result = blocking(fd, direction, syscall, dontWait: dontWait) { step(done) }
+            guard result > 0 else { return result < 0 && done == 0 ? -1 : done }
+            done += result
+        } while done < total && !dontWait && Descriptor.existing(fd)?.mode.waitsForRuntime == true
+        return done
+    }
+
+    /// The descriptor of a socket, made non-blocking in the kernel when a coroutine is about
+    /// to block on it; nil when the call should simply go to the kernel (not a socket, not
+    /// in the table).
+    @inline(__always)
+    static func preparedSocket(_ fd: Int32) -> Descriptor? {
+        guard let descriptor = Descriptor(fd) else { return nil }
+        let mode = descriptor.mode
+        guard mode.contains(.socket) else { return nil }
+        if !mode.contains(.runtimeNonBlocking), !mode.contains(.userNonBlocking), Scheduler.directlyScheduled() != nil {
+            _ = descriptor.makeNonBlockingForRuntime()
+        }
+        return descriptor
+    }
+
+    /// Waits for `fd` as a blocking call would; false with errno set as libc's call would
+    /// fail: EAGAIN when the socket's timeout passed, EBADF when the descriptor was closed
+    /// meanwhile, EINTR when the task was cancelled or a signal interrupted the wait.
+    static func waitUntilReady(_ fd: Int32, for direction: FileEvents, until deadline: UInt64?, _ syscall: String) -> Bool {
+        if let deadline, monotonicNanoseconds() >= deadline {
+            errno = EAGAIN
+            return false
+        }
+        switch Scheduler.awaitReadiness(of: fd, for: direction, until: deadline, inSyscall: syscall) {
+        case .ready:
+            return true
+        case .timedOut:
+            errno = EAGAIN
+        case .closed:
+            errno = EBADF
+        case .cancelled, .interrupted:
+            errno = EINTR
+        case .failed(let error):
+            errno = error.code
+        }
+        return false
+    }
+}
+
+extension Descriptor {
+    /// When a blocking call in `direction` starting now times out: nil without a timeout.
+    func deadline(for direction: FileEvents) -> UInt64? {
+        switch timeout(direction) {
+        case 0: nil
+        case .max: monotonicNanoseconds()
+        case let timeout: deadlineNanoseconds(afterNanoseconds: timeout)
+        }
+    }
+}

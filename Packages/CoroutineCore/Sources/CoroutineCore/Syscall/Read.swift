@@ -1,0 +1,67 @@
+import CCoroutineCore
+import Glibc
+
+extension Syscall {
+    /// `read(2)`: on a blocking socket, waits for data (at most SO_RCVTIMEO) and returns
+    /// what is there, as libc's does. Other descriptors go to the kernel.
+    public static func read(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+        blocking(fd, .readable, "read") { oc_sys_read(fd, buffer, count) }
+    }
+
+    /// `readv(2)`, as `read`.
+    public static func readv(_ fd: Int32, _ vectors: UnsafePointer<iovec>?, _ count: Int32) -> Int {
+        blocking(fd, .readable, "readv") { oc_sys_readv(fd, vectors, count) }
+    }
+
+    /// `recv(2)`, as `recvfrom` without an address.
+    public static func recv(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int, _ flags: Int32) -> Int {
+        recvfrom(fd, buffer, count, flags, nil, nil)
+    }
+
+    /// `recvfrom(2)`, as `read`; `MSG_DONTWAIT` never waits, and `MSG_WAITALL` waits until
+    /// the whole buffer is filled (or end of file, an error, or the timeout).
+    public static func recvfrom(
+        _ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int, _ flags: Int32,
+        _ address: UnsafeMutablePointer<sockaddr>?, _ length: UnsafeMutablePointer<socklen_t>?
+    ) -> Int {
+        let dontWait = flags & Int32(MSG_DONTWAIT) != 0
+        guard flags & Int32(MSG_WAITALL) != 0 else {
+            return blocking(fd, .readable, "recvfrom", dontWait: dontWait) {
+                oc_sys_recvfrom(fd, buffer, count, flags, address, length)
+            }
+        }
+        return blockingAll(fd, .readable, "recvfrom", total: count, dontWait: dontWait) { done in
+            oc_sys_recvfrom(fd, buffer.map { $0 + done }, count - done, flags, address, length)
+        }
+    }
+
+    /// `recvmsg(2)`, as `recvfrom`. With `MSG_WAITALL`, ancillary data and the address come
+    /// from the first part received.
+    public static func recvmsg(_ fd: Int32, _ message: UnsafeMutablePointer<msghdr>?, _ flags: Int32) -> Int {
+        let dontWait = flags & Int32(MSG_DONTWAIT) != 0
+        guard flags & Int32(MSG_WAITALL) != 0, let message else {
+            return blocking(fd, .readable, "recvmsg", dontWait: dontWait) { oc_sys_recvmsg(fd, message, flags) }
+        }
+        let original = message.pointee
+        let total = totalLength(original.msg_iov, Int32(clamping: original.msg_iovlen))
+        return blockingAll(fd, .readable, "recvmsg", total: total, dontWait: dontWait) { done in
+            guard done > 0 else { return oc_sys_recvmsg(fd, message, flags) }
+            var rest = msghdr()
+            return withVectors(original.msg_iov, Int32(clamping: original.msg_iovlen), skipping: done) { vectors, count in
+                rest.msg_iov = UnsafeMutablePointer(mutating: vectors)
+                rest.msg_iovlen = Int(count)
+                return oc_sys_recvmsg(fd, &rest, flags)
+            }
+        }
+    }
+
+    /// `pread(2)`: positioned reads are for files, which go to the kernel.
+    public static func pread(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int, _ offset: off_t) -> Int {
+        oc_sys_pread(fd, buffer, count, offset)
+    }
+
+    /// `preadv(2)`: positioned reads are for files, which go to the kernel.
+    public static func preadv(_ fd: Int32, _ vectors: UnsafePointer<iovec>?, _ count: Int32, _ offset: off_t) -> Int {
+        oc_sys_preadv(fd, vectors, count, offset)
+    }
+}
