@@ -20,6 +20,11 @@ let package = Package(
             path: "Examples/readme"
         ),
         .executableTarget(
+            name: "echo_benchmark_server",
+            dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine")],
+            path: "Benchmarks/Echo/ours"
+        ),
+        .executableTarget(
             name: "spawn_benchmark",
             dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine")],
             path: "Benchmarks/Spawn"

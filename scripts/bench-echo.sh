@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# TCP echo servers under one load: ours (blocking-style code on coroutines), SwiftNIO, Go and
+# thread-per-connection C, each on 127.0.0.1 with 2 server threads (the C server has one per
+# connection by design). The same client (Benchmarks/Echo/client) drives each in turn with
+# ECHO_CONNECTIONS connections (default 1000) of 64-byte ping-pong for ECHO_SECONDS seconds
+# (default 10) after ECHO_WARMUP seconds (default 2). Prints name=value lines: round trips per
+# second, p99 round-trip latency in microseconds, and the ratios ours/NIO and ours/Go.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+out="$root/.build-bench/echo"
+seconds=${ECHO_SECONDS:-10}
+connections=${ECHO_CONNECTIONS:-1000}
+warmup=${ECHO_WARMUP:-2}
+
+# Every connection is a descriptor in the client and one in the server, plus a thread-server's
+# and the runtimes' own: ask for twice the connections with room to spare.
+descriptors=$((2 * connections + 256))
+if [ "$(ulimit -n)" -lt "$descriptors" ] && ! ulimit -n "$descriptors" 2>/dev/null; then
+    echo "bench-echo: needs $descriptors open descriptors (ulimit -n), the hard limit is $(ulimit -Hn);" \
+        "raise it or lower ECHO_CONNECTIONS" >&2
+    exit 1
+fi
+
+# Runs a build step silently, and shows its output when it fails (SwiftPM reports compile
+# errors on stdout).
+quietly() {
+    local log
+    log=$(mktemp)
+    if ! "$@" >"$log" 2>&1; then
+        cat "$log" >&2
+        rm -f "$log"
+        echo "bench-echo: failed: $*" >&2
+        exit 1
+    fi
+    rm -f "$log"
+}
+
+scripts/install-deps.sh golang-go libjemalloc-dev gcc >&2
+mkdir -p "$out"
+cc -O2 -pthread -o "$out/echo_client" Benchmarks/Echo/client/echo_client.c
+cc -O2 -pthread -o "$out/echo_threads" Benchmarks/Echo/threads/echo_threads.c
+# A clean release build: SwiftPM does not rebuild a client when only the body of an
+# @inlinable function in a path dependency changed.
+rm -rf "$out/swift/release" "$out/swift/$(uname -m)-unknown-linux-gnu/release"
+quietly swift build -c release --product echo_benchmark_server --scratch-path "$out/swift"
+quietly swift build -c release --package-path Benchmarks/EchoNIO --scratch-path "$root/.build-bench/nio"
+go_out="$root/.build-go"
+mkdir -p "$go_out/cache" "$go_out/gopath"
+(cd Benchmarks/Anchors/go &&
+    GOCACHE="$go_out/cache" GOPATH="$go_out/gopath" GOPROXY=off GOFLAGS= GO111MODULE=on GOTOOLCHAIN=local \
+        go build -o "$go_out/echo_go" ./echo)
+
+server_pid=""
+client_pid=""
+server_log=$(mktemp)
+client_log=$(mktemp)
+# Ends the client and the server of the current measurement, if they still run.
+stop_processes() {
+    local pid
+    for pid in $client_pid $server_pid; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    client_pid=""
+    server_pid=""
+}
+trap 'stop_processes; rm -f "$server_log" "$client_log"' EXIT
+# Interrupted, the script still exits through the EXIT trap, so nothing it started outlives
+# it. Both run in the background and the script waits with `wait`, which a signal interrupts.
+trap 'exit 1' INT TERM
+
+# measure NAME COMMAND...: starts the server, reads its port, runs the client against it and
+# adds the client's lines to `results` with NAME appended (rps=1 becomes echo_rps_NAME=1).
+measure() {
+    local name=$1
+    shift
+    "$@" >"$server_log" &
+    server_pid=$!
+    local port=""
+    for _ in $(seq 100); do
+        port=$(sed -n 's/^port=//p' "$server_log")
+        [ -n "$port" ] && break
+        kill -0 "$server_pid" 2>/dev/null || { echo "bench-echo: the $name server exited" >&2; exit 1; }
+        sleep 0.1
+    done
+    [ -n "$port" ] || { echo "bench-echo: the $name server printed no port in 10 s" >&2; exit 1; }
+    # The bound: warm-up, measurement, and a minute for connecting and winding down.
+    timeout $((warmup + seconds + 60)) "$out/echo_client" -p "$port" -c "$connections" -d "$seconds" \
+        -w "$warmup" >"$client_log" &
+    client_pid=$!
+    if ! wait "$client_pid"; then
+        client_pid=""
+        echo "bench-echo: the client failed against the $name server" >&2
+        exit 1
+    fi
+    client_pid=""
+    kill -0 "$server_pid" 2>/dev/null || { echo "bench-echo: the $name server died during the run" >&2; exit 1; }
+    stop_processes
+    results+=$(sed -n "s/^rps=/echo_rps_$name=/p; s/^p99_us=/echo_p99_us_$name=/p" "$client_log")$'\n'
+}
+
+results=""
+measure ours "$out/swift/release/echo_benchmark_server"
+measure nio "$root/.build-bench/nio/release/echo_nio_server"
+measure go env GOMAXPROCS=2 "$go_out/echo_go"
+measure threads "$out/echo_threads"
+printf '%s' "$results"
+value() { sed -n "s/^$1=//p" <<<"$results"; }
+ratio() { awk -v ours="$2" -v other="$3" -v name="$1" 'BEGIN { printf "%s=%.2f\n", name, ours / other }'; }
+ratio echo_ratio_nio "$(value echo_rps_ours)" "$(value echo_rps_nio)"
+ratio echo_ratio_go "$(value echo_rps_ours)" "$(value echo_rps_go)"
