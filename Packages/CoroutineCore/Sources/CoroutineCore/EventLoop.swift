@@ -46,7 +46,7 @@ final class EventLoop: @unchecked Sendable {
     private let closedElsewhere = Mutex<[Int32]>([])
     private let hasClosedElsewhere = Atomic<Bool>(false)
     /// Waiters per registered descriptor. Owner thread only.
-    @exclusivity(unchecked) private var registrations: [Int32: Registration] = [:]
+    @exclusivity(unchecked) private var registrations = RegistrationTable()
     /// Tickets handed to `watch` and not yet woken, withdrawn or forgotten.
     @exclusivity(unchecked) private var waiterCount = 0
     /// Reused by every `park` to receive events.
@@ -61,6 +61,50 @@ final class EventLoop: @unchecked Sendable {
         let generation: UInt32
         var readers: [WaitTicket] = []
         var writers: [WaitTicket] = []
+
+        /// Hands over the waiters for `events`, leaving none.
+        mutating func take(readable: Bool, writable: Bool) -> (readers: [WaitTicket], writers: [WaitTicket]) {
+            var taken: ([WaitTicket], [WaitTicket]) = ([], [])
+            if readable { swap(&taken.0, &readers) }
+            if writable { swap(&taken.1, &writers) }
+            return taken
+        }
+
+        /// Removes `ticket` wherever it waits; returns how many places that was.
+        mutating func remove(_ ticket: WaitTicket) -> Int {
+            let before = readers.count + writers.count
+            readers.removeAll { $0 === ticket }
+            writers.removeAll { $0 === ticket }
+            return before - readers.count - writers.count
+        }
+    }
+
+    /// Registrations indexed by descriptor number: descriptors are small dense integers, and
+    /// this lookup runs for every event and every wait.
+    private struct RegistrationTable {
+        private var slots: [Registration?] = []
+        private(set) var count = 0
+
+        subscript(fd: Int32) -> Registration? {
+            get {
+                fd >= 0 && Int(fd) < slots.count ? slots[Int(fd)] : nil
+            }
+            _modify {
+                let index = Int(fd)
+                if index >= slots.count {
+                    slots.append(contentsOf: repeatElement(nil, count: max(index + 1, 2 * slots.count) - slots.count))
+                }
+                let wasRegistered = slots[index] != nil
+                yield &slots[index]
+                count += (slots[index] != nil ? 1 : 0) - (wasRegistered ? 1 : 0)
+            }
+        }
+
+        mutating func removeValue(forKey fd: Int32) -> Registration? {
+            guard let registration = self[fd] else { return nil }
+            self[fd] = nil
+            return registration
+        }
     }
 
     /// Creates the epoll instance and its wakeup eventfd.
@@ -138,19 +182,14 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func dispatch(_ event: oc_ready_event) {
-        guard var registration = registrations[event.fd] else { return }
-        var woken: [WaitTicket] = []
-        if event.readable != 0 {
-            woken += registration.readers
-            registration.readers.removeAll()
+        guard let (readers, writers) = registrations[event.fd]?.take(readable: event.readable != 0, writable: event.writable != 0) else {
+            return
         }
-        if event.writable != 0 {
-            woken += registration.writers
-            registration.writers.removeAll()
+        waiterCount -= readers.count + writers.count
+        for ticket in readers {
+            ticket.wake(.notified)
         }
-        registrations[event.fd] = registration
-        waiterCount -= woken.count
-        for ticket in woken {
+        for ticket in writers {
             ticket.wake(.notified)
         }
     }
@@ -163,7 +202,7 @@ final class EventLoop: @unchecked Sendable {
     /// the descriptor was closed while it was being registered.
     func watch(fd: Int32, for interest: FileEvents, ticket: WaitTicket) throws(SystemError) {
         let generation = Descriptor.generation(of: fd)
-        if let registration = registrations[fd], registration.generation != generation {
+        if let registered = registrations[fd]?.generation, registered != generation {
             drop(fd, waking: .closed)
         }
         if registrations[fd] == nil {
@@ -195,12 +234,7 @@ final class EventLoop: @unchecked Sendable {
     /// Takes back a ticket whose wait ended otherwise (timeout, cancellation), so that it no
     /// longer counts as waiting.
     func withdraw(_ ticket: WaitTicket, fd: Int32) {
-        guard var registration = registrations[fd] else { return }
-        let before = registration.readers.count + registration.writers.count
-        registration.readers.removeAll { $0 === ticket }
-        registration.writers.removeAll { $0 === ticket }
-        waiterCount -= before - (registration.readers.count + registration.writers.count)
-        registrations[fd] = registration
+        waiterCount -= registrations[fd]?.remove(ticket) ?? 0
     }
 
     /// Deregisters `fd` and ends its waits with `outcome`.
@@ -217,7 +251,7 @@ final class EventLoop: @unchecked Sendable {
 
     /// Drops the registration of `fd` if the number moved on to a new generation.
     private func dropIfStale(_ fd: Int32) {
-        if let registration = registrations[fd], registration.generation != Descriptor.generation(of: fd) {
+        if let registered = registrations[fd]?.generation, registered != Descriptor.generation(of: fd) {
             drop(fd, waking: .closed)
         }
     }
