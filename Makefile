@@ -4,6 +4,9 @@
 #   make run           the flagship example
 #   make bench-switch  context-switch, spawn and memory figures beside boost.context
 #   make bench-spawn   task spawn, yield and skynet figures beside Go
+#   make bench-echo    TCP echo round trips per second and p99 latency beside SwiftNIO, Go and
+#                      thread-per-connection C (ECHO_SECONDS, ECHO_CONNECTIONS shorten a run)
+#   make bench-sleep   100,000 coroutines sleeping 1 s at once, and a ready socket read beside libc
 #   make bench-timers  the timer wheel against a binary heap (how the timer structure was chosen)
 #   make test-tsan     the work-stealing queue's stress test under ThreadSanitizer
 
@@ -12,7 +15,7 @@ PACKAGES := Packages/CoroutineCore Packages/CoroutineHook Packages/OpenCoroutine
 SYSTEM_PACKAGES := liburing-dev libjemalloc-dev libboost-context-dev g++ \
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 
-.PHONY: deps build test test-packages test-release test-context test-workspace test-tsan run bench-switch bench-spawn bench-timers clean
+.PHONY: deps build test test-packages test-release test-context test-workspace test-tsan run bench-switch bench-spawn bench-echo bench-sleep bench-timers clean
 
 deps:
 	@scripts/install-deps.sh $(SYSTEM_PACKAGES)
@@ -55,6 +58,12 @@ bench-switch: deps
 
 bench-spawn: deps
 	scripts/bench-spawn.sh
+
+bench-echo: deps
+	scripts/bench-echo.sh
+
+bench-sleep: deps
+	scripts/bench-sleep.sh
 
 bench-timers:
 	swift run --package-path Packages/CoroutineCore --scratch-path .build-bench/timers -c release timer_benchmark

@@ -25,6 +25,7 @@ let package = Package(
             linkerSettings: [.linkedLibrary("jemalloc")]
         ),
         .executableTarget(name: "timer_benchmark", path: "Benchmarks/TimerBenchmark"),
+        .executableTarget(name: "sleep_benchmark", dependencies: ["CoroutineCore"], path: "Benchmarks/SleepBenchmark"),
         .testTarget(name: "CoroutineCoreTests", dependencies: ["CoroutineCore"]),
     ]
 )
