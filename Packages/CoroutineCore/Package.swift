@@ -4,7 +4,9 @@ import PackageDescription
 let package = Package(
     name: "CoroutineCore",
     products: [
-        .library(name: "CoroutineCore", targets: ["CoroutineCore"]),
+        // Dynamic, so that a process holds one runtime: the hook library and the facade both
+        // link this one copy, whatever else the user imports.
+        .library(name: "CoroutineCore", type: .dynamic, targets: ["CoroutineCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),

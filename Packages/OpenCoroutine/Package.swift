@@ -8,9 +8,21 @@ let package = Package(
     ],
     dependencies: [
         .package(path: "../CoroutineCore"),
+        .package(path: "../CoroutineHook"),
     ],
     targets: [
-        .target(name: "OpenCoroutine", dependencies: [.product(name: "CoroutineCore", package: "CoroutineCore")]),
+        .target(
+            name: "OpenCoroutine",
+            dependencies: [
+                .product(name: "CoroutineCore", package: "CoroutineCore"),
+                // Linking the hook library puts it before libc in every executable that uses
+                // the facade: libc's blocking calls become cooperative with nothing else to do.
+                .product(name: "open_coroutine_hook", package: "CoroutineHook"),
+            ],
+            // jemalloc must come before libc too, to replace malloc; the runtime library's own
+            // dependency on it would come after (see Docs/benchmarks.md for why jemalloc).
+            linkerSettings: [.linkedLibrary("jemalloc")]
+        ),
         .testTarget(name: "OpenCoroutineTests", dependencies: ["OpenCoroutine"]),
     ]
 )

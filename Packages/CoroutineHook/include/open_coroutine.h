@@ -1,4 +1,6 @@
-// The C API of libopen_coroutine_hook.so.
+// The C API of libopen_coroutine_hook.so: start and stop the runtime, submit tasks, join
+// them, grow the stack. Linking the library also makes libc's blocking calls (read, write,
+// connect, sleep, poll, ...) cooperative inside tasks; see Docs/hooks.md.
 #ifndef OPEN_COROUTINE_H
 #define OPEN_COROUTINE_H
 
@@ -8,6 +10,57 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/// How to start the runtime; zero fields take the defaults.
+typedef struct open_coroutine_config {
+    /// Scheduler threads, each with its event loop (0: one per CPU).
+    size_t event_loop_size;
+    /// Stack size of each coroutine, in bytes (0: the runtime's default).
+    size_t stack_size;
+    /// Worker coroutines each thread keeps even when idle.
+    size_t min_size;
+    /// Worker coroutines each thread may have (0: the runtime's default, 65,536).
+    size_t max_size;
+    /// How long a worker beyond min_size may stay idle, in nanoseconds.
+    uint64_t keep_alive_time;
+    /// Nonzero: libc's blocking calls made in tasks suspend only their task.
+    int hook;
+} open_coroutine_config;
+
+/// open_coroutine_init's result when the runtime started but hooking was asked for and the
+/// library does not interpose libc (open_coroutine_last_error says why); hooking is then off.
+#define OPEN_COROUTINE_HOOKS_INACTIVE 1
+
+/// Starts the runtime (config NULL: defaults). 0 on success, OPEN_COROUTINE_HOOKS_INACTIVE, or
+/// an errno value: EINVAL (a bad field, named by open_coroutine_last_error), EALREADY (already
+/// running), EAGAIN (threads or event loops could not be created).
+int open_coroutine_init(const open_coroutine_config *config);
+
+/// Stops the runtime, waiting up to `seconds` for running tasks; what is left is cancelled.
+/// 0 when everything finished, ETIMEDOUT otherwise.
+int open_coroutine_stop(uint64_t seconds);
+
+/// The text of the calling thread's last failure, or NULL.
+const char *open_coroutine_last_error(void);
+
+/// A submitted task; join it exactly once (task_join, or a task_timeout_join that succeeds).
+typedef void *open_coroutine_task;
+
+/// Submits fn(param) to the runtime; smaller priorities run sooner. NULL when the runtime is
+/// not running.
+open_coroutine_task task_crate(uintptr_t (*fn)(uintptr_t), uintptr_t param, int priority);
+
+/// Waits for the task and stores its result in *result (when result is not NULL). 0, or
+/// ECANCELED when the task was cancelled. Releases the handle either way.
+int task_join(open_coroutine_task task, uintptr_t *result);
+
+/// As task_join, waiting at most `nanoseconds`: ETIMEDOUT when the task still runs, and the
+/// handle stays valid.
+int task_timeout_join(open_coroutine_task task, uint64_t nanoseconds, uintptr_t *result);
+
+/// Cancels the task: one not started never runs; a running one ends at its next suspension
+/// (a sleep, a blocking call). The handle must still be joined. Returns 0.
+int task_cancel(open_coroutine_task task);
 
 /// Calls fn(param) on the current stack when at least red_zone bytes of it remain,
 /// else on a fresh stack of stack_size bytes, and returns what fn returned.

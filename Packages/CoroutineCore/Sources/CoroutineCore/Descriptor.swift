@@ -47,6 +47,11 @@ struct Descriptor {
         oc_descriptor_generation(entry)
     }
 
+    /// What the runtime recorded so far, without classifying.
+    var recordedMode: Mode {
+        Mode(rawValue: oc_descriptor_flags(entry))
+    }
+
     /// What the runtime knows, classifying the descriptor first if this generation has not
     /// been classified yet.
     var mode: Mode {

@@ -9,6 +9,18 @@ import Glibc
 // made non-blocking, a call with MSG_DONTWAIT) goes to the kernel once, as libc would.
 
 extension Syscall {
+    /// Whether a call made here waits by suspending a coroutine: the caller runs directly in
+    /// a coroutine that a scheduler resumed.
+    public static var waitsCooperatively: Bool {
+        Scheduler.directlyScheduled() != nil
+    }
+
+    /// Whether the runtime holds `fd` non-blocking in the kernel on the user's behalf, so that
+    /// only this layer gives the blocking behaviour the user expects of it.
+    public static func managesDescriptor(_ fd: Int32) -> Bool {
+        Descriptor.existing(fd)?.recordedMode.contains(.runtimeNonBlocking) == true
+    }
+
     /// Runs `operation` on `fd` with the blocking semantics the user asked for; the
     /// operation returns what the kernel returned (-1 with errno on error).
     ///

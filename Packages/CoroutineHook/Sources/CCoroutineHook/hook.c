@@ -1,0 +1,79 @@
+#define _GNU_SOURCE
+#include "oc_hook.h"
+#include "open_coroutine.h"
+
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static int enabled;
+static bool interposes;
+static char failure[512];
+
+/// Runs when the library is loaded, before main: checks that `read`, looked up in the
+/// process's global scope the way every other library's calls find it, is this library's. If
+/// not (the library is linked statically, or after libc, or opened with dlopen), hooking stays
+/// off rather than catching only some callers' calls.
+__attribute__((constructor)) static void oc_hook_check_interposition(void) {
+    Dl_info ours = {0};
+    Dl_info found = {0};
+    void *resolved = dlsym(RTLD_DEFAULT, "read");
+    if (dladdr((void *)&oc_hook_check_interposition, &ours) == 0) {
+        snprintf(failure, sizeof failure, "the hook library cannot locate itself (dladdr failed)");
+        return;
+    }
+    if (resolved != NULL && dladdr(resolved, &found) != 0 && found.dli_fbase == ours.dli_fbase) {
+        interposes = true;
+        __atomic_store_n(&enabled, 1, __ATOMIC_RELEASE);
+        return;
+    }
+    snprintf(failure, sizeof failure,
+             "libc's read resolves to %s, not to the hook library %s: the hook library must come before "
+             "libc in the process's symbol search order (a SwiftPM dependency on OpenCoroutine links it so, "
+             "LD_PRELOAD puts it there); a static link or a dlopen cannot interpose libc",
+             found.dli_fname != NULL ? found.dli_fname : "nothing", ours.dli_fname != NULL ? ours.dli_fname : "?");
+}
+
+bool oc_hook_enabled(void) {
+    return __atomic_load_n(&enabled, __ATOMIC_ACQUIRE) != 0;
+}
+
+bool oc_hook_set_enabled(bool on) {
+    __atomic_store_n(&enabled, on && interposes ? 1 : 0, __ATOMIC_RELEASE);
+    return oc_hook_enabled();
+}
+
+const char *oc_hook_failure(void) {
+    return interposes ? NULL : failure;
+}
+
+// The variadic calls. Like glibc, they read the optional argument whatever the command: an
+// argument that was not passed is never used.
+
+int fcntl(int fd, int command, ...) {
+    va_list arguments;
+    va_start(arguments, command);
+    long argument = va_arg(arguments, long);
+    va_end(arguments);
+    return oc_hook_fcntl(fd, command, argument);
+}
+
+// The same entry under glibc's other names for it.
+int fcntl64(int fd, int command, ...) __attribute__((alias("fcntl")));
+int __fcntl(int fd, int command, ...) __attribute__((alias("fcntl")));
+
+int ioctl(int fd, unsigned long request, ...) {
+    va_list arguments;
+    va_start(arguments, request);
+    void *argument = va_arg(arguments, void *);
+    va_end(arguments);
+    return oc_hook_ioctl(fd, request, argument);
+}
+
+int open_coroutine_init(const open_coroutine_config *config) {
+    open_coroutine_config defaults = {.hook = 1};
+    const open_coroutine_config *chosen = config != NULL ? config : &defaults;
+    return oc_api_init(chosen->event_loop_size, chosen->stack_size, chosen->min_size, chosen->max_size,
+                       chosen->keep_alive_time, chosen->hook != 0);
+}

@@ -1,0 +1,30 @@
+// The C half of the hook library: what Swift cannot express (variadic entry points, a load-time
+// constructor, glibc's fortify failure) and the interposition check.
+#ifndef OC_HOOK_H
+#define OC_HOOK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/// Whether the hooks route calls to the runtime: the library interposes libc (checked when it
+/// was loaded) and nobody switched hooking off.
+bool oc_hook_enabled(void);
+
+/// Switches hooking on or off; on only works when the library really interposes libc.
+/// Returns whether hooking is on afterwards.
+bool oc_hook_set_enabled(bool enabled);
+
+/// Why the library does not interpose libc, or NULL when it does.
+const char *oc_hook_failure(void);
+
+/// glibc's report of a buffer overflow caught by a fortified call (`__read_chk` and friends).
+_Noreturn void __chk_fail(void);
+
+// Implemented in Swift: the targets of the variadic entry points.
+int oc_hook_fcntl(int fd, int command, long argument);
+int oc_hook_ioctl(int fd, unsigned long request, void *argument);
+int oc_api_init(size_t threads, size_t stack_size, size_t min_workers, size_t max_workers, uint64_t keep_alive_ns,
+                bool hook);
+
+#endif

@@ -1,0 +1,73 @@
+import CoroutineCore
+import Glibc
+
+private let libcClose = libcFunction("close", as: (@convention(c) (Int32) -> Int32).self)
+private let libcDup = libcFunction("dup", as: (@convention(c) (Int32) -> Int32).self)
+private let libcDup2 = libcFunction("dup2", as: (@convention(c) (Int32, Int32) -> Int32).self)
+private let libcDup3 = libcFunction("dup3", as: (@convention(c) (Int32, Int32, Int32) -> Int32).self)
+private let libcFcntl = libcFunction("fcntl", as: (@convention(c) (Int32, Int32, Int) -> Int32).self)
+private let libcIoctl = libcFunction("ioctl", as: (@convention(c) (Int32, UInt, UnsafeMutableRawPointer?) -> Int32).self)
+private let libcGetsockopt = libcFunction(
+    "getsockopt",
+    as: (@convention(c) (Int32, Int32, Int32, UnsafeMutableRawPointer?, UnsafeMutablePointer<socklen_t>?) -> Int32).self)
+private let libcSetsockopt = libcFunction(
+    "setsockopt", as: (@convention(c) (Int32, Int32, Int32, UnsafeRawPointer?, socklen_t) -> Int32).self)
+
+// These change what the runtime knows about a descriptor, so they go to the layer wherever
+// they are called: a close on a plain thread must still wake the coroutines waiting on it.
+
+@_cdecl("close")
+public func hookClose(_ fd: Int32) -> Int32 {
+    Route.always ? Syscall.close(fd) : libcClose(fd)
+}
+
+@_cdecl("__close")
+public func hookInternalClose(_ fd: Int32) -> Int32 {
+    hookClose(fd)
+}
+
+@_cdecl("dup")
+public func hookDup(_ fd: Int32) -> Int32 {
+    Route.always ? Syscall.dup(fd) : libcDup(fd)
+}
+
+@_cdecl("dup2")
+public func hookDup2(_ fd: Int32, _ target: Int32) -> Int32 {
+    Route.always ? Syscall.dup2(fd, target) : libcDup2(fd, target)
+}
+
+@_cdecl("__dup2")
+public func hookInternalDup2(_ fd: Int32, _ target: Int32) -> Int32 {
+    hookDup2(fd, target)
+}
+
+@_cdecl("dup3")
+public func hookDup3(_ fd: Int32, _ target: Int32, _ flags: Int32) -> Int32 {
+    Route.always ? Syscall.dup3(fd, target, flags) : libcDup3(fd, target, flags)
+}
+
+/// The target of the C entry points `fcntl`, `fcntl64` and `__fcntl` (variadic, so in C).
+@_cdecl("oc_hook_fcntl")
+public func hookFcntl(_ fd: Int32, _ command: Int32, _ argument: Int) -> Int32 {
+    Route.always ? Syscall.fcntl(fd, command, argument) : libcFcntl(fd, command, argument)
+}
+
+/// The target of the C entry point `ioctl` (variadic, so in C).
+@_cdecl("oc_hook_ioctl")
+public func hookIoctl(_ fd: Int32, _ request: UInt, _ argument: UnsafeMutableRawPointer?) -> Int32 {
+    Route.always ? Syscall.ioctl(fd, request, argument) : libcIoctl(fd, request, argument)
+}
+
+@_cdecl("getsockopt")
+public func hookGetsockopt(
+    _ fd: Int32, _ level: Int32, _ name: Int32, _ value: UnsafeMutableRawPointer?, _ length: UnsafeMutablePointer<socklen_t>?
+) -> Int32 {
+    Route.always ? Syscall.getsockopt(fd, level, name, value, length) : libcGetsockopt(fd, level, name, value, length)
+}
+
+@_cdecl("setsockopt")
+public func hookSetsockopt(
+    _ fd: Int32, _ level: Int32, _ name: Int32, _ value: UnsafeRawPointer?, _ length: socklen_t
+) -> Int32 {
+    Route.always ? Syscall.setsockopt(fd, level, name, value, length) : libcSetsockopt(fd, level, name, value, length)
+}

@@ -1,0 +1,46 @@
+import CCoroutineHook
+import CoroutineCore
+import Glibc
+
+// How a hook decides. Each exported libc name asks one of three questions, then either calls
+// the Syscall layer or libc's own function (found once, with dlsym(RTLD_NEXT)):
+//
+//   inCoroutine     the sleep and multiplexing calls wait cooperatively only in a coroutine;
+//   forDescriptor   a descriptor call also goes to the layer on a plain thread when the runtime
+//                   holds the socket non-blocking for the user (libc's call would not block);
+//   always          calls that change what the runtime knows of a descriptor (close, dup,
+//                   fcntl, ioctl, setsockopt) go to the layer wherever they are made.
+//
+// With hooking off (the library does not interpose libc, or the user switched it off) every
+// hook is libc's own function.
+
+/// The routing questions of the hooks.
+enum Route {
+    /// The call waits cooperatively: hooking is on and the caller runs in a scheduled coroutine.
+    @inline(__always)
+    static var inCoroutine: Bool {
+        oc_hook_enabled() && Syscall.waitsCooperatively
+    }
+
+    /// The call on `fd` belongs to the runtime: in a coroutine, or on a socket it manages.
+    @inline(__always)
+    static func forDescriptor(_ fd: Int32) -> Bool {
+        oc_hook_enabled() && (Syscall.waitsCooperatively || Syscall.managesDescriptor(fd))
+    }
+
+    /// Hooking is on.
+    @inline(__always)
+    static var always: Bool {
+        oc_hook_enabled()
+    }
+}
+
+/// libc's own function `name`: the next definition after this library in the search order.
+func libcFunction<Function>(_ name: String, as _: Function.Type) -> Function {
+    // RTLD_NEXT, which Swift does not import.
+    let next = UnsafeMutableRawPointer(bitPattern: -1)
+    guard let symbol = dlsym(next, name) else {
+        fatalError("open_coroutine_hook: libc has no \(name)")
+    }
+    return unsafeBitCast(symbol, to: Function.self)
+}

@@ -1,0 +1,83 @@
+import CoroutineCore
+import Glibc
+
+private let libcPoll = libcFunction("poll", as: (@convention(c) (UnsafeMutablePointer<pollfd>?, nfds_t, Int32) -> Int32).self)
+private let libcPpoll = libcFunction(
+    "ppoll",
+    as: (@convention(c) (UnsafeMutablePointer<pollfd>?, nfds_t, UnsafePointer<timespec>?, UnsafePointer<sigset_t>?) -> Int32).self)
+private let libcSelect = libcFunction(
+    "select",
+    as: (@convention(c) (Int32, UnsafeMutablePointer<fd_set>?, UnsafeMutablePointer<fd_set>?, UnsafeMutablePointer<fd_set>?,
+                         UnsafeMutablePointer<timeval>?) -> Int32).self)
+private let libcPselect = libcFunction(
+    "pselect",
+    as: (@convention(c) (Int32, UnsafeMutablePointer<fd_set>?, UnsafeMutablePointer<fd_set>?, UnsafeMutablePointer<fd_set>?,
+                         UnsafePointer<timespec>?, UnsafePointer<sigset_t>?) -> Int32).self)
+private let libcEpollWait = libcFunction(
+    "epoll_wait", as: (@convention(c) (Int32, UnsafeMutableRawPointer?, Int32, Int32) -> Int32).self)
+
+@_cdecl("poll")
+public func hookPoll(_ fds: UnsafeMutablePointer<pollfd>?, _ count: nfds_t, _ timeout: Int32) -> Int32 {
+    Route.inCoroutine ? Syscall.poll(fds, count, timeout) : libcPoll(fds, count, timeout)
+}
+
+@_cdecl("__poll")
+public func hookInternalPoll(_ fds: UnsafeMutablePointer<pollfd>?, _ count: nfds_t, _ timeout: Int32) -> Int32 {
+    hookPoll(fds, count, timeout)
+}
+
+/// glibc's fortified poll: `length` is the size of the array the caller owns.
+@_cdecl("__poll_chk")
+public func hookCheckedPoll(_ fds: UnsafeMutablePointer<pollfd>?, _ count: nfds_t, _ timeout: Int32, _ length: Int) -> Int32 {
+    checkBounds(Int(count) * MemoryLayout<pollfd>.size, within: length)
+    return hookPoll(fds, count, timeout)
+}
+
+@_cdecl("ppoll")
+public func hookPpoll(
+    _ fds: UnsafeMutablePointer<pollfd>?, _ count: nfds_t, _ timeout: UnsafePointer<timespec>?, _ mask: UnsafePointer<sigset_t>?
+) -> Int32 {
+    Route.inCoroutine ? Syscall.ppoll(fds, count, timeout, mask) : libcPpoll(fds, count, timeout, mask)
+}
+
+@_cdecl("__ppoll_chk")
+public func hookCheckedPpoll(
+    _ fds: UnsafeMutablePointer<pollfd>?, _ count: nfds_t, _ timeout: UnsafePointer<timespec>?, _ mask: UnsafePointer<sigset_t>?,
+    _ length: Int
+) -> Int32 {
+    checkBounds(Int(count) * MemoryLayout<pollfd>.size, within: length)
+    return hookPpoll(fds, count, timeout, mask)
+}
+
+@_cdecl("select")
+public func hookSelect(
+    _ count: Int32, _ read: UnsafeMutablePointer<fd_set>?, _ write: UnsafeMutablePointer<fd_set>?,
+    _ except: UnsafeMutablePointer<fd_set>?, _ timeout: UnsafeMutablePointer<timeval>?
+) -> Int32 {
+    Route.inCoroutine
+        ? Syscall.select(count, read, write, except, timeout)
+        : libcSelect(count, read, write, except, timeout)
+}
+
+@_cdecl("__select")
+public func hookInternalSelect(
+    _ count: Int32, _ read: UnsafeMutablePointer<fd_set>?, _ write: UnsafeMutablePointer<fd_set>?,
+    _ except: UnsafeMutablePointer<fd_set>?, _ timeout: UnsafeMutablePointer<timeval>?
+) -> Int32 {
+    hookSelect(count, read, write, except, timeout)
+}
+
+@_cdecl("pselect")
+public func hookPselect(
+    _ count: Int32, _ read: UnsafeMutablePointer<fd_set>?, _ write: UnsafeMutablePointer<fd_set>?,
+    _ except: UnsafeMutablePointer<fd_set>?, _ timeout: UnsafePointer<timespec>?, _ mask: UnsafePointer<sigset_t>?
+) -> Int32 {
+    Route.inCoroutine
+        ? Syscall.pselect(count, read, write, except, timeout, mask)
+        : libcPselect(count, read, write, except, timeout, mask)
+}
+
+@_cdecl("epoll_wait")
+public func hookEpollWait(_ epoll: Int32, _ events: UnsafeMutableRawPointer?, _ maxEvents: Int32, _ timeout: Int32) -> Int32 {
+    Route.inCoroutine ? Syscall.epoll_wait(epoll, events, maxEvents, timeout) : libcEpollWait(epoll, events, maxEvents, timeout)
+}

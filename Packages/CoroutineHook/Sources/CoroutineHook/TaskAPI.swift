@@ -1,0 +1,151 @@
+import CoroutineCore
+import Glibc
+
+// The C API of include/open_coroutine.h: start and stop the runtime, submit tasks and join
+// them, from C. Errors are returned as errno values; the last error's text is kept per thread.
+
+/// Tasks handed to C: a retained box per handle, released when the task is joined.
+private final class TaskBox {
+    let handle: JoinHandle<UInt>
+
+    init(_ handle: JoinHandle<UInt>) {
+        self.handle = handle
+    }
+}
+
+/// The description of the last failure on this thread, for `open_coroutine_last_error`.
+private let lastError = ThreadLocalMessage()
+
+/// A per-thread C string that stays valid until the thread's next failure.
+private final class ThreadLocalMessage: Sendable {
+    private let key: pthread_key_t
+
+    init() {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { free($0) }
+        self.key = key
+    }
+
+    func set(_ message: String) {
+        free(pthread_getspecific(key))
+        pthread_setspecific(key, strdup(message))
+    }
+
+    var current: UnsafePointer<CChar>? {
+        pthread_getspecific(key).map { UnsafePointer($0.assumingMemoryBound(to: CChar.self)) }
+    }
+}
+
+/// Records `message` as this thread's last error and returns `code`.
+private func fail(_ code: Int32, _ message: String) -> Int32 {
+    lastError.set(message)
+    return code
+}
+
+/// `open_coroutine_init`: starts the runtime with the C configuration (nil: defaults) and
+/// switches hooking as asked. 0 on success; EINVAL for a bad configuration, EALREADY when the
+/// runtime already runs, EAGAIN when its threads or event loops cannot be created;
+/// `OPEN_COROUTINE_HOOKS_INACTIVE` when the runtime started but hooking was asked for and the
+/// library does not interpose libc.
+@_cdecl("oc_api_init")
+public func openCoroutineInit(
+    _ threads: Int, _ stackSize: Int, _ minWorkers: Int, _ maxWorkers: Int, _ keepAliveNanoseconds: UInt64, _ hook: Bool
+) -> Int32 {
+    var configuration = RuntimeConfiguration()
+    if threads > 0 { configuration.threads = threads }
+    if stackSize > 0 { configuration.stackSize = stackSize }
+    configuration.minWorkers = minWorkers
+    if maxWorkers > 0 { configuration.maxWorkers = maxWorkers }
+    configuration.keepAlive = .nanoseconds(Int64(clamping: keepAliveNanoseconds))
+    do {
+        try CoroutineRuntime.shared.start(configuration)
+    } catch {
+        switch error {
+        case .invalidConfiguration: return fail(EINVAL, error.description)
+        case .alreadyRunning: return fail(EALREADY, error.description)
+        case .notRunning, .threadCreationFailed, .eventLoopUnavailable: return fail(EAGAIN, error.description)
+        }
+    }
+    do {
+        try HookLibrary.setEnabled(hook)
+    } catch {
+        return fail(openCoroutineHooksInactive, error.description)
+    }
+    return 0
+}
+
+/// `OPEN_COROUTINE_HOOKS_INACTIVE` of the header.
+let openCoroutineHooksInactive: Int32 = 1
+
+/// `open_coroutine_stop`: stops the runtime, waiting up to `seconds` for running tasks. 0 when
+/// everything finished; ETIMEDOUT when tasks had to be cancelled or threads were still running.
+@_cdecl("open_coroutine_stop")
+public func openCoroutineStop(_ seconds: UInt64) -> Int32 {
+    let report = CoroutineRuntime.shared.stop(timeout: .seconds(Int64(clamping: seconds)))
+    guard report.isClean else {
+        return fail(ETIMEDOUT, "stop left \(report.unfinishedTasks) tasks unfinished and \(report.threadsStillRunning) threads running")
+    }
+    return 0
+}
+
+/// `task_crate`: submits `function(parameter)` with `priority` (smaller runs sooner); a handle
+/// to join, or NULL with the reason in `open_coroutine_last_error` (the runtime is not running).
+@_cdecl("task_crate")
+public func taskCreate(
+    _ function: @convention(c) (UInt) -> UInt, _ parameter: UInt, _ priority: Int32
+) -> UnsafeMutableRawPointer? {
+    do {
+        let handle = try CoroutineRuntime.shared.spawn(priority: Int(priority)) { function(parameter) }
+        return Unmanaged.passRetained(TaskBox(handle)).toOpaque()
+    } catch {
+        _ = fail(EAGAIN, error.description)
+        return nil
+    }
+}
+
+/// `task_join`: waits for the task, stores what it returned in `result` (when not NULL) and
+/// releases the handle. 0, or ECANCELED when the task was cancelled (the handle is released
+/// too).
+@_cdecl("task_join")
+public func taskJoin(_ task: UnsafeMutableRawPointer, _ result: UnsafeMutablePointer<UInt>?) -> Int32 {
+    join(task, result) { try $0.join() }
+}
+
+/// `task_timeout_join`: as `task_join`, waiting at most `nanoseconds`; ETIMEDOUT when the task
+/// is still running, and the handle stays valid.
+@_cdecl("task_timeout_join")
+public func taskTimeoutJoin(_ task: UnsafeMutableRawPointer, _ nanoseconds: UInt64, _ result: UnsafeMutablePointer<UInt>?) -> Int32 {
+    join(task, result) { try $0.join(timeout: .nanoseconds(Int64(clamping: nanoseconds))) }
+}
+
+/// `task_cancel`: cancels the task (a task not started never runs; a running one ends at its
+/// next suspension). The handle stays valid and must still be joined.
+@_cdecl("task_cancel")
+public func taskCancel(_ task: UnsafeMutableRawPointer) -> Int32 {
+    // Sound: the pointer is a handle from task_crate that was not joined yet (the C contract).
+    Unmanaged<TaskBox>.fromOpaque(task).takeUnretainedValue().handle.cancel()
+    return 0
+}
+
+/// `open_coroutine_last_error`: the text of this thread's last failure, or NULL.
+@_cdecl("open_coroutine_last_error")
+public func openCoroutineLastError() -> UnsafePointer<CChar>? {
+    lastError.current
+}
+
+private func join(
+    _ task: UnsafeMutableRawPointer, _ result: UnsafeMutablePointer<UInt>?, _ wait: (JoinHandle<UInt>) throws -> UInt
+) -> Int32 {
+    // Sound: the pointer is a handle from task_crate that was not joined yet (the C contract).
+    let box = Unmanaged<TaskBox>.fromOpaque(task)
+    do {
+        result?.pointee = try wait(box.takeUnretainedValue().handle)
+    } catch JoinError.timedOut {
+        return fail(ETIMEDOUT, "the task did not finish within the timeout")
+    } catch {
+        box.release()
+        return fail(ECANCELED, "the task was cancelled")
+    }
+    box.release()
+    return 0
+}
