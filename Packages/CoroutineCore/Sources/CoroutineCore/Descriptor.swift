@@ -79,6 +79,11 @@ struct Descriptor {
         if status & O_NONBLOCK != 0 {
             mode.insert(.userNonBlocking)
         }
+        var type: Int32 = 0
+        var size = socklen_t(MemoryLayout<Int32>.size)
+        if oc_sys_getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &size) == 0, type == Int32(SOCK_STREAM.rawValue) {
+            mode.insert(.stream)
+        }
         oc_descriptor_add_flags(entry, mode.rawValue)
         return mode
     }
@@ -132,6 +137,20 @@ struct Descriptor {
         }
     }
 
+    /// Records that a read emptied the receive queue.
+    func noteDrained() {
+        if !recordedMode.contains(.drained) {
+            oc_descriptor_add_flags(entry, Mode.drained.rawValue)
+        }
+    }
+
+    /// Records that data may have arrived (a readable edge).
+    func noteReadable() {
+        if recordedMode.contains(.drained) {
+            oc_descriptor_remove_flags(entry, Mode.drained.rawValue)
+        }
+    }
+
     /// SO_RCVTIMEO (`.readable`) or SO_SNDTIMEO (`.writable`) in nanoseconds: 0 for none,
     /// `.max` for "expire at once".
     func timeout(_ direction: FileEvents) -> UInt64 {
@@ -150,6 +169,8 @@ struct Descriptor {
         static let socket = Mode(rawValue: UInt32(OC_DESCRIPTOR_SOCKET.rawValue))
         static let userNonBlocking = Mode(rawValue: UInt32(OC_DESCRIPTOR_USER_NONBLOCK.rawValue))
         static let runtimeNonBlocking = Mode(rawValue: UInt32(OC_DESCRIPTOR_RUNTIME_NONBLOCK.rawValue))
+        static let stream = Mode(rawValue: UInt32(OC_DESCRIPTOR_STREAM.rawValue))
+        static let drained = Mode(rawValue: UInt32(OC_DESCRIPTOR_DRAINED.rawValue))
 
         /// The user sees a blocking socket that the kernel holds non-blocking: its blocking
         /// calls are the runtime's to wait for.

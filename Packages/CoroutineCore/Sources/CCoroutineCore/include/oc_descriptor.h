@@ -33,6 +33,11 @@ enum oc_descriptor_flag {
     OC_DESCRIPTOR_USER_NONBLOCK = 1u << 2,
     /// The runtime set O_NONBLOCK in the kernel; the user does not see it.
     OC_DESCRIPTOR_RUNTIME_NONBLOCK = 1u << 3,
+    /// A stream socket: a read that returns less than asked for emptied its receive queue.
+    OC_DESCRIPTOR_STREAM = 1u << 4,
+    /// The last read emptied the receive queue and no readable edge came since: the next
+    /// blocking read waits first instead of trying in vain.
+    OC_DESCRIPTOR_DRAINED = 1u << 5,
 };
 
 /// The entry for `fd`, allocating its chunk on first use; NULL for a negative number, one past

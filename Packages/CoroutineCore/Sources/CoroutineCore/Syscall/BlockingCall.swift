@@ -29,15 +29,30 @@ extension Syscall {
     ///     those that send it (and connect); it picks the readiness and the timeout.
     ///   - syscall: the call's name, for scheduler listeners.
     ///   - dontWait: the call asked not to block (MSG_DONTWAIT).
+    ///   - receiving: for a call that consumes data, the bytes asked for. On a stream socket a
+    ///     shorter result means the receive queue is now empty, so the next such call waits
+    ///     for the socket's readable edge before it tries: it saves the read that would only
+    ///     have returned EAGAIN (in a request-response exchange, every other read).
     @inline(__always)
     static func blocking(
-        _ fd: Int32, _ direction: FileEvents, _ syscall: String, dontWait: Bool = false, _ operation: () -> Int
+        _ fd: Int32, _ direction: FileEvents, _ syscall: String, dontWait: Bool = false, receiving requested: Int? = nil,
+        _ operation: () -> Int
     ) -> Int {
         guard !dontWait, let descriptor = preparedSocket(fd) else { return operation() }
         var deadline: UInt64??
+        var mode = descriptor.mode
+        if let requested, requested > 0, mode.contains(.drained), mode.waitsForRuntime {
+            deadline = descriptor.deadline(for: direction)
+            guard waitUntilReady(fd, for: direction, until: deadline ?? nil, syscall) else { return -1 }
+        }
         while true {
             let result = operation()
-            guard result < 0, errno == EAGAIN, descriptor.mode.waitsForRuntime else { return result }
+            if let requested, result >= 0, result < requested, mode.contains(.stream) {
+                descriptor.noteDrained()
+            }
+            guard result < 0, errno == EAGAIN else { return result }
+            mode = descriptor.mode
+            guard mode.waitsForRuntime else { return result }
             let end = deadline ?? descriptor.deadline(for: direction)
             deadline = end
             guard waitUntilReady(fd, for: direction, until: end, syscall) else { return -1 }

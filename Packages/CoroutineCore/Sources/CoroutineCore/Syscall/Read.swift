@@ -5,12 +5,12 @@ extension Syscall {
     /// `read(2)`: on a blocking socket, waits for data (at most SO_RCVTIMEO) and returns
     /// what is there, as libc's does. Other descriptors go to the kernel.
     public static func read(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
-        blocking(fd, .readable, "read") { oc_sys_read(fd, buffer, count) }
+        blocking(fd, .readable, "read", receiving: count) { oc_sys_read(fd, buffer, count) }
     }
 
     /// `readv(2)`, as `read`.
     public static func readv(_ fd: Int32, _ vectors: UnsafePointer<iovec>?, _ count: Int32) -> Int {
-        blocking(fd, .readable, "readv") { oc_sys_readv(fd, vectors, count) }
+        blocking(fd, .readable, "readv", receiving: totalLength(vectors, count)) { oc_sys_readv(fd, vectors, count) }
     }
 
     /// `recv(2)`, as `recvfrom` without an address.
@@ -26,7 +26,7 @@ extension Syscall {
     ) -> Int {
         let dontWait = flags & Int32(MSG_DONTWAIT) != 0
         guard flags & Int32(MSG_WAITALL) != 0 else {
-            return blocking(fd, .readable, "recvfrom", dontWait: dontWait) {
+            return blocking(fd, .readable, "recvfrom", dontWait: dontWait, receiving: consumed(count, flags)) {
                 oc_sys_recvfrom(fd, buffer, count, flags, address, length)
             }
         }
@@ -40,7 +40,10 @@ extension Syscall {
     public static func recvmsg(_ fd: Int32, _ message: UnsafeMutablePointer<msghdr>?, _ flags: Int32) -> Int {
         let dontWait = flags & Int32(MSG_DONTWAIT) != 0
         guard flags & Int32(MSG_WAITALL) != 0, let message else {
-            return blocking(fd, .readable, "recvmsg", dontWait: dontWait) { oc_sys_recvmsg(fd, message, flags) }
+            let requested = message.map { totalLength($0.pointee.msg_iov, Int32(clamping: $0.pointee.msg_iovlen)) }
+            return blocking(fd, .readable, "recvmsg", dontWait: dontWait, receiving: requested.flatMap { consumed($0, flags) }) {
+                oc_sys_recvmsg(fd, message, flags)
+            }
         }
         let original = message.pointee
         let total = totalLength(original.msg_iov, Int32(clamping: original.msg_iovlen))
@@ -53,6 +56,11 @@ extension Syscall {
                 return oc_sys_recvmsg(fd, &rest, flags)
             }
         }
+    }
+
+    /// The bytes a receive asks to consume: none for a peek, which leaves the queue as it is.
+    private static func consumed(_ count: Int, _ flags: Int32) -> Int? {
+        flags & Int32(MSG_PEEK) != 0 ? nil : count
     }
 
     /// `pread(2)`: positioned reads are for files, which go to the kernel.

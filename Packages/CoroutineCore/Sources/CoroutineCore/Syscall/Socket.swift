@@ -5,10 +5,10 @@ extension Syscall {
     /// `socket(2)`. Inside a coroutine the socket is created non-blocking in the kernel (no
     /// extra call), while the user still sees the blocking socket asked for.
     public static func socket(_ domain: Int32, _ type: Int32, _ protocolNumber: Int32) -> Int32 {
-        let (type, mode) = creationFlags(type)
-        let fd = oc_sys_socket(domain, type, protocolNumber)
+        let (flags, mode) = creationFlags(type)
+        let fd = oc_sys_socket(domain, flags, protocolNumber)
         if fd >= 0 {
-            Descriptor(fd)?.adopt(mode)
+            Descriptor(fd)?.adopt(mode.union(streamMode(type)))
         }
         return fd
     }
@@ -17,11 +17,11 @@ extension Syscall {
     public static func socketpair(
         _ domain: Int32, _ type: Int32, _ protocolNumber: Int32, _ pair: UnsafeMutablePointer<Int32>?
     ) -> Int32 {
-        let (type, mode) = creationFlags(type)
-        let result = oc_sys_socketpair(domain, type, protocolNumber, pair)
+        let (flags, mode) = creationFlags(type)
+        let result = oc_sys_socketpair(domain, flags, protocolNumber, pair)
         if result == 0, let pair {
-            Descriptor(pair[0])?.adopt(mode)
-            Descriptor(pair[1])?.adopt(mode)
+            Descriptor(pair[0])?.adopt(mode.union(streamMode(type)))
+            Descriptor(pair[1])?.adopt(mode.union(streamMode(type)))
         }
         return result
     }
@@ -81,7 +81,9 @@ extension Syscall {
             Int(oc_sys_accept4(fd, address, length, flags))
         }
         if accepted >= 0 {
-            Descriptor(Int32(accepted))?.adopt(mode)
+            // A connection has its listener's type.
+            let stream = Descriptor.existing(fd)?.recordedMode.intersection(.stream) ?? []
+            Descriptor(Int32(accepted))?.adopt(mode.union(stream))
         }
         return Int32(accepted)
     }
@@ -89,6 +91,12 @@ extension Syscall {
     /// `shutdown(2)`. Coroutines waiting on the socket wake through its hang-up event.
     public static func shutdown(_ fd: Int32, _ how: Int32) -> Int32 {
         oc_sys_shutdown(fd, how)
+    }
+
+    /// `.stream` for a socket `type` of SOCK_STREAM (whatever flags it carries).
+    private static func streamMode(_ type: Int32) -> Descriptor.Mode {
+        let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        return type & ~flags == Int32(SOCK_STREAM.rawValue) ? .stream : []
     }
 
     /// The flags to create a socket with, and how to record it: inside a coroutine a socket

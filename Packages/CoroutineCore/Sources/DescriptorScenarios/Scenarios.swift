@@ -1,0 +1,312 @@
+import Foundation
+import Glibc
+import Synchronization
+
+private let stream = streamSocket
+private let nonBlockingSocket = Int32(SOCK_NONBLOCK.rawValue)
+private let noSignal = Int32(MSG_NOSIGNAL)
+
+extension DescriptorScenario {
+    /// Every scenario: bad descriptors, a connected pair, TCP, the user's non-blocking modes,
+    /// timeouts, whole writes, vector reads, the dup family, ppoll and pselect, and files.
+    public static let all: [DescriptorScenario] = [
+        DescriptorScenario(name: "bad descriptors") { calls, transcript in
+            var byte: UInt8 = 0
+            var length = socklen_t(4)
+            var vector = iovec(iov_base: nil, iov_len: 0)
+            var message = msghdr()
+            for fd in [-1, neverOpen] {
+                transcript.note("read \(fd)", calls.read(fd, &byte, 1))
+                transcript.note("write \(fd)", calls.write(fd, &byte, 1))
+                transcript.note("readv \(fd)", calls.readv(fd, &vector, 1))
+                transcript.note("writev \(fd)", calls.writev(fd, &vector, 1))
+                transcript.note("recv \(fd)", calls.recv(fd, &byte, 1, 0))
+                transcript.note("send \(fd)", calls.send(fd, &byte, 1, noSignal))
+                transcript.note("recvmsg \(fd)", calls.recvmsg(fd, &message, 0))
+                transcript.note("sendmsg \(fd)", calls.sendmsg(fd, &message, noSignal))
+                transcript.note("pread \(fd)", calls.pread(fd, &byte, 1, 0))
+                transcript.note("pwrite \(fd)", calls.pwrite(fd, &byte, 1, 0))
+                transcript.note("accept \(fd)", calls.accept(fd, nil, nil))
+                transcript.note("listen \(fd)", calls.listen(fd, 1))
+                transcript.note("shutdown \(fd)", calls.shutdown(fd, Int32(SHUT_RDWR)))
+                transcript.note("fcntl \(fd)", calls.fcntl(fd, F_GETFL, 0))
+                transcript.note("ioctl \(fd)", calls.ioctl(fd, UInt(FIONBIO), &length))
+                var type: Int32 = 0
+                transcript.note("getsockopt \(fd)", calls.getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length))
+                transcript.note("dup \(fd)", calls.dup(fd))
+                transcript.note("dup2 \(fd)", calls.dup2(fd, fd))
+                transcript.note("close \(fd)", calls.close(fd))
+            }
+            transcript.note("socket with a bad type", calls.socket(AF_INET, 12_345, 0))
+            transcript.note("socket with a bad family", calls.socket(12_345, stream, 0))
+            transcript.note("socketpair without room for the pair", calls.socketpair(AF_UNIX, stream, 0, nil))
+        },
+        DescriptorScenario(name: "reading and writing a connected pair") { calls, transcript in
+            let (left, right) = try calls.pair()
+            transcript.note("write", calls.write(left, "hello"))
+            transcript.read("read", calls.read(right))
+            transcript.note("zero-length write", calls.write(left, nil, 0))
+            calls.write(left, "x")
+            transcript.note("zero-length read with data waiting", calls.read(right, nil, 0))
+            transcript.read("read the data", calls.read(right))
+            later(.milliseconds(30)) { calls.write(left, "late") }
+            transcript.read("read that waits for the writer", calls.read(right))
+            transcript.note("shutdown", calls.shutdown(left, Int32(SHUT_WR)))
+            transcript.read("read after the peer shut down", calls.read(right))
+            transcript.note("close", calls.close(left))
+            var byte: UInt8 = 1
+            transcript.note("send to a closed peer", calls.send(right, &byte, 1, noSignal))
+            transcript.note("close", calls.close(right))
+        },
+        DescriptorScenario(name: "TCP: listen, connect, accept") { calls, transcript in
+            let (listener, address) = try calls.listener()
+            transcript.read("read a listening socket", calls.read(listener))
+            var byte: UInt8 = 1
+            transcript.note("send on a listening socket", calls.send(listener, &byte, 1, noSignal))
+            transcript.note("accept4 with bad flags", calls.accept4(listener, nil, nil, 0x7fff_0000))
+            let client = transcript.descriptor("socket", calls.socket(AF_INET, stream, 0))
+            transcript.note("connect", calls.connect(client, to: address))
+            transcript.note("connect again", calls.connect(client, to: address))
+            var peer = sockaddr_in()
+            var peerLength = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let server = withUnsafeMutablePointer(to: &peer) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { calls.accept(listener, $0, &peerLength) }
+            }
+            transcript.descriptor("accept", server)
+            transcript.fact("peer address length", peerLength)
+            transcript.fact("peer address", String(cString: inet_ntoa(peer.sin_addr)))
+            transcript.note("send", calls.send(client, "ping", 4, 0))
+            transcript.read("read", calls.read(server))
+            later(.milliseconds(20)) { _ = calls.connect(calls.socket(AF_INET, stream, 0), to: address) }
+            let waited = transcript.descriptor("accept that waits", calls.accept4(listener, nil, nil, Int32(SOCK_CLOEXEC.rawValue)))
+            transcript.fact("accepted close-on-exec", calls.fcntl(waited, F_GETFD, 0) & FD_CLOEXEC)
+            transcript.note("accept on a connected socket", calls.accept(client, nil, nil))
+            transcript.note("listen on a connected socket", calls.listen(client, 1))
+            for fd in [client, server, waited] {
+                _ = calls.close(fd)
+            }
+            _ = calls.close(listener)
+            let refused = transcript.descriptor("socket", calls.socket(AF_INET, stream, 0))
+            transcript.note("connect to a closed port", calls.connect(refused, to: address))
+            transcript.note("close", calls.close(refused))
+        },
+        DescriptorScenario(name: "non-blocking modes the user asked for") { calls, transcript in
+            let (left, right) = try calls.pair()
+            transcript.fact("F_GETFL non-blocking at first", calls.fcntl(left, F_GETFL, 0) & O_NONBLOCK)
+            let status = calls.fcntl(left, F_GETFL, 0)
+            transcript.note("F_SETFL O_NONBLOCK", calls.fcntl(left, F_SETFL, Int(status | O_NONBLOCK)))
+            transcript.fact("F_GETFL non-blocking", calls.fcntl(left, F_GETFL, 0) & O_NONBLOCK)
+            transcript.read("read", calls.read(left))
+            transcript.note("F_SETFL blocking", calls.fcntl(left, F_SETFL, Int(status)))
+            transcript.fact("F_GETFL non-blocking after clearing", calls.fcntl(left, F_GETFL, 0) & O_NONBLOCK)
+            var on: Int32 = 1
+            var off: Int32 = 0
+            transcript.note("FIONBIO on", calls.ioctl(left, UInt(FIONBIO), &on))
+            transcript.fact("F_GETFL non-blocking after FIONBIO", calls.fcntl(left, F_GETFL, 0) & O_NONBLOCK)
+            transcript.read("read", calls.read(left))
+            transcript.note("FIONBIO off", calls.ioctl(left, UInt(FIONBIO), &off))
+            transcript.fact("F_GETFL non-blocking after FIONBIO off", calls.fcntl(left, F_GETFL, 0) & O_NONBLOCK)
+            transcript.note("FIONBIO without an argument", calls.ioctl(left, UInt(FIONBIO), nil))
+            var byte: UInt8 = 0
+            transcript.note("recv MSG_DONTWAIT", calls.recv(left, &byte, 1, Int32(MSG_DONTWAIT)))
+            later(.milliseconds(20)) { calls.write(right, "!") }
+            transcript.read("blocking read again", calls.read(left))
+            let created = transcript.descriptor("socket SOCK_NONBLOCK", calls.socket(AF_INET, stream | nonBlockingSocket, 0))
+            transcript.fact("F_GETFL non-blocking", calls.fcntl(created, F_GETFL, 0) & O_NONBLOCK)
+            transcript.read("read an unconnected non-blocking socket", calls.read(created))
+            for fd in [left, right, created] {
+                _ = calls.close(fd)
+            }
+        },
+        DescriptorScenario(name: "receive and send timeouts") { calls, transcript in
+            let (left, right) = try calls.pair()
+            func setTimeout(_ name: Int32, seconds: Int, microseconds: Int) -> Int32 {
+                var time = timeval(tv_sec: seconds, tv_usec: microseconds)
+                return calls.setsockopt(left, SOL_SOCKET, name, &time, socklen_t(MemoryLayout<timeval>.size))
+            }
+            transcript.note("SO_RCVTIMEO 50 ms", setTimeout(SO_RCVTIMEO, seconds: 0, microseconds: 50_000))
+            var time = timeval()
+            var length = socklen_t(MemoryLayout<timeval>.size)
+            transcript.note("getsockopt SO_RCVTIMEO", calls.getsockopt(left, SOL_SOCKET, SO_RCVTIMEO, &time, &length))
+            transcript.fact("timeout", "\(time.tv_sec) s \(time.tv_usec) us")
+            let (timedOut, waited) = timed { calls.read(left) }
+            transcript.read("read times out", timedOut)
+            transcript.fact("waited at least 40 ms", waited >= .milliseconds(40))
+            transcript.note("SO_RCVTIMEO none", setTimeout(SO_RCVTIMEO, seconds: 0, microseconds: 0))
+            later(.milliseconds(80)) { calls.write(right, "late") }
+            transcript.read("read without a timeout waits", calls.read(left))
+            transcript.note("SO_RCVTIMEO 20 ms", setTimeout(SO_RCVTIMEO, seconds: 0, microseconds: 20_000))
+            transcript.read("read times out again", calls.read(left))
+            transcript.note("SO_RCVTIMEO out of range", setTimeout(SO_RCVTIMEO, seconds: 0, microseconds: 2_000_000))
+            transcript.note("SO_RCVTIMEO too short", calls.setsockopt(left, SOL_SOCKET, SO_RCVTIMEO, &time, 3))
+            transcript.note("SO_RCVTIMEO negative", setTimeout(SO_RCVTIMEO, seconds: -1, microseconds: 0))
+            let (immediate, immediateWait) = timed { calls.read(left) }
+            transcript.read("read with a negative timeout", immediate)
+            transcript.fact("returned within 20 ms", immediateWait < .milliseconds(20))
+            transcript.note("SO_SNDTIMEO 50 ms", setTimeout(SO_SNDTIMEO, seconds: 0, microseconds: 50_000))
+            let large = [UInt8](repeating: 7, count: 16 << 20)
+            let written = large.withUnsafeBytes { calls.write(left, $0.baseAddress, $0.count) }
+            transcript.fact("a write into a full socket writes part, then times out", written > 0 && written < large.count)
+            _ = calls.close(left)
+            _ = calls.close(right)
+            let (listener, _) = try calls.listener()
+            var short = timeval(tv_sec: 0, tv_usec: 30_000)
+            _ = calls.setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &short, socklen_t(MemoryLayout<timeval>.size))
+            transcript.note("accept times out", calls.accept(listener, nil, nil))
+            _ = calls.close(listener)
+        },
+        DescriptorScenario(name: "whole writes and vectors") { calls, transcript in
+            let (left, right) = try calls.pair()
+            let size = 3 << 20
+            let received = Mutex<[UInt8]>([])
+            let done = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                var buffer = [UInt8](repeating: 0, count: 1 << 16)
+                var total: [UInt8] = []
+                while total.count < 4 * size {
+                    let count = buffer.withUnsafeMutableBytes { calls.read(right, $0.baseAddress, $0.count) }
+                    guard count > 0 else { break }
+                    total += buffer[..<count]
+                }
+                received.withLock { $0 = total }
+                done.signal()
+            }
+            let data = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
+            data.withUnsafeBytes { bytes in
+                let base = UnsafeMutableRawPointer(mutating: bytes.baseAddress)
+                transcript.note("write", calls.write(left, base, size))
+                let third = size / 3
+                var vectors = [iovec(iov_base: base, iov_len: third), iovec(iov_base: base.map { $0 + third }, iov_len: third),
+                               iovec(iov_base: base.map { $0 + 2 * third }, iov_len: size - 2 * third)]
+                transcript.note("writev", calls.writev(left, &vectors, 3))
+                var message = msghdr()
+                vectors.withUnsafeMutableBufferPointer { buffer in
+                    message.msg_iov = buffer.baseAddress
+                    message.msg_iovlen = buffer.count
+                    transcript.note("sendmsg", calls.sendmsg(left, &message, 0))
+                }
+                transcript.note("send", calls.send(left, base, size, 0))
+            }
+            _ = calls.close(left)
+            done.wait()
+            transcript.fact("every byte arrived in order", received.withLock { $0 } == data + data + data + data)
+            _ = calls.close(right)
+        },
+        DescriptorScenario(name: "vector reads, MSG_WAITALL and recvmsg") { calls, transcript in
+            let (left, right) = try calls.pair()
+            calls.write(left, "abcdefgh")
+            var first = [UInt8](repeating: 0, count: 3)
+            var second = [UInt8](repeating: 0, count: 3)
+            first.withUnsafeMutableBytes { one in
+                second.withUnsafeMutableBytes { two in
+                    var vectors = [iovec(iov_base: one.baseAddress, iov_len: 3), iovec(iov_base: two.baseAddress, iov_len: 3)]
+                    transcript.note("readv", calls.readv(right, &vectors, 2))
+                }
+            }
+            transcript.fact("readv data", String(decoding: first + second, as: UTF8.self))
+            transcript.read("the rest", calls.read(right))
+            later(.milliseconds(10)) {
+                calls.write(left, "12345")
+                usleep(20_000)
+                calls.write(left, "67890")
+            }
+            var buffer = [UInt8](repeating: 0, count: 10)
+            transcript.note("recv MSG_WAITALL", buffer.withUnsafeMutableBytes { calls.recv(right, $0.baseAddress, 10, Int32(MSG_WAITALL)) })
+            transcript.fact("data", String(decoding: buffer, as: UTF8.self))
+            calls.write(left, "message")
+            var message = msghdr()
+            let count = buffer.withUnsafeMutableBytes { bytes in
+                var vector = iovec(iov_base: bytes.baseAddress, iov_len: bytes.count)
+                message.msg_iov = withUnsafeMutablePointer(to: &vector) { $0 }
+                message.msg_iovlen = 1
+                return calls.recvmsg(right, &message, 0)
+            }
+            transcript.note("recvmsg", count)
+            transcript.fact("recvmsg data", String(decoding: buffer[..<max(count, 0)], as: UTF8.self))
+            var sender = sockaddr_storage()
+            var senderLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            calls.write(left, "from")
+            let got = withUnsafeMutablePointer(to: &sender) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { calls.recvfrom(right, &buffer, 10, 0, $0, &senderLength) }
+            }
+            transcript.note("recvfrom", got)
+            _ = calls.close(left)
+            _ = calls.close(right)
+        },
+        DescriptorScenario(name: "dup, dup2, dup3 and F_DUPFD") { calls, transcript in
+            let (left, right) = try calls.pair()
+            let copy = transcript.descriptor("dup", calls.dup(left))
+            transcript.fact("copy F_GETFL non-blocking", calls.fcntl(copy, F_GETFL, 0) & O_NONBLOCK)
+            calls.write(copy, "via copy")
+            transcript.read("read what the copy wrote", calls.read(right))
+            transcript.fact("dup2 onto itself returns the number", calls.dup2(left, left) == left)
+            transcript.fact("dup2 onto the copy returns the copy", calls.dup2(right, copy) == copy)
+            transcript.note("dup2 from a bad descriptor", calls.dup2(neverOpen, copy))
+            transcript.note("dup3 onto itself", calls.dup3(left, left, 0))
+            transcript.note("dup3 with bad flags", calls.dup3(left, copy, 12_345))
+            transcript.fact("dup3 O_CLOEXEC returns the copy", calls.dup3(left, copy, O_CLOEXEC) == copy)
+            transcript.fact("close-on-exec", calls.fcntl(copy, F_GETFD, 0) & FD_CLOEXEC)
+            let duplicate = transcript.descriptor("F_DUPFD_CLOEXEC", calls.fcntl(left, F_DUPFD_CLOEXEC, 0))
+            transcript.fact("duplicate close-on-exec", calls.fcntl(duplicate, F_GETFD, 0) & FD_CLOEXEC)
+            transcript.note("fcntl with a bad command", calls.fcntl(left, 12_345, 0))
+            for fd in [left, right, copy, duplicate] {
+                _ = calls.close(fd)
+            }
+        },
+        DescriptorScenario(name: "ppoll and pselect") { calls, transcript in
+            let (left, right) = try calls.pair()
+            var entry = pollfd(fd: left, events: Int16(POLLIN), revents: 0)
+            var short = timespec(tv_sec: 0, tv_nsec: 20_000_000)
+            transcript.note("ppoll not ready until the timeout", calls.ppoll(&entry, 1, &short, nil))
+            transcript.fact("timeout untouched", short.tv_nsec)
+            later(.milliseconds(20)) { calls.write(right, "x") }
+            transcript.note("ppoll without a timeout", calls.ppoll(&entry, 1, nil, nil))
+            transcript.fact("revents", entry.revents)
+            var invalid = timespec(tv_sec: 0, tv_nsec: 2_000_000_000)
+            transcript.note("ppoll with an invalid timeout", calls.ppoll(&entry, 1, &invalid, nil))
+            var empty = sigset_t()
+            sigemptyset(&empty)
+            transcript.note("ppoll with a signal mask", calls.ppoll(&entry, 1, &short, &empty))
+            var set = fd_set()
+            withUnsafeMutableBytes(of: &set) { $0[Int(left) / 8] |= 1 << UInt8(left % 8) }
+            let original = set
+            transcript.note("pselect ready", calls.pselect(left + 1, &set, nil, nil, &short, nil))
+            _ = calls.read(left)
+            set = original
+            transcript.note("pselect not ready until the timeout", calls.pselect(left + 1, &set, nil, nil, &short, nil))
+            transcript.fact("timeout untouched", short.tv_nsec)
+            set = original
+            transcript.note("pselect with an invalid timeout", calls.pselect(left + 1, &set, nil, nil, &invalid, nil))
+            transcript.note("pselect with a negative count", calls.pselect(-1, nil, nil, nil, &short, nil))
+            _ = calls.close(left)
+            _ = calls.close(right)
+        },
+        DescriptorScenario(name: "files and positioned I/O") { calls, transcript in
+            var template = Array("/tmp/oc-descriptor-XXXXXX".utf8CString)
+            let file = mkstemp(&template)
+            defer { unlink(template) }
+            transcript.descriptor("mkstemp", file)
+            transcript.note("pwrite", calls.pwrite(file, "abcdef", 6, 0))
+            var buffer = [UInt8](repeating: 0, count: 4)
+            transcript.note("pread", calls.pread(file, &buffer, 3, 2))
+            transcript.fact("pread data", String(decoding: buffer[..<3], as: UTF8.self))
+            "XY".utf8CString.withUnsafeBytes { bytes in
+                var vector = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress), iov_len: 2)
+                transcript.note("pwritev", calls.pwritev(file, &vector, 1, 1))
+            }
+            buffer.withUnsafeMutableBytes { bytes in
+                var vector = iovec(iov_base: bytes.baseAddress, iov_len: 4)
+                transcript.note("preadv", calls.preadv(file, &vector, 1, 0))
+            }
+            transcript.fact("preadv data", String(decoding: buffer, as: UTF8.self))
+            transcript.note("pwrite at a negative offset", calls.pwrite(file, "z", 1, -1))
+            transcript.read("read from the start", calls.read(file))
+            transcript.note("write at the end", calls.write(file, "!"))
+            let (left, right) = try calls.pair()
+            transcript.note("pread on a socket", calls.pread(left, &buffer, 1, 0))
+            transcript.note("close", calls.close(file))
+            _ = calls.close(left)
+            _ = calls.close(right)
+        },
+    ]
+}
