@@ -1,6 +1,9 @@
 # OpenCoroutine: build, test, run and measure.
 #   make test          everything: system packages, every package's tests (debug, and the
-#                      core in release), the context-switch harness on x86_64 and aarch64
+#                      core in release), the context-switch harness on x86_64 and aarch64, the
+#                      hook library under LD_PRELOAD
+#   make hook          libopen_coroutine_hook.so (release) and libCoroutineCore.so into bin/, for
+#                      LD_PRELOAD or to ship beside an executable (Docs/hooks.md)
 #   make run           the flagship example
 #   make bench-switch  context-switch, spawn and memory figures beside boost.context
 #   make bench-spawn   task spawn, yield and skynet figures beside Go
@@ -13,9 +16,9 @@
 SHELL := /bin/bash
 PACKAGES := Packages/CoroutineCore Packages/CoroutineHook Packages/OpenCoroutine
 SYSTEM_PACKAGES := liburing-dev libjemalloc-dev libboost-context-dev g++ \
-	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libhiredis-dev redis-server
 
-.PHONY: deps build test test-packages test-release test-context test-workspace test-tsan run bench-switch bench-spawn bench-echo bench-sleep bench-timers clean
+.PHONY: deps build hook test test-packages test-release test-context test-workspace test-preload test-tsan run bench-switch bench-spawn bench-echo bench-sleep bench-timers clean
 
 deps:
 	@scripts/install-deps.sh $(SYSTEM_PACKAGES)
@@ -23,7 +26,12 @@ deps:
 build: deps
 	swift build
 
-test: deps test-context test-packages test-release test-workspace
+# The plugin may write only where it is allowed to; the flags grant that without a prompt.
+hook: deps
+	swift package --package-path Packages/CoroutineHook --allow-writing-to-package-directory \
+		--allow-writing-to-directory $(CURDIR)/bin build-hook-library --output $(CURDIR)/bin
+
+test: deps test-context test-packages test-release test-workspace test-preload
 
 test-packages:
 	@set -e; for package in $(PACKAGES); do \
@@ -38,6 +46,9 @@ test-release:
 
 test-context:
 	scripts/test-context.sh
+
+test-preload: hook
+	scripts/test-preload.sh $(CURDIR)/bin
 
 # ThreadSanitizer runs only the work-stealing queue tests: TSan keeps a shadow call stack and
 # happens-before clock per thread and does not understand the runtime's own stack switching

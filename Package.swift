@@ -34,12 +34,26 @@ let package = Package(
             dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine")],
             path: "Benchmarks/Switch"
         ),
+        // A C program on the hook library's C API; its header lives outside any target's
+        // include directory, hence the search path.
+        .executableTarget(
+            name: "capi_demo",
+            dependencies: [.product(name: "open_coroutine_hook", package: "CoroutineHook")],
+            path: "Examples/capi",
+            cSettings: [.headerSearchPath("../../Packages/CoroutineHook/include")]
+        ),
+        // hiredis, an unmodified C client doing blocking network I/O, for the hook tests.
+        // No pkgConfig: hiredis.pc's only flag beyond -lhiredis is -D_FILE_OFFSET_BITS=64, which
+        // SwiftPM rejects with a warning on every build (and which 64-bit targets do not need).
+        .systemLibrary(name: "CHiredis", path: "Tests/CHiredis"),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
                 .product(name: "OpenCoroutine", package: "OpenCoroutine"),
                 .product(name: "CoroutineCore", package: "CoroutineCore"),
                 .product(name: "open_coroutine_hook", package: "CoroutineHook"),
+                .product(name: "DescriptorScenarios", package: "CoroutineCore"),
+                "CHiredis",
             ],
             path: "Tests/IntegrationTests"
         ),

@@ -7,6 +7,9 @@ let package = Package(
         // Dynamic, so that a process holds one runtime: the hook library and the facade both
         // link this one copy, whatever else the user imports.
         .library(name: "CoroutineCore", type: .dynamic, targets: ["CoroutineCore"]),
+        // The differential scenarios of the descriptor calls, for the tests here and for the
+        // root package's, which run them through the hook library's exported names.
+        .library(name: "DescriptorScenarios", targets: ["DescriptorScenarios"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -26,8 +29,11 @@ let package = Package(
             // measured 2.5x faster; see Docs/benchmarks.md).
             linkerSettings: [.linkedLibrary("jemalloc")]
         ),
+        // Not on CoroutineCore: a static copy of the runtime beside the dynamic one would break
+        // the one-runtime rule in the processes that link both.
+        .target(name: "DescriptorScenarios"),
         .executableTarget(name: "timer_benchmark", path: "Benchmarks/TimerBenchmark"),
         .executableTarget(name: "sleep_benchmark", dependencies: ["CoroutineCore"], path: "Benchmarks/SleepBenchmark"),
-        .testTarget(name: "CoroutineCoreTests", dependencies: ["CoroutineCore"]),
+        .testTarget(name: "CoroutineCoreTests", dependencies: ["CoroutineCore", "DescriptorScenarios"]),
     ]
 )

@@ -19,5 +19,19 @@ let package = Package(
             dependencies: ["CCoroutineHook", .product(name: "CoroutineCore", package: "CoroutineCore")]
         ),
         .testTarget(name: "CoroutineHookTests", dependencies: ["CoroutineHook"]),
+        // `swift package build-hook-library`: the release library in a stable folder, for
+        // LD_PRELOAD and for shipping beside an executable (Docs/hooks.md).
+        .plugin(
+            name: "BuildHookLibrary",
+            capability: .command(
+                intent: .custom(
+                    verb: "build-hook-library",
+                    description: "Builds libopen_coroutine_hook.so in release and copies it, with the libraries it loads, into a folder"
+                ),
+                permissions: [
+                    .writeToPackageDirectory(reason: "Copies the hook library and libCoroutineCore.so into bin, or into --output DIR")
+                ]
+            )
+        ),
     ]
 )

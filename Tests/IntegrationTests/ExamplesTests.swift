@@ -21,11 +21,17 @@ extension ExamplesTests {
     }
 }
 
-/// Runs a built example (beside the test bundle) with a time limit; returns its stdout.
-func runExample(_ name: String, timeout: TimeInterval = 30) throws -> String {
+/// The built example `name`, which SwiftPM puts beside the test bundle.
+func builtExample(_ name: String) throws -> URL {
     let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     let executable = products.appendingPathComponent(name)
     try #require(FileManager.default.isExecutableFile(atPath: executable.path), "build \(name) first")
+    return executable
+}
+
+/// Runs a built example with a time limit; returns its stdout.
+func runExample(_ name: String, timeout: TimeInterval = 30) throws -> String {
+    let executable = try builtExample(name)
     let process = Process()
     process.executableURL = executable
     let pipe = Pipe()

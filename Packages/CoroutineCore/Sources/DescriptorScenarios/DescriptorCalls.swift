@@ -110,53 +110,68 @@ public struct DescriptorCalls: Sendable {
         self.pselect = pselect
     }
 
-    /// The table of libc's names as `dlsym(handle, name)` finds them: in one library for a
-    /// handle from `dlopen`, in the process's global scope (whoever interposes) for a nil handle.
-    public init(symbolsIn handle: UnsafeMutableRawPointer?) {
-        func function<Function>(_ name: String, as _: Function.Type = Function.self) -> Function {
-            guard let symbol = dlsym(handle, name) else {
-                fatalError("no \(name) in the library searched")
-            }
-            return unsafeBitCast(symbol, to: Function.self)
-        }
-        let fcntl: @convention(c) (Int32, Int32, Int) -> Int32 = function("fcntl")
-        let ioctl: @convention(c) (Int32, UInt, UnsafeMutableRawPointer?) -> Int32 = function("ioctl")
+    /// The table of libc's names as `scope` resolves them.
+    public init(symbolsIn scope: SymbolScope) {
+        let fcntl: @convention(c) (Int32, Int32, Int) -> Int32 = scope.function("fcntl")
+        let ioctl: @convention(c) (Int32, UInt, UnsafeMutableRawPointer?) -> Int32 = scope.function("ioctl")
         self.init(
-            socket: function("socket"),
-            socketpair: function("socketpair"),
-            connect: function("connect"),
-            listen: function("listen"),
-            accept: function("accept"),
-            accept4: function("accept4"),
-            shutdown: function("shutdown"),
-            close: function("close"),
-            read: function("read"),
-            readv: function("readv"),
-            recv: function("recv"),
-            recvfrom: function("recvfrom"),
-            recvmsg: function("recvmsg"),
-            pread: function("pread"),
-            preadv: function("preadv"),
-            write: function("write"),
-            writev: function("writev"),
-            send: function("send"),
-            sendto: function("sendto"),
-            sendmsg: function("sendmsg"),
-            pwrite: function("pwrite"),
-            pwritev: function("pwritev"),
+            socket: scope.function("socket"),
+            socketpair: scope.function("socketpair"),
+            connect: scope.function("connect"),
+            listen: scope.function("listen"),
+            accept: scope.function("accept"),
+            accept4: scope.function("accept4"),
+            shutdown: scope.function("shutdown"),
+            close: scope.function("close"),
+            read: scope.function("read"),
+            readv: scope.function("readv"),
+            recv: scope.function("recv"),
+            recvfrom: scope.function("recvfrom"),
+            recvmsg: scope.function("recvmsg"),
+            pread: scope.function("pread"),
+            preadv: scope.function("preadv"),
+            write: scope.function("write"),
+            writev: scope.function("writev"),
+            send: scope.function("send"),
+            sendto: scope.function("sendto"),
+            sendmsg: scope.function("sendmsg"),
+            pwrite: scope.function("pwrite"),
+            pwritev: scope.function("pwritev"),
             fcntl: { fcntl($0, $1, $2) },
             ioctl: { ioctl($0, $1, $2) },
-            getsockopt: function("getsockopt"),
-            setsockopt: function("setsockopt"),
-            dup: function("dup"),
-            dup2: function("dup2"),
-            dup3: function("dup3"),
-            ppoll: function("ppoll"),
-            pselect: function("pselect")
+            getsockopt: scope.function("getsockopt"),
+            setsockopt: scope.function("setsockopt"),
+            dup: scope.function("dup"),
+            dup2: scope.function("dup2"),
+            dup3: scope.function("dup3"),
+            ppoll: scope.function("ppoll"),
+            pselect: scope.function("pselect")
         )
     }
 
     /// libc's own functions, looked up in libc itself, so that an interposing library could
     /// never answer in their place.
-    public static let libc = DescriptorCalls(symbolsIn: dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD))
+    public static let libc = DescriptorCalls(symbolsIn: .libc)
+}
+
+/// Where a table looks up libc's names.
+public enum SymbolScope: Sendable {
+    /// libc itself: its own functions, whoever interposes them.
+    case libc
+    /// The process's global scope: the definitions every library's calls bind to, an
+    /// interposing library's where one comes before libc.
+    case global
+
+    /// The function `name` as this scope resolves it.
+    public func function<Function>(_ name: String, as _: Function.Type = Function.self) -> Function {
+        let handle = switch self {
+        case .libc: dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD)
+        // RTLD_DEFAULT, which Swift does not import.
+        case .global: UnsafeMutableRawPointer(bitPattern: 0)
+        }
+        guard let symbol = dlsym(handle, name) else {
+            fatalError("\(self) has no \(name)")
+        }
+        return unsafeBitCast(symbol, to: Function.self)
+    }
 }

@@ -49,19 +49,20 @@ private func fail(_ code: Int32, _ message: String) -> Int32 {
 /// library does not interpose libc.
 @_cdecl("oc_api_init")
 public func openCoroutineInit(
-    _ threads: Int, _ stackSize: Int, _ minWorkers: Int, _ maxWorkers: Int, _ keepAliveNanoseconds: UInt64, _ hook: Bool
+    _ threads: UInt, _ stackSize: UInt, _ minWorkers: UInt, _ maxWorkers: UInt, _ keepAliveNanoseconds: UInt64, _ hook: Bool
 ) -> Int32 {
+    // Clamping keeps an absurd size absurd (and refused by validation) instead of wrapping.
     var configuration = RuntimeConfiguration()
-    if threads > 0 { configuration.threads = threads }
-    if stackSize > 0 { configuration.stackSize = stackSize }
-    configuration.minWorkers = minWorkers
-    if maxWorkers > 0 { configuration.maxWorkers = maxWorkers }
+    if threads > 0 { configuration.threads = Int(clamping: threads) }
+    if stackSize > 0 { configuration.stackSize = Int(clamping: stackSize) }
+    configuration.minWorkers = Int(clamping: minWorkers)
+    if maxWorkers > 0 { configuration.maxWorkers = Int(clamping: maxWorkers) }
     configuration.keepAlive = .nanoseconds(Int64(clamping: keepAliveNanoseconds))
     do {
         try CoroutineRuntime.shared.start(configuration)
     } catch {
         switch error {
-        case .invalidConfiguration: return fail(EINVAL, error.description)
+        case .invalidConfiguration(let invalid): return fail(EINVAL, describe(invalid))
         case .alreadyRunning: return fail(EALREADY, error.description)
         case .notRunning, .threadCreationFailed, .eventLoopUnavailable: return fail(EAGAIN, error.description)
         }
@@ -72,6 +73,15 @@ public func openCoroutineInit(
         return fail(openCoroutineHooksInactive, error.description)
     }
     return 0
+}
+
+/// `invalid` in the C API's words: the field of `open_coroutine_config` it names.
+private func describe(_ invalid: ConfigurationError) -> String {
+    let fields = [
+        "threads": "event_loop_size", "stackSize": "stack_size", "minWorkers": "min_size",
+        "maxWorkers": "max_size", "keepAlive": "keep_alive_time",
+    ]
+    return "invalid \(fields[invalid.field] ?? invalid.field) \(invalid.value): allowed \(invalid.allowed)"
 }
 
 /// `OPEN_COROUTINE_HOOKS_INACTIVE` of the header.
@@ -104,8 +114,8 @@ public func taskCreate(
 }
 
 /// `task_join`: waits for the task, stores what it returned in `result` (when not NULL) and
-/// releases the handle. 0, or ECANCELED when the task was cancelled (the handle is released
-/// too).
+/// releases the handle. 0, or ECANCELED when the task was cancelled, even if its function
+/// still returned a value (the handle is released too).
 @_cdecl("task_join")
 public func taskJoin(_ task: UnsafeMutableRawPointer, _ result: UnsafeMutablePointer<UInt>?) -> Int32 {
     join(task, result) { try $0.join() }
@@ -138,8 +148,10 @@ private func join(
 ) -> Int32 {
     // Sound: the pointer is a handle from task_crate that was not joined yet (the C contract).
     let box = Unmanaged<TaskBox>.fromOpaque(task)
+    let handle = box.takeUnretainedValue().handle
+    let value: UInt
     do {
-        result?.pointee = try wait(box.takeUnretainedValue().handle)
+        value = try wait(handle)
     } catch JoinError.timedOut {
         return fail(ETIMEDOUT, "the task did not finish within the timeout")
     } catch {
@@ -147,5 +159,9 @@ private func join(
         return fail(ECANCELED, "the task was cancelled")
     }
     box.release()
+    // A C function cannot be unwound: one that was cancelled sees its blocking calls fail
+    // with EINTR and returns, and its value is not the task's result.
+    guard !handle.isCancelled else { return fail(ECANCELED, "the task was cancelled") }
+    result?.pointee = value
     return 0
 }

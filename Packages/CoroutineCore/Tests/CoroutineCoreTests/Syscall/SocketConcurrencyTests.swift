@@ -1,3 +1,4 @@
+import DescriptorScenarios
 import Foundation
 import Glibc
 import Synchronization

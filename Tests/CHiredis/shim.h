@@ -1,0 +1,2 @@
+// hiredis's blocking client API, for Swift.
+#include <hiredis/hiredis.h>

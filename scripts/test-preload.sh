@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Tests the hook library as a plain C program meets it, outside SwiftPM: builds
+# Packages/CoroutineHook/Tests/PreloadHarness/preload_harness.c with cc (libc only) and runs it
+#   1. with LD_PRELOAD=<folder>/libopen_coroutine_hook.so: 100 tasks in plain usleep(200 ms)
+#      must finish in under 1 s;
+#   2. opening the library with dlopen(RTLD_LOCAL): open_coroutine_init must answer
+#      OPEN_COROUTINE_HOOKS_INACTIVE naming the cause, and the tasks must still run.
+#
+# Usage: scripts/test-preload.sh [FOLDER]   (default <repo>/bin, filled by `make hook`)
+# The harness is built into <repo>/.build-preload/. Each run is limited to 60 s.
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+folder="$(cd "${1:-$repo_root/bin}" 2>/dev/null && pwd)" || {
+    echo "error: no folder ${1:-$repo_root/bin}; run \`make hook\` first" >&2
+    exit 1
+}
+library="$folder/libopen_coroutine_hook.so"
+if [[ ! -f "$library" ]]; then
+    echo "error: no $library; run \`make hook\` first" >&2
+    exit 1
+fi
+out_dir="$repo_root/.build-preload"
+harness="$out_dir/preload_harness"
+
+mkdir -p "$out_dir"
+echo "Building $harness"
+cc -std=gnu11 -O2 -Wall -Wextra -Werror -I "$repo_root/Packages/CoroutineHook/include" \
+    -o "$harness" "$repo_root/Packages/CoroutineHook/Tests/PreloadHarness/preload_harness.c" -ldl
+
+status=0
+
+# Runs one case under the time limit; a failure, crash or timeout fails the test.
+run_case() {
+    local code=0
+    timeout 60 "$@" || code=$?
+    if ((code == 124)); then
+        echo "FAIL: still running after 60 s" >&2
+    elif ((code != 0)); then
+        echo "FAIL: exit status $code" >&2
+    fi
+    ((code == 0)) || status=1
+}
+
+echo
+echo "=== LD_PRELOAD=$library ==="
+run_case env LD_PRELOAD="$library" "$harness" preload
+
+# jemalloc (loaded by libCoroutineCore.so) and the runtime keep their thread-locals in the
+# static TLS block, which a dlopen can only use within glibc's small reserve (512 bytes by
+# default); the tunable widens the reserve.
+echo
+echo "=== dlopen($library, RTLD_LOCAL) ==="
+run_case env GLIBC_TUNABLES=glibc.rtld.optional_static_tls=8192 "$harness" dlopen "$library"
+
+echo
+if ((status == 0)); then
+    echo "test-preload: PASS"
+else
+    echo "test-preload: FAIL" >&2
+fi
+exit "$status"
