@@ -36,7 +36,7 @@ func runExample(_ name: String, timeout: TimeInterval = 30) throws -> String {
     process.executableURL = executable
     let pipe = Pipe()
     process.standardOutput = pipe
-    try process.run()
+    try runWithSignalsUnblocked(process)
     let deadline = Date().addingTimeInterval(timeout)
     while process.isRunning && Date() < deadline { usleep(10_000) }
     if process.isRunning {
@@ -46,4 +46,16 @@ func runExample(_ name: String, timeout: TimeInterval = 30) throws -> String {
     process.waitUntilExit()
     #expect(process.terminationStatus == 0)
     return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+}
+
+/// Starts `process` with no signal blocked. Swift Testing runs tests on threads that block
+/// most signals (SIGTERM among them) and a child inherits the mask of the thread that starts
+/// it: started from there, it would never see `terminate()`.
+func runWithSignalsUnblocked(_ process: Process) throws {
+    var none = sigset_t()
+    var previous = sigset_t()
+    sigemptyset(&none)
+    pthread_sigmask(SIG_SETMASK, &none, &previous)
+    defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+    try process.run()
 }

@@ -185,17 +185,6 @@ final class RedisServer {
     }
 }
 
-/// Starts `process` with no signal blocked. Swift Testing runs tests on threads that block
-/// most signals (SIGTERM among them) and a child inherits the mask of the thread that starts
-/// it: started from there, it would never see `terminate()`.
-func runWithSignalsUnblocked(_ process: Process) throws {
-    var none = sigset_t()
-    var previous = sigset_t()
-    sigemptyset(&none)
-    pthread_sigmask(SIG_SETMASK, &none, &previous)
-    defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
-    try process.run()
-}
 
 /// A TCP port of 127.0.0.1 that was free a moment ago: the kernel picks it for a socket
 /// bound to port 0, which is then closed.
