@@ -9,6 +9,7 @@ let package = Package(
     dependencies: [
         .package(path: "../CoroutineCore"),
         .package(path: "../CoroutineHook"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         .target(
@@ -18,6 +19,7 @@ let package = Package(
                 // Linking the hook library puts it before libc in every executable that uses
                 // the facade: libc's blocking calls become cooperative with nothing else to do.
                 .product(name: "open_coroutine_hook", package: "CoroutineHook"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             // jemalloc must come before libc too, to replace malloc; the runtime library's own
             // dependency on it would come after (see Docs/benchmarks.md for why jemalloc).

@@ -106,20 +106,7 @@ public struct JoinHandle<Value: Sendable>: Sendable {
         let register = { (ticket: WaitTicket) -> Bool in
             tasks.allSatisfy { $0.addWaiter(ticket) }
         }
-        let outcome: WaitTicket.Outcome
-        if let (scheduler, coroutine) = Scheduler.directlyScheduled() {
-            outcome = scheduler.wait(for: coroutine, until: deadline, register: register)
-        } else {
-            let parker = Parker()
-            let ticket = WaitTicket(.thread(parker))
-            if register(ticket) {
-                outcome = ticket.blockThread(parker: parker, until: deadline)
-            } else {
-                ticket.close()
-                outcome = .notified
-            }
-        }
-        switch outcome {
+        switch WaitTicket.wait(until: deadline, register: register) {
         case .timedOut: throw JoinError.timedOut
         case .cancelled: throw CoroutineError.cancelled
         case .notified, .waiting, .closed: return

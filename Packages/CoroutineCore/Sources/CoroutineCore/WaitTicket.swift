@@ -65,6 +65,23 @@ final class WaitTicket: Sendable {
             expected: Outcome.waiting.rawValue, desired: Outcome.notified.rawValue, ordering: .acquiringAndReleasing)
     }
 
+    /// Waits for a ticket handed to `register`: suspends the calling coroutine when a
+    /// scheduler resumed it, else blocks the thread, until the ticket is woken, `deadline`
+    /// passes or the calling task is cancelled. When `register` returns false the event
+    /// already happened and nothing waits.
+    static func wait(until deadline: UInt64?, register: (WaitTicket) -> Bool) -> Outcome {
+        if let (scheduler, coroutine) = Scheduler.directlyScheduled() {
+            return scheduler.wait(for: coroutine, until: deadline, register: register)
+        }
+        let parker = Parker()
+        let ticket = WaitTicket(.thread(parker))
+        guard register(ticket) else {
+            ticket.close()
+            return .notified
+        }
+        return ticket.blockThread(parker: parker, until: deadline)
+    }
+
     /// Blocks the calling plain thread until the wait ends or `deadline` passes.
     func blockThread(parker: Parker, until deadline: UInt64?) -> Outcome {
         while outcome == .waiting {

@@ -1,0 +1,125 @@
+import CoroutineCore
+import Foundation
+
+/// How `OpenCoroutine.main` runs the runtime.
+///
+/// Every field has a default, and every field can also come from an environment variable,
+/// which is how an operator tunes a deployed binary without rebuilding it: `main` applies the
+/// variables on top of the configuration the program passes.
+///
+/// | field | default | environment variable |
+/// |---|---|---|
+/// | `threads` | the CPUs the process may use | `OPEN_COROUTINE_THREADS` |
+/// | `stackSize` | 512 KiB | `OPEN_COROUTINE_STACK_SIZE` (bytes) |
+/// | `minPoolSize` | 0 | `OPEN_COROUTINE_MIN_POOL_SIZE` |
+/// | `maxPoolSize` | 65,536 | `OPEN_COROUTINE_MAX_POOL_SIZE` |
+/// | `keepAlive` | 10 s | `OPEN_COROUTINE_KEEP_ALIVE_MS` |
+/// | `hooks` | on | `OPEN_COROUTINE_HOOKS` (`1`/`0`, `true`/`false`, `on`/`off`) |
+/// | `stopTimeout` | 30 s | `OPEN_COROUTINE_STOP_TIMEOUT_MS` |
+public struct Config: Sendable, Equatable {
+    /// Scheduler threads, each with its event loop.
+    public var threads: Int
+    /// Stack bytes of each coroutine that runs tasks.
+    public var stackSize: Int
+    /// Worker coroutines each thread keeps even when idle.
+    public var minPoolSize: Int
+    /// Worker coroutines each thread may have; further tasks wait in the queues.
+    public var maxPoolSize: Int
+    /// How long a worker beyond `minPoolSize` may stay idle before it exits.
+    public var keepAlive: Duration
+    /// Whether libc's blocking calls made in tasks suspend only their task (the hook library).
+    public var hooks: Bool
+    /// How long `main` waits for unfinished tasks when the body ends; the rest is cancelled.
+    public var stopTimeout: Duration
+
+    /// The configuration with every field at its default.
+    public init(
+        threads: Int = RuntimeConfiguration().threads,
+        stackSize: Int = StackSize.default,
+        minPoolSize: Int = 0,
+        maxPoolSize: Int = 65_536,
+        keepAlive: Duration = .seconds(10),
+        hooks: Bool = true,
+        stopTimeout: Duration = .seconds(30)
+    ) {
+        self.threads = threads
+        self.stackSize = stackSize
+        self.minPoolSize = minPoolSize
+        self.maxPoolSize = maxPoolSize
+        self.keepAlive = keepAlive
+        self.hooks = hooks
+        self.stopTimeout = stopTimeout
+    }
+
+    /// Checks every field.
+    ///
+    /// - Throws: `ConfigError` naming the first bad field and its allowed range.
+    public func validate() throws(ConfigError) {
+        do {
+            try runtimeConfiguration.validate()
+        } catch {
+            throw ConfigError(field: Self.fieldNames[error.field] ?? error.field, value: error.value, allowed: error.allowed)
+        }
+        guard stopTimeout >= .zero else {
+            throw ConfigError(field: "stopTimeout", value: "\(stopTimeout)", allowed: ">= 0 seconds")
+        }
+    }
+
+    /// This configuration with the fields that `environment` sets replaced.
+    ///
+    /// - Throws: `ConfigError` naming the variable when a value is not a number (or, for
+    ///   `OPEN_COROUTINE_HOOKS`, not a switch).
+    public func overridden(by environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> Config {
+        var config = self
+        try Self.read("OPEN_COROUTINE_THREADS", from: environment) { config.threads = $0 }
+        try Self.read("OPEN_COROUTINE_STACK_SIZE", from: environment) { config.stackSize = $0 }
+        try Self.read("OPEN_COROUTINE_MIN_POOL_SIZE", from: environment) { config.minPoolSize = $0 }
+        try Self.read("OPEN_COROUTINE_MAX_POOL_SIZE", from: environment) { config.maxPoolSize = $0 }
+        try Self.read("OPEN_COROUTINE_KEEP_ALIVE_MS", from: environment) { config.keepAlive = .milliseconds($0) }
+        try Self.read("OPEN_COROUTINE_STOP_TIMEOUT_MS", from: environment) { config.stopTimeout = .milliseconds($0) }
+        if let text = environment["OPEN_COROUTINE_HOOKS"] {
+            switch text.lowercased() {
+            case "1", "true", "on", "yes": config.hooks = true
+            case "0", "false", "off", "no": config.hooks = false
+            default: throw ConfigError(field: "OPEN_COROUTINE_HOOKS", value: text, allowed: "1, 0, true, false, on, off")
+            }
+        }
+        return config
+    }
+
+    /// The runtime's own configuration for these fields.
+    var runtimeConfiguration: RuntimeConfiguration {
+        RuntimeConfiguration(
+            threads: threads, stackSize: stackSize, minWorkers: minPoolSize, maxWorkers: maxPoolSize, keepAlive: keepAlive)
+    }
+
+    /// The runtime's field names in this type's words.
+    private static let fieldNames = [
+        "threads": "threads", "stackSize": "stackSize", "minWorkers": "minPoolSize",
+        "maxWorkers": "maxPoolSize", "keepAlive": "keepAlive",
+    ]
+
+    private static func read(
+        _ name: String, from environment: [String: String], into apply: (Int) -> Void
+    ) throws(ConfigError) {
+        guard let text = environment[name] else { return }
+        guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else {
+            throw ConfigError(field: name, value: text, allowed: "a whole number")
+        }
+        apply(value)
+    }
+}
+
+/// A configuration value outside what it allows.
+public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The field, or the environment variable, that holds the value.
+    public let field: String
+    /// The rejected value, as text.
+    public let value: String
+    /// What the field accepts.
+    public let allowed: String
+
+    public var description: String {
+        "invalid \(field) \(value): allowed \(allowed)"
+    }
+}
