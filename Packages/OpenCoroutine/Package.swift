@@ -10,6 +10,7 @@ let package = Package(
         .package(path: "../CoroutineCore"),
         .package(path: "../CoroutineHook"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
     ],
     targets: [
         .target(
@@ -20,11 +21,15 @@ let package = Package(
                 // the facade: libc's blocking calls become cooperative with nothing else to do.
                 .product(name: "open_coroutine_hook", package: "CoroutineHook"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             // jemalloc must come before libc too, to replace malloc; the runtime library's own
             // dependency on it would come after (see Docs/benchmarks.md for why jemalloc).
             linkerSettings: [.linkedLibrary("jemalloc")]
         ),
-        .testTarget(name: "OpenCoroutineTests", dependencies: ["OpenCoroutine"]),
+        .testTarget(
+            name: "OpenCoroutineTests",
+            dependencies: ["OpenCoroutine", .product(name: "MetricsTestKit", package: "swift-metrics")]
+        ),
     ]
 )

@@ -124,6 +124,7 @@ final class CoroutinePool {
 
     private func makeWorker() -> ScheduledCoroutine {
         total += 1
+        scheduler.counters.coroutinesCreated.wrappingAdd(1, ordering: .relaxed)
         let slot = freeSlots.popLast() ?? {
             activeTasks.append(nil)
             return activeTasks.count - 1

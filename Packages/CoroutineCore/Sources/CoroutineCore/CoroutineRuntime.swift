@@ -100,6 +100,12 @@ public final class CoroutineRuntime: Sendable {
         }
     }
 
+    /// Totals of the runtime's events since it last started (once it stopped, that run's
+    /// final totals), or nil before its first start.
+    public var counters: RuntimeCounters? {
+        generations.withLock { $0.last?.counters }
+    }
+
     /// CPU time used by the scheduler threads so far (to check that an idle runtime idles).
     public func schedulerThreadsCPUTime() -> Duration {
         running.withLock { generation in
@@ -204,6 +210,18 @@ final class RuntimeGeneration: @unchecked Sendable {
         self.externalCounter = TaskCounter(shared: true)
     }
 
+
+    /// Totals of the events of this run.
+    var counters: RuntimeCounters {
+        var totals = RuntimeCounters()
+        totals.tasksQueued = externalCounter.startedCount
+        for thread in threads {
+            thread.scheduler.counters.add(to: &totals)
+            totals.tasksQueued &+= thread.counter.startedCount
+        }
+        totals.steals = queues.steals
+        return totals
+    }
 
     /// Tasks not finished yet, over all counters.
     private var outstanding: Int {

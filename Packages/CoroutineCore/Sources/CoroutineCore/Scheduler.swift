@@ -81,6 +81,8 @@ public final class Scheduler: @unchecked Sendable {
     /// Where the thread parks and learns of ready descriptors; unparked when a coroutine is
     /// made ready from another thread.
     let eventLoop: EventLoop
+    /// Events counted for monitoring.
+    let counters = SchedulerCounters()
 
     /// Creates a scheduler with nothing to run.
     ///
@@ -118,6 +120,7 @@ public final class Scheduler: @unchecked Sendable {
     ///
     /// Safe from any thread. Smaller `priority` values run sooner.
     public func submit(_ coroutine: ScheduledCoroutine, priority: Int = 0) {
+        counters.coroutinesCreated.wrappingAdd(1, ordering: .relaxed)
         notify(.created(coroutine))
         makeReady(coroutine, priority: priority)
     }
@@ -202,6 +205,7 @@ public final class Scheduler: @unchecked Sendable {
 
     /// Resumes one coroutine and files it by the reason it came back.
     func resume(_ coroutine: ScheduledCoroutine) {
+        counters.switches.increment()
         suspension = .yielded
         running = Unmanaged.passUnretained(coroutine)
         notify(.running(coroutine))
@@ -291,6 +295,9 @@ public final class Scheduler: @unchecked Sendable {
         task?.enterWait(ticket)
         suspension = .waiting
         suspendedInSyscall = syscall
+        if syscall != nil {
+            counters.syscallWaits.increment()
+        }
         switchOut(coroutine)
         task?.leaveWait()
         let outcome = ticket.outcome

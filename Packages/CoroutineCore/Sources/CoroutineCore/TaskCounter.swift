@@ -10,6 +10,8 @@ import Synchronization
 @usableFromInline
 final class TaskCounter: Sendable {
     private let balance = Atomic<Int>(0)
+    /// Tasks started here so far (never decreases).
+    private let started = Atomic<UInt64>(0)
     /// Whether several threads may write this counter (the one for non-scheduler threads).
     private let shared: Bool
 
@@ -21,12 +23,23 @@ final class TaskCounter: Sendable {
         balance.load(ordering: .acquiring)
     }
 
+    /// Tasks started on this counter's thread(s) so far.
+    var startedCount: UInt64 {
+        started.load(ordering: .relaxed)
+    }
+
     func add(_ delta: Int) {
         if shared {
             balance.add(delta, ordering: .acquiringAndReleasing)
+            if delta > 0 {
+                started.wrappingAdd(UInt64(delta), ordering: .relaxed)
+            }
         } else {
             // Single writer: a plain read and store, no locked instruction.
             balance.store(balance.load(ordering: .relaxed) &+ delta, ordering: .releasing)
+            if delta > 0 {
+                started.store(started.load(ordering: .relaxed) &+ UInt64(delta), ordering: .relaxed)
+            }
         }
     }
 }

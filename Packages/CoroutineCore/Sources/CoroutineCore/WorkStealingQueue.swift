@@ -170,6 +170,14 @@ final class WorkStealingQueues<Element: AnyObject>: @unchecked Sendable {
     /// Where pushes without a worker go and where full rings spill.
     let global = GlobalQueue<Element>()
 
+    /// Successful steals per worker, each written by its worker alone.
+    private let stealCounts: [EventCount]
+
+    /// Successful steals by all workers so far.
+    var steals: UInt64 {
+        stealCounts.reduce(0) { $0 &+ $1.current }
+    }
+
     /// Per worker: its ring, its state, then the buffer its ring spills into, each on whole
     /// cache lines so that no two workers' hot fields share a line.
     private let memory: UnsafeMutableRawPointer
@@ -191,6 +199,7 @@ final class WorkStealingQueues<Element: AnyObject>: @unchecked Sendable {
     init(workers: Int) {
         precondition(workers > 0, "a scheduler needs at least one worker")
         workerCount = workers
+        stealCounts = (0..<workers).map { _ in EventCount() }
         // Line-aligned, so that each ring's head and tail get a line of their own.
         memory = UnsafeMutableRawPointer.allocate(
             byteCount: workers * Self.workerBytes,
@@ -348,6 +357,7 @@ final class WorkStealingQueues<Element: AnyObject>: @unchecked Sendable {
             // Skips `worker` itself: siblings are the next `siblings` indices after it, cyclically.
             let victim = (worker + 1 + (start + offset) % siblings) % workerCount
             if let item = oc_run_queue_steal(ring(victim), ring(worker)) {
+                stealCounts[worker].increment()
                 return Self.take(item)
             }
         }

@@ -337,3 +337,29 @@ extension CoroutineRuntimeTests {
         }
     }
 }
+
+extension CoroutineRuntimeTests {
+    @Test func countersAddUpTheRunsEvents() throws {
+        try runtime.start(RuntimeConfiguration(threads: 2))
+        defer { runtime.stop(timeout: .seconds(10)) }
+        let before = try #require(runtime.counters)
+        // Spawned from inside a task, the children land on that thread's queue: the idle
+        // sibling has to steal to help.
+        let children = try runtime.spawn {
+            try (0..<2_000).map { _ in
+                try runtime.spawn {
+                    _ = Syscall.usleep(1_000)
+                }
+            }
+        }.join(timeout: .seconds(10))
+        for child in children {
+            try child.join(timeout: .seconds(10))
+        }
+        let after = try #require(runtime.counters)
+        #expect(after.tasksQueued - before.tasksQueued == 2_001)
+        #expect(after.syscallWaits - before.syscallWaits >= 2_000)
+        #expect(after.switches - before.switches >= 4_000)
+        #expect(after.coroutinesCreated > before.coroutinesCreated)
+        #expect(after.steals > before.steals)
+    }
+}

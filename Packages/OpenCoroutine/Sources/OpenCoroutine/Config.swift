@@ -16,6 +16,7 @@ import Foundation
 /// | `keepAlive` | 10 s | `OPEN_COROUTINE_KEEP_ALIVE_MS` |
 /// | `hooks` | on | `OPEN_COROUTINE_HOOKS` (`1`/`0`, `true`/`false`, `on`/`off`) |
 /// | `stopTimeout` | 30 s | `OPEN_COROUTINE_STOP_TIMEOUT_MS` |
+/// | `metricsInterval` | 1 s | `OPEN_COROUTINE_METRICS_INTERVAL_MS` |
 public struct Config: Sendable, Equatable {
     /// Scheduler threads, each with its event loop.
     public var threads: Int
@@ -31,6 +32,8 @@ public struct Config: Sendable, Equatable {
     public var hooks: Bool
     /// How long `main` waits for unfinished tasks when the body ends; the rest is cancelled.
     public var stopTimeout: Duration
+    /// How often the runtime's counters are reported through swift-metrics.
+    public var metricsInterval: Duration
 
     /// The configuration with every field at its default.
     public init(
@@ -40,7 +43,8 @@ public struct Config: Sendable, Equatable {
         maxPoolSize: Int = 65_536,
         keepAlive: Duration = .seconds(10),
         hooks: Bool = true,
-        stopTimeout: Duration = .seconds(30)
+        stopTimeout: Duration = .seconds(30),
+        metricsInterval: Duration = .seconds(1)
     ) {
         self.threads = threads
         self.stackSize = stackSize
@@ -49,6 +53,7 @@ public struct Config: Sendable, Equatable {
         self.keepAlive = keepAlive
         self.hooks = hooks
         self.stopTimeout = stopTimeout
+        self.metricsInterval = metricsInterval
     }
 
     /// Checks every field.
@@ -62,6 +67,9 @@ public struct Config: Sendable, Equatable {
         }
         guard stopTimeout >= .zero else {
             throw ConfigError(field: "stopTimeout", value: "\(stopTimeout)", allowed: ">= 0 seconds")
+        }
+        guard metricsInterval >= .milliseconds(1) else {
+            throw ConfigError(field: "metricsInterval", value: "\(metricsInterval)", allowed: ">= 1 millisecond")
         }
     }
 
@@ -77,6 +85,7 @@ public struct Config: Sendable, Equatable {
         try Self.read("OPEN_COROUTINE_MAX_POOL_SIZE", from: environment) { config.maxPoolSize = $0 }
         try Self.read("OPEN_COROUTINE_KEEP_ALIVE_MS", from: environment) { config.keepAlive = .milliseconds($0) }
         try Self.read("OPEN_COROUTINE_STOP_TIMEOUT_MS", from: environment) { config.stopTimeout = .milliseconds($0) }
+        try Self.read("OPEN_COROUTINE_METRICS_INTERVAL_MS", from: environment) { config.metricsInterval = .milliseconds($0) }
         if let text = environment["OPEN_COROUTINE_HOOKS"] {
             switch text.lowercased() {
             case "1", "true", "on", "yes": config.hooks = true

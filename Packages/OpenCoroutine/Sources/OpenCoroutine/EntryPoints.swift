@@ -27,7 +27,12 @@ public enum OpenCoroutine {
         let effective = try config.overridden()
         try effective.validate()
         try CoroutineRuntime.shared.start(effective.runtimeConfiguration)
-        defer { stop(waitingUpTo: effective.stopTimeout) }
+        let metrics = RuntimeMetrics(interval: effective.metricsInterval)
+        metrics.start()
+        defer {
+            stop(waitingUpTo: effective.stopTimeout)
+            metrics.stop()
+        }
         try HookLibrary.setEnabled(effective.hooks)
         return try body()
     }

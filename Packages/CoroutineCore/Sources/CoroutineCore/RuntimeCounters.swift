@@ -1,0 +1,51 @@
+import Synchronization
+
+/// Totals of the runtime's events since it started, for monitoring (the facade reports them
+/// through swift-metrics).
+public struct RuntimeCounters: Sendable, Equatable {
+    /// Coroutines created: submitted ones and the pools' worker coroutines.
+    public var coroutinesCreated: UInt64 = 0
+    /// Resumes of a coroutine by a scheduler (each is a switch in and one back out).
+    public var switches: UInt64 = 0
+    /// Tasks a scheduler thread took from a sibling's queue.
+    public var steals: UInt64 = 0
+    /// Tasks submitted.
+    public var tasksQueued: UInt64 = 0
+    /// Waits of coroutines inside the syscall layer (a read that found no data, a sleep, ...).
+    public var syscallWaits: UInt64 = 0
+
+    /// Counters starting at zero.
+    public init() {}
+}
+
+/// A count that one thread increments and any thread reads: the increment is a plain load
+/// and store, with no locked instruction, which is why only the owner may call it.
+final class EventCount: Sendable {
+    private let value = Atomic<UInt64>(0)
+
+    @inline(__always)
+    func increment() {
+        value.store(value.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+    }
+
+    var current: UInt64 {
+        value.load(ordering: .relaxed)
+    }
+}
+
+/// What one scheduler counts.
+final class SchedulerCounters: Sendable {
+    /// Written from any thread that submits, so a real atomic add (submissions are rare
+    /// next to switches).
+    let coroutinesCreated = Atomic<UInt64>(0)
+    /// Written by the scheduler's thread alone.
+    let switches = EventCount()
+    /// Written by the scheduler's thread alone.
+    let syscallWaits = EventCount()
+
+    func add(to totals: inout RuntimeCounters) {
+        totals.coroutinesCreated &+= coroutinesCreated.load(ordering: .relaxed)
+        totals.switches &+= switches.current
+        totals.syscallWaits &+= syscallWaits.current
+    }
+}

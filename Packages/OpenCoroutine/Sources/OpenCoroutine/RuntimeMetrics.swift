@@ -1,0 +1,89 @@
+import CoroutineCore
+import Foundation
+import Metrics
+import Synchronization
+
+/// Reports the runtime's counters (`CoroutineRuntime.counters`) through swift-metrics while
+/// `OpenCoroutine.main` runs, as these counters:
+///
+/// | label | what |
+/// |---|---|
+/// | `opencoroutine_coroutines_created` | submitted coroutines and the pools' worker coroutines |
+/// | `opencoroutine_switches` | resumes of a coroutine by a scheduler |
+/// | `opencoroutine_steals` | tasks one scheduler thread took from another's queue |
+/// | `opencoroutine_tasks_queued` | tasks submitted |
+/// | `opencoroutine_syscall_waits` | waits inside the syscall layer |
+///
+/// The runtime only counts (a plain store on the thread that counts); a reporter thread reads
+/// the totals every `interval` and increments the metrics by the difference, so the metrics
+/// backend is never on the scheduling path. Nothing is reported unless the program bootstraps
+/// a metrics backend (`MetricsSystem.bootstrap`).
+final class RuntimeMetrics: Sendable {
+    private let metrics: [(KeyPath<RuntimeCounters, UInt64> & Sendable, Counter)]
+    private let interval: Duration
+    private let reported = Mutex(RuntimeCounters())
+    private let stopping = Mutex<(requested: Bool, sleeper: ParkingToken?)>((false, nil))
+    private let finished = Mutex<ParkingToken?>(nil)
+    private let hasFinished = Atomic<Bool>(false)
+
+    init(interval: Duration, factory: MetricsFactory = MetricsSystem.factory) {
+        self.interval = interval
+        metrics = [
+            (\.coroutinesCreated, Counter(label: "opencoroutine_coroutines_created", factory: factory)),
+            (\.switches, Counter(label: "opencoroutine_switches", factory: factory)),
+            (\.steals, Counter(label: "opencoroutine_steals", factory: factory)),
+            (\.tasksQueued, Counter(label: "opencoroutine_tasks_queued", factory: factory)),
+            (\.syscallWaits, Counter(label: "opencoroutine_syscall_waits", factory: factory)),
+        ]
+    }
+
+    /// Starts the reporter thread.
+    func start() {
+        Thread.detachNewThread { [self] in
+            while !sleep() {
+                report()
+            }
+            report()
+            hasFinished.store(true, ordering: .releasing)
+            finished.withLock { $0?.unpark() }
+        }
+    }
+
+    /// Reports what is left and ends the reporter thread; returns once it ended.
+    func stop() {
+        let sleeper = stopping.withLock { state in
+            state.requested = true
+            return state.sleeper
+        }
+        sleeper?.unpark()
+        _ = Parking.park { token in
+            finished.withLock { waiter in
+                waiter = token
+                return !hasFinished.load(ordering: .acquiring)
+            }
+        }
+    }
+
+    /// Sleeps one interval; true when a stop was requested.
+    private func sleep() -> Bool {
+        _ = Parking.park(until: .now + interval) { token in
+            stopping.withLock { state in
+                state.sleeper = token
+                return !state.requested
+            }
+        }
+        return stopping.withLock { $0.requested }
+    }
+
+    /// Increments each metric by what its counter gained since the last report.
+    func report() {
+        guard let current = CoroutineRuntime.shared.counters else { return }
+        let previous = reported.withLock { reported in
+            defer { reported = current }
+            return reported
+        }
+        for (field, counter) in metrics where current[keyPath: field] > previous[keyPath: field] {
+            counter.increment(by: Int64(clamping: current[keyPath: field] - previous[keyPath: field]))
+        }
+    }
+}

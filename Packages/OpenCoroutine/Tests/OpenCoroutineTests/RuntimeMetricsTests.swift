@@ -1,0 +1,36 @@
+import CoroutineCore
+import MetricsTestKit
+import Testing
+@testable import OpenCoroutine
+
+extension RuntimeTests {
+    @Suite struct RuntimeMetricsTests {
+        @Test func theRuntimesCountersReachTheMetricsBackend() throws {
+            let backend = TestMetrics()
+            let reporter = RuntimeMetrics(interval: .milliseconds(5), factory: backend)
+            try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
+                reporter.start()
+                let handles = try (0..<500).map { _ in try co { _ = Syscall.usleep(1_000) } }
+                for handle in handles {
+                    try handle.join()
+                }
+            }
+            // Stopped as main stops it, after the runtime: its final report has the run's
+            // final totals.
+            reporter.stop()
+            let totals = try #require(CoroutineRuntime.shared.counters)
+            #expect(totals.tasksQueued >= 500)
+            #expect(totals.syscallWaits >= 500)
+            let expected: [(String, UInt64)] = [
+                ("opencoroutine_tasks_queued", totals.tasksQueued),
+                ("opencoroutine_syscall_waits", totals.syscallWaits),
+                ("opencoroutine_switches", totals.switches),
+                ("opencoroutine_coroutines_created", totals.coroutinesCreated),
+                ("opencoroutine_steals", totals.steals),
+            ]
+            for (label, total) in expected {
+                #expect(backend.counterTotal(label: label) == Int64(total), "\(label)")
+            }
+        }
+    }
+}
