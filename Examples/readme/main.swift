@@ -1,24 +1,27 @@
 // The example of README.md, kept here so that it is built and run by the tests.
+import Glibc
 import OpenCoroutine
+
+try OpenCoroutine.main(Config(threads: 2)) {
+    // 1,000 tasks sleep 100 ms each with plain usleep: only the task waits, not its thread.
+    let sleepers = try (1...1_000).map { n in try co { usleep(100_000); return n } }
+    print(try sleepers.reduce(0) { $0 + (try $1.join()) })      // 500500, after about 100 ms
+
+    // Blocking socket calls, unchanged: the reader suspends until the writer writes.
+    var pair: [Int32] = [0, 0]
+    socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair)
+    let (left, right) = (pair[0], pair[1])
+    let reader = try co { () -> String in
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let count = read(left, &buffer, buffer.count)
+        return String(decoding: buffer[..<max(count, 0)], as: UTF8.self)
+    }
+    try co { usleep(10_000); _ = write(right, "ping", 4) }
+    print(try reader.join())                                    // ping
+}
 
 // A generator: ordinary code that yields, suspended between elements.
 let squares = Generator<Int> { yield throws(CoroutineError) in
     for n in 1...4 { try yield(n * n) }
 }
-print(Array(squares))                                   // [1, 4, 9, 16]
-
-// Tasks on a pool of coroutines over 2 threads; sleeping suspends only the task.
-let runtime = CoroutineRuntime.shared
-try runtime.start(RuntimeConfiguration(threads: 2))
-let handles = try (1...1_000).map { n in
-    try runtime.spawn { () -> Int in
-        try Scheduler.sleep(for: .milliseconds(100))    // 1,000 sleeps, ~100 ms in all
-        return n
-    }
-}
-print(try handles.reduce(0) { $0 + (try $1.join()) })   // 500500
-runtime.stop()
-
-// Deep recursion on a small stack: grow onto a fresh stack when little remains.
-func depth(_ n: Int) -> Int { n == 0 ? 0 : maybeGrowStack { depth(n - 1) + 1 } }
-print(depth(100_000))                                   // 100000
+print(Array(squares))                                           // [1, 4, 9, 16]

@@ -45,7 +45,7 @@ final class RuntimeMetrics: Sendable {
             }
             report()
             hasFinished.store(true, ordering: .releasing)
-            finished.withLock { $0?.unpark() }
+            _ = finished.withLock { $0?.unpark() }
         }
     }
 
