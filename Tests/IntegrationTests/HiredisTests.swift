@@ -1,5 +1,6 @@
 import CHiredis
 import CoroutineCore
+import DescriptorScenarios
 import Foundation
 import Testing
 
@@ -192,15 +193,5 @@ private func freeLoopbackPort() throws -> UInt16 {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw RedisError(description: "socket: \(String(cString: strerror(errno)))") }
     defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-        }
-    }
-    guard bound else { throw RedisError(description: "bind to port 0: \(String(cString: strerror(errno)))") }
-    return UInt16(bigEndian: address.sin_port)
+    return UInt16(bigEndian: try bindToLoopback(fd).sin_port)
 }

@@ -425,6 +425,17 @@ public final class Scheduler: @unchecked Sendable {
         /// restarted the call.
         case interrupted
         case failed(SystemError)
+
+        /// The errno a blocking call reports for a wait that ended without readiness or
+        /// timeout (closed: EBADF; cancelled or interrupted: EINTR); nil for those two.
+        var failureErrno: Int32? {
+            switch self {
+            case .ready, .timedOut: nil
+            case .closed: EBADF
+            case .cancelled, .interrupted: EINTR
+            case .failed(let error): error.code
+            }
+        }
     }
 
     /// Waits until `fd` is ready for `interest` or `deadline` passes: suspends the calling

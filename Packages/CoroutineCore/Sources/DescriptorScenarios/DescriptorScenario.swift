@@ -92,16 +92,8 @@ extension DescriptorCalls {
     public func listener(flags: Int32 = 0) throws(ScenarioError) -> (fd: Int32, address: sockaddr_in) {
         let fd = socket(AF_INET, streamSocket | flags, 0)
         guard fd >= 0 else { throw ScenarioError(operation: "socket", code: errno) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard bound, listen(fd, 1_024) == 0 else { throw ScenarioError(operation: "bind", code: errno) }
+        let address = try bindToLoopback(fd)
+        guard listen(fd, 1_024) == 0 else { throw ScenarioError(operation: "listen", code: errno) }
         return (fd, address)
     }
 
@@ -159,4 +151,19 @@ public func timed<Result>(_ body: () -> Result) -> (Result, Duration) {
     let start = ContinuousClock.now
     let result = body()
     return (result, ContinuousClock.now - start)
+}
+
+/// Binds `fd` to 127.0.0.1 at a port the kernel chooses, and returns the address it got.
+public func bindToLoopback(_ fd: Int32) throws(ScenarioError) -> sockaddr_in {
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+        }
+    }
+    guard bound else { throw ScenarioError(operation: "bind", code: errno) }
+    return address
 }

@@ -98,18 +98,9 @@ extension Syscall {
             errno = EAGAIN
             return false
         }
-        switch Scheduler.awaitReadiness(of: fd, for: direction, until: deadline, inSyscall: syscall) {
-        case .ready:
-            return true
-        case .timedOut:
-            errno = EAGAIN
-        case .closed:
-            errno = EBADF
-        case .cancelled, .interrupted:
-            errno = EINTR
-        case .failed(let error):
-            errno = error.code
-        }
+        let outcome = Scheduler.awaitReadiness(of: fd, for: direction, until: deadline, inSyscall: syscall)
+        if case .ready = outcome { return true }
+        errno = outcome.failureErrno ?? EAGAIN
         return false
     }
 }

@@ -20,16 +20,9 @@ extension Syscall {
             let ready = oc_sys_epoll_wait(epoll, events, maxEvents, 0)
             guard ready == 0 else { return ready }
             if let deadline, monotonicNanoseconds() >= deadline { return 0 }
-            switch Scheduler.awaitReadiness(of: epoll, for: .readable, until: deadline, inSyscall: "epoll_wait") {
-            case .ready, .timedOut:
-                continue
-            case .closed:
-                errno = EBADF
-            case .cancelled, .interrupted:
-                errno = EINTR
-            case .failed(let error):
-                errno = error.code
-            }
+            let outcome = Scheduler.awaitReadiness(of: epoll, for: .readable, until: deadline, inSyscall: "epoll_wait")
+            guard let failure = outcome.failureErrno else { continue }
+            errno = failure
             return -1
         }
     }
