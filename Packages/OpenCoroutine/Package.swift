@@ -10,6 +10,7 @@ let package = Package(
         .package(path: "../CoroutineCore"),
         .package(path: "../CoroutineHook"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
     ],
     targets: [
@@ -21,6 +22,8 @@ let package = Package(
                 // the facade: libc's blocking calls become cooperative with nothing else to do.
                 .product(name: "open_coroutine_hook", package: "CoroutineHook"),
                 .product(name: "Logging", package: "swift-log"),
+                // The waiter queues and channel buffers of the sync primitives.
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
             // jemalloc must come before libc too, to replace malloc; the runtime library's own

@@ -19,7 +19,10 @@ public enum Parking {
 
     /// Waits until the token handed to `register` is unparked, `deadline` passes or the
     /// calling task is cancelled. `register` runs before the caller suspends; returning false
-    /// means the event already happened, and the call returns `.unparked` at once.
+    /// means the event already happened, and the call returns `.unparked` at once. `register`
+    /// must not return false once it handed the token to anyone who may unpark it: that
+    /// unpark would then resume a caller that never suspended (unpark the token instead, and
+    /// return true).
     public static func park(until deadline: ContinuousClock.Instant? = nil, _ register: (ParkingToken) -> Bool) -> Outcome {
         let end = deadline.map { deadlineNanoseconds(after: ContinuousClock.now.duration(to: $0)) }
         switch WaitTicket.wait(until: end, register: { register(ParkingToken(ticket: $0)) }) {

@@ -1,0 +1,270 @@
+import DequeModule
+import Synchronization
+
+/// A first-in, first-out queue between coroutines and threads: senders put elements in,
+/// receivers take them out, each element exactly once.
+///
+/// A bounded channel holds at most `capacity` elements: `send` waits while it is full. An
+/// unbounded channel never makes `send` wait. `receive` waits while the channel is empty, and
+/// returns nil once it is closed and every element sent before was received. Inside a runtime
+/// task a wait suspends only the task; on a plain thread it blocks the thread.
+///
+/// A receiver waiting on an empty channel gets the next element directly from its sender, and
+/// a sender waiting on a full channel gets its element into the buffer as soon as a slot
+/// frees, so waiters are served in the order they came. `for element in channel` receives
+/// until the channel is closed and drained. `Select` waits on several channels at once, or
+/// with a timeout.
+///
+/// ```swift
+/// let jobs = Channel<Int>(capacity: 16)
+/// try co {
+///     for n in 1...100 { try jobs.send(n) }
+///     jobs.close()
+/// }
+/// for job in jobs { print(job) }          // 1 to 100, then the loop ends
+/// ```
+public final class Channel<Element: Sendable>: Sendable {
+    /// Where a sender leaves the element for a receiver parked on an empty channel.
+    final class Mailbox: @unchecked Sendable {
+        // @unchecked Sendable: written by the sender inside `Waiter.complete`, read by the
+        // receiver after its wait ended; the waiter's lock orders the two.
+        var element: Element?
+    }
+
+    /// What a receive finds ready.
+    enum Taken {
+        case element(Element)
+        case closed
+
+        /// The element, or nil for a closed and drained channel.
+        var element: Element? {
+            guard case .element(let element) = self else { return nil }
+            return element
+        }
+    }
+
+    private struct Receiver {
+        let waiter: Waiter
+        /// The receiver's case in its select.
+        let index: Int
+        let mailbox: Mailbox
+    }
+
+    private struct Sender {
+        let waiter: Waiter
+        let element: Element
+    }
+
+    private struct State {
+        var buffer = Deque<Element>()
+        /// Waiting only while the buffer is empty: a send hands its element to one directly.
+        var receivers = Deque<Receiver>()
+        /// Waiting only while the buffer is full: a receive moves one's element into it.
+        var senders = Deque<Sender>()
+        var isClosed = false
+
+        /// Takes the oldest element (or notes the closure) and lets the longest-waiting
+        /// sender into the freed slot; returns that sender, to be woken.
+        mutating func take() -> (taken: Taken, sender: Waiter?)? {
+            guard let element = buffer.popFirst() else {
+                return isClosed ? (.closed, nil) : nil
+            }
+            while let sender = senders.popFirst() {
+                if sender.waiter.complete() {
+                    buffer.append(sender.element)
+                    return (.element(element), sender.waiter)
+                }
+            }
+            return (.element(element), nil)
+        }
+    }
+
+    /// What a send did.
+    private enum Offer {
+        /// Sent: into the buffer, or to the waiting receiver to be woken.
+        case sent(receiver: Waiter?)
+        case closed
+        /// The buffer is full and the sender was queued (or, with no sender, was not).
+        case full
+    }
+
+    /// The most elements the channel holds; nil when it is unbounded.
+    public let capacity: Int?
+    private let state = Mutex(State())
+
+    /// Creates a bounded channel: `send` waits while it holds `capacity` elements.
+    ///
+    /// - Parameter capacity: at least 1.
+    public init(capacity: Int) {
+        precondition(capacity > 0, "a channel's capacity must be at least 1, not \(capacity)")
+        self.capacity = capacity
+    }
+
+    /// Creates an unbounded channel: `send` never waits.
+    public init() {
+        capacity = nil
+    }
+
+    /// Whether `close()` was called; elements sent before may still be waiting to be received.
+    public var isClosed: Bool {
+        state.withLock { $0.isClosed }
+    }
+
+    /// Sends `element`, waiting while the channel is full.
+    ///
+    /// - Throws: `ChannelError.closed` when the channel is closed, before or during the wait
+    ///   (the element is not sent); `CoroutineError.cancelled` when the calling task is
+    ///   cancelled while it waits (the element is not sent).
+    public func send(_ element: Element) throws {
+        _ = try send(element, until: nil)
+    }
+
+    /// Sends `element`, waiting at most `timeout` while the channel is full.
+    ///
+    /// - Returns: true when sent, false when `timeout` passed first (the element is not sent).
+    /// - Throws: as `send(_:)`.
+    public func send(_ element: Element, timeout: Duration) throws -> Bool {
+        try send(element, until: .now + timeout)
+    }
+
+    /// Receives the oldest element, waiting while the channel is empty.
+    ///
+    /// To wait with a timeout, or on several channels, use `Select`.
+    ///
+    /// - Returns: the element, or nil once the channel is closed and drained.
+    /// - Throws: `CoroutineError.cancelled` when the calling task is cancelled while it waits.
+    public func receive() throws(CoroutineError) -> Element? {
+        try Select<Element?>().receive(from: self) { $0 }.wait()
+    }
+
+    /// Closes the channel: further sends throw `ChannelError.closed`, including those waiting
+    /// now; receivers get the elements already sent, then nil. Closing twice does nothing.
+    public func close() {
+        let woken = state.withLock { state -> [Waiter] in
+            guard !state.isClosed else { return [] }
+            state.isClosed = true
+            // Receivers wait only on an empty buffer, so for them the channel is now drained.
+            let receivers = state.receivers.filter { $0.waiter.complete(Waiter.Completion(index: $0.index, closed: true)) }
+            let senders = state.senders.filter { $0.waiter.complete(Waiter.Completion(closed: true)) }
+            state.receivers.removeAll()
+            state.senders.removeAll()
+            return receivers.map(\.waiter) + senders.map(\.waiter)
+        }
+        for waiter in woken {
+            waiter.wake()
+        }
+    }
+
+    private func send(_ element: Element, until deadline: ContinuousClock.Instant?) throws -> Bool {
+        switch offer(element, from: nil) {
+        case .sent(let receiver):
+            receiver?.wake()
+            return true
+        case .closed:
+            throw ChannelError.closed
+        case .full:
+            break
+        }
+        let outcome = Waiter.wait(until: deadline) { sender in
+            switch offer(element, from: sender) {
+            case .sent(let receiver):
+                receiver?.wake()
+                _ = sender.complete()
+                return false
+            case .closed:
+                _ = sender.complete(Waiter.Completion(closed: true))
+                return false
+            case .full:
+                return true
+            }
+        } withdraw: { sender in
+            state.withLock { $0.senders.removeAll { $0.waiter === sender } }
+        }
+        switch outcome {
+        case .completed(let completion):
+            if completion.closed {
+                throw ChannelError.closed
+            }
+            return true
+        case .timedOut:
+            return false
+        case .cancelled:
+            throw CoroutineError.cancelled
+        }
+    }
+
+    /// Hands `element` to the longest-waiting receiver, or puts it in the buffer; when the
+    /// buffer is full, queues `sender` if there is one.
+    private func offer(_ element: Element, from sender: Waiter?) -> Offer {
+        state.withLock { state in
+            guard !state.isClosed else { return .closed }
+            while let receiver = state.receivers.popFirst() {
+                let completion = Waiter.Completion(index: receiver.index)
+                if receiver.waiter.complete(completion, deliver: { receiver.mailbox.element = element }) {
+                    return .sent(receiver: receiver.waiter)
+                }
+            }
+            if state.buffer.count < capacity ?? .max {
+                state.buffer.append(element)
+                return .sent(receiver: nil)
+            }
+            if let sender {
+                state.senders.append(Sender(waiter: sender, element: element))
+            }
+            return .full
+        }
+    }
+
+    /// Takes what is ready now, without waiting: an element, or the closure of a drained
+    /// channel.
+    func poll() -> Taken? {
+        let ready = state.withLock { $0.take() }
+        ready?.sender?.wake()
+        return ready?.taken
+    }
+
+    /// Completes `waiter` as case `index` of a select with what is ready now, leaving the
+    /// element in `mailbox`; queues it as a receiver when nothing is ready.
+    func enroll(_ waiter: Waiter, as index: Int, into mailbox: Mailbox) -> SelectEnrollment {
+        var sender: Waiter?
+        let enrollment = state.withLock { state -> SelectEnrollment in
+            guard !state.buffer.isEmpty || state.isClosed else {
+                state.receivers.append(Receiver(waiter: waiter, index: index, mailbox: mailbox))
+                return .queued
+            }
+            let completion = Waiter.Completion(index: index, closed: state.buffer.isEmpty)
+            let completed = waiter.complete(completion) {
+                let ready = state.take()
+                mailbox.element = ready?.taken.element
+                sender = ready?.sender
+            }
+            return completed ? .completed : .lost
+        }
+        sender?.wake()
+        return enrollment
+    }
+
+    /// Takes out a receiver whose select ended elsewhere or gave up.
+    func withdraw(_ waiter: Waiter) {
+        state.withLock { $0.receivers.removeAll { $0.waiter === waiter } }
+    }
+}
+
+extension Channel: Sequence {
+    /// Receives the channel's elements until it is closed and drained. Iteration also ends
+    /// when the calling task is cancelled.
+    public struct Iterator: IteratorProtocol {
+        let channel: Channel
+
+        /// The next element, waiting for it; nil once the channel is closed and drained, or
+        /// the calling task was cancelled.
+        public mutating func next() -> Element? {
+            try? channel.receive()
+        }
+    }
+
+    /// An iterator that receives from the channel.
+    public func makeIterator() -> Iterator {
+        Iterator(channel: self)
+    }
+}

@@ -1,0 +1,94 @@
+import DequeModule
+import Synchronization
+
+/// Permits handed out first come, first served: the core of `CoMutex` and `CoSemaphore`.
+///
+/// A released permit goes straight to the longest waiter rather than back to the pool, so a
+/// caller that arrives later cannot overtake it, and nobody waits forever under contention.
+final class FairPermits: Sendable {
+    private struct State {
+        var available: Int
+        var waiters = Deque<Waiter>()
+    }
+
+    private let state: Mutex<State>
+
+    init(_ count: Int) {
+        state = Mutex(State(available: count))
+    }
+
+    /// Takes a permit when one is free now.
+    func tryAcquire() -> Bool {
+        state.withLock { state in
+            // Permits are handed over while anyone waits, so a free permit means nobody waits.
+            guard state.available > 0 else { return false }
+            state.available -= 1
+            return true
+        }
+    }
+
+    /// Takes a permit, waiting for one until `deadline`.
+    ///
+    /// - Returns: true with the permit, false when `deadline` passed first.
+    /// - Throws: `CoroutineError.cancelled` when the calling task is cancelled while it waits.
+    func acquire(until deadline: ContinuousClock.Instant? = nil) throws(CoroutineError) -> Bool {
+        if tryAcquire() {
+            return true
+        }
+        let outcome = Waiter.wait(until: deadline) { waiter in
+            state.withLock { state in
+                guard state.available == 0 else {
+                    state.available -= 1
+                    _ = waiter.complete()
+                    return false
+                }
+                state.waiters.append(waiter)
+                return true
+            }
+        } withdraw: { waiter in
+            state.withLock { $0.waiters.remove(waiter) }
+        }
+        switch outcome {
+        case .completed: return true
+        case .timedOut: return false
+        case .cancelled: throw .cancelled
+        }
+    }
+
+    /// Takes a permit, waiting for it even when the calling task is cancelled: for a
+    /// `CoCondition` wait, which must give its mutex back locked however it ends.
+    ///
+    /// A cancelled task cannot park (every park of it ends at once), so it keeps its place in
+    /// the queue without a token and yields until the permit reaches it.
+    func acquireIgnoringCancellation() {
+        let waiter = Waiter(token: nil)
+        let queued = state.withLock { state in
+            guard state.available == 0 else {
+                state.available -= 1
+                return false
+            }
+            state.waiters.append(waiter)
+            return true
+        }
+        guard queued else { return }
+        while waiter.completion == nil {
+            try? Scheduler.yield()
+        }
+    }
+
+    /// Gives a permit back: to the longest waiter, or to the pool when nobody waits.
+    ///
+    /// - Parameter limit: the most permits the pool may hold; exceeding it is a programming
+    ///   error (unlocking a mutex that is not locked) and stops the process.
+    func release(limit: Int = .max) {
+        let next = state.withLock { state -> Waiter? in
+            if let next = state.waiters.completeFirst() {
+                return next
+            }
+            precondition(state.available < limit, "released more permits than were taken")
+            state.available += 1
+            return nil
+        }
+        next?.wake()
+    }
+}

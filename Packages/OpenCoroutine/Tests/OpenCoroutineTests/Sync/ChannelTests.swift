@@ -1,0 +1,136 @@
+import OpenCoroutine
+import Synchronization
+import Testing
+
+@Suite(.timeLimit(.minutes(1))) struct ChannelTests {
+    @Test func aBoundedChannelKeepsOrderAndWaitsWhenFull() throws {
+        let channel = Channel<Int>(capacity: 3)
+        for n in 1...3 {
+            try channel.send(n)
+        }
+        let start = ContinuousClock.now
+        #expect(try !channel.send(4, timeout: .milliseconds(30)))
+        #expect(ContinuousClock.now - start >= .milliseconds(30))
+        #expect(try channel.receive() == 1)
+        #expect(try channel.send(4, timeout: .milliseconds(30)))
+        channel.close()
+        #expect(Array(channel) == [2, 3, 4])
+        #expect(try channel.receive() == nil)
+    }
+
+    @Test func sendingOnAClosedChannelThrows() {
+        let channel = Channel<String>()
+        channel.close()
+        channel.close()
+        #expect(channel.isClosed)
+        #expect(throws: ChannelError.closed) { try channel.send("late") }
+        #expect(ChannelError.closed.description == "send on a closed channel")
+    }
+
+    @Test func anUnboundedChannelNeverWaits() throws {
+        let channel = Channel<Int>()
+        #expect(channel.capacity == nil)
+        for n in 0..<10_000 {
+            try channel.send(n)
+        }
+        channel.close()
+        #expect(Array(channel) == Array(0..<10_000))
+    }
+}
+
+extension RuntimeTests {
+    @Suite(.timeLimit(.minutes(1))) struct ChannelRuntimeTests {
+        @Test func manyProducersAndConsumersLoseAndDuplicateNothing() throws {
+            let channel = Channel<Int>(capacity: 16)
+            let producers = 100
+            let items = 1_000
+            let received = try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
+                let consumers = try (0..<50).map { _ in
+                    try co { Array(channel) }
+                }
+                let senders = try (0..<producers).map { producer in
+                    try co {
+                        for item in 0..<items {
+                            try channel.send(producer * items + item)
+                        }
+                    }
+                }
+                for sender in senders {
+                    try sender.join()
+                }
+                channel.close()
+                return try consumers.map { try $0.join() }
+            }
+            #expect(received.joined().sorted() == Array(0..<producers * items))
+            // One consumer sees each producer's items in the order they were sent.
+            for items in received {
+                let byProducer = Dictionary(grouping: items) { $0 / 1_000 }
+                #expect(byProducer.values.allSatisfy { $0 == $0.sorted() })
+            }
+        }
+
+        @Test func closingWakesWaitingReceiversAndSenders() throws {
+            let empty = Channel<Int>(capacity: 1)
+            let full = Channel<Int>(capacity: 1)
+            try full.send(0)
+            try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
+                let receivers = try (0..<5).map { _ in try co { try empty.receive() } }
+                let sender = try co { try full.send(1) }
+                try Scheduler.sleep(for: .milliseconds(20))
+                empty.close()
+                full.close()
+                for receiver in receivers {
+                    #expect(try receiver.join() == nil)
+                }
+                #expect(throws: ChannelError.closed) { try sender.join() }
+                #expect(try full.receive() == 0)
+                #expect(try full.receive() == nil)
+            }
+        }
+
+        @Test func aCancelledReceiverThrowsAndLosesNothing() throws {
+            let channel = Channel<Int>(capacity: 4)
+            try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
+                let receiver = try co { try channel.receive() }
+                try Scheduler.sleep(for: .milliseconds(20))
+                receiver.cancel()
+                #expect(throws: CoroutineError.cancelled) { try receiver.join() }
+                try channel.send(7)
+                #expect(try channel.receive() == 7)
+            }
+        }
+
+        @Test func aCancelledSenderThrowsAndDoesNotSend() throws {
+            let channel = Channel<Int>(capacity: 1)
+            try channel.send(1)
+            try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
+                let sender = try co { try channel.send(2) }
+                try Scheduler.sleep(for: .milliseconds(20))
+                sender.cancel()
+                #expect(throws: CoroutineError.cancelled) { try sender.join() }
+                channel.close()
+                #expect(Array(channel) == [1])
+            }
+        }
+
+        @Test func plainThreadsAndTasksTradeBothWays() throws {
+            let requests = Channel<Int>(capacity: 1)
+            let replies = Channel<Int>(capacity: 1)
+            try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
+                let server = try co {
+                    for request in requests {
+                        try replies.send(request * 2)
+                    }
+                    replies.close()
+                }
+                for n in 1...100 {
+                    try requests.send(n)
+                    #expect(try replies.receive() == n * 2)
+                }
+                requests.close()
+                try server.join()
+                #expect(try replies.receive() == nil)
+            }
+        }
+    }
+}
