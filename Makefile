@@ -4,7 +4,8 @@
 #                      hook library under LD_PRELOAD
 #   make hook          libopen_coroutine_hook.so (release) and libCoroutineCore.so into bin/, for
 #                      LD_PRELOAD or to ship beside an executable (Docs/hooks.md)
-#   make run           the flagship example
+#   make run           the flagship demo: the 100-port echo server and its load client in one
+#                      process, printing connections, requests per second and latency
 #   make bench-switch  context-switch, spawn and memory figures beside boost.context
 #   make bench-spawn   task spawn, yield and skynet figures beside Go
 #   make bench-echo    TCP echo round trips per second and p99 latency beside SwiftNIO, Go and
@@ -62,7 +63,7 @@ test-workspace:
 	swift test --skip-build
 
 run: deps
-	swift run coroutine_basics
+	swift run echo_demo
 
 bench-switch: deps
 	scripts/bench-switch.sh

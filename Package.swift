@@ -1,6 +1,12 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+/// What an example on coroutines depends on: the facade, which links the hook library into
+/// the executable, and the shared helpers.
+let coroutineExample: [Target.Dependency] = [
+    "ExampleSupport", "CoroutineExampleSupport", .product(name: "OpenCoroutine", package: "OpenCoroutine"),
+]
+
 let package = Package(
     name: "OpenCoroutineWorkspace",
     dependencies: [
@@ -42,10 +48,37 @@ let package = Package(
             path: "Examples/capi",
             cSettings: [.headerSearchPath("../../Packages/CoroutineHook/include")]
         ),
-        // hiredis, an unmodified C client doing blocking network I/O, for the hook tests.
-        // No pkgConfig: hiredis.pc's only flag beyond -lhiredis is -D_FILE_OFFSET_BITS=64, which
-        // SwiftPM rejects with a warning on every build (and which 64-bit targets do not need).
-        .systemLibrary(name: "CHiredis", path: "Tests/CHiredis"),
+        // hiredis, an unmodified C client doing blocking network I/O, for the hook tests and
+        // redis_demo. No pkgConfig: hiredis.pc's only flag beyond -lhiredis is
+        // -D_FILE_OFFSET_BITS=64, which SwiftPM rejects with a warning on every build (and which
+        // 64-bit targets do not need).
+        .systemLibrary(name: "CHiredis", path: "Examples/CHiredis"),
+        // The examples of Docs/examples.md, `swift run NAME` each. Their shared helpers: plain
+        // sockets, lines, threads and files without the runtime (so that the *_not_co examples
+        // run without the hook library), the servers and clients that run on tasks, and hiredis
+        // from Swift (which the hiredis tests use too).
+        .target(name: "ExampleSupport", path: "Examples/ExampleSupport"),
+        .target(
+            name: "CoroutineExampleSupport",
+            dependencies: ["ExampleSupport", .product(name: "OpenCoroutine", package: "OpenCoroutine")],
+            path: "Examples/CoroutineExampleSupport"
+        ),
+        .target(name: "HiredisSupport", dependencies: ["CHiredis", "ExampleSupport"], path: "Examples/HiredisSupport"),
+        .executableTarget(name: "sleep_co", dependencies: coroutineExample, path: "Examples/sleep_co"),
+        .executableTarget(name: "sleep_not_co", dependencies: coroutineExample, path: "Examples/sleep_not_co"),
+        .executableTarget(name: "socket_co", dependencies: coroutineExample, path: "Examples/socket_co"),
+        .executableTarget(name: "socket_co_server", dependencies: coroutineExample, path: "Examples/socket_co_server"),
+        .executableTarget(name: "socket_co_client", dependencies: coroutineExample, path: "Examples/socket_co_client"),
+        .executableTarget(name: "socket_not_co", dependencies: ["ExampleSupport"], path: "Examples/socket_not_co"),
+        .executableTarget(name: "file_co", dependencies: coroutineExample, path: "Examples/file_co"),
+        .executableTarget(name: "file_not_co", dependencies: ["ExampleSupport"], path: "Examples/file_not_co"),
+        .executableTarget(name: "scalable_stack", dependencies: coroutineExample, path: "Examples/scalable_stack"),
+        .executableTarget(name: "echo_server", dependencies: coroutineExample, path: "Examples/echo_server"),
+        .executableTarget(name: "echo_client", dependencies: coroutineExample, path: "Examples/echo_client"),
+        .executableTarget(name: "echo_demo", dependencies: coroutineExample, path: "Examples/echo_demo"),
+        .executableTarget(
+            name: "redis_demo", dependencies: coroutineExample + ["HiredisSupport"], path: "Examples/redis_demo"
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
@@ -53,7 +86,7 @@ let package = Package(
                 .product(name: "CoroutineCore", package: "CoroutineCore"),
                 .product(name: "open_coroutine_hook", package: "CoroutineHook"),
                 .product(name: "DescriptorScenarios", package: "CoroutineCore"),
-                "CHiredis",
+                "HiredisSupport",
             ],
             path: "Tests/IntegrationTests"
         ),

@@ -29,11 +29,12 @@ func builtExample(_ name: String) throws -> URL {
     return executable
 }
 
-/// Runs a built example with a time limit; returns its stdout.
-func runExample(_ name: String, timeout: TimeInterval = 30) throws -> String {
+/// Runs a built example with `arguments` and a time limit; returns its stdout.
+func runExample(_ name: String, arguments: [String] = [], timeout: TimeInterval = 30) throws -> String {
     let executable = try builtExample(name)
     let process = Process()
     process.executableURL = executable
+    process.arguments = arguments
     let pipe = Pipe()
     process.standardOutput = pipe
     try runWithSignalsUnblocked(process)
