@@ -71,8 +71,8 @@ public final class Scheduler: @unchecked Sendable {
 
     @exclusivity(unchecked) private var ready = ReadyQueue()
     @exclusivity(unchecked) private var timers = TimerQueue<WaitTicket>()
-    /// Timers whose wait already ended otherwise: they stay queued until their deadline, but
-    /// nobody waits for them.
+    /// Timers whose wait already ended otherwise (marked `.stale`): nobody waits for them.
+    /// They leave the queue at their deadline, or all at once when they become the majority.
     @exclusivity(unchecked) private var endedTimers = 0
     private let inbox = Mutex<[(coroutine: ScheduledCoroutine, priority: Int)]>([])
     private let inboxFilled = Atomic<Bool>(false)
@@ -203,6 +203,11 @@ public final class Scheduler: @unchecked Sendable {
         timers.count > endedTimers
     }
 
+    /// Timers queued, stale ones included, for tests.
+    var queuedTimerCount: Int {
+        timers.count
+    }
+
     /// Resumes one coroutine and files it by the reason it came back.
     func resume(_ coroutine: ScheduledCoroutine) {
         counters.switches.increment()
@@ -265,9 +270,32 @@ public final class Scheduler: @unchecked Sendable {
         let now = monotonicNanoseconds()
         guard next <= now else { return }
         timers.popDue(now: now) { ticket in
-            if !ticket.wake(.timedOut) {
-                endedTimers -= 1
-            }
+            leaveTimerQueue(ticket)
+            ticket.wake(.timedOut)
+        }
+    }
+
+    /// Unmarks a ticket that leaves the timer queue, uncounting it if it was stale.
+    private func leaveTimerQueue(_ ticket: WaitTicket) {
+        if ticket.timerMark == .stale {
+            endedTimers -= 1
+        }
+        ticket.timerMark = .none
+    }
+
+    /// Counts a queued timer whose wait ended otherwise. Once such timers are the majority,
+    /// they all leave the queue: a server whose reads carry long timeouts would otherwise
+    /// keep a timer per read for the whole timeout.
+    private func timerEnded(_ ticket: WaitTicket) {
+        ticket.timerMark = .stale
+        endedTimers += 1
+        guard endedTimers >= 1_024, endedTimers * 2 >= timers.count else { return }
+        timers.removeAll { ticket in
+            // Also the waits that ended and whose coroutine has not run yet: unmarked here,
+            // they are not counted when it does.
+            guard ticket.outcome != .waiting else { return false }
+            leaveTimerQueue(ticket)
+            return true
         }
     }
 
@@ -290,6 +318,7 @@ public final class Scheduler: @unchecked Sendable {
         }
         if let deadline {
             timers.insert(ticket, deadline: deadline)
+            ticket.timerMark = .queued
         }
         let task = CurrentTask.task
         task?.enterWait(ticket)
@@ -301,8 +330,8 @@ public final class Scheduler: @unchecked Sendable {
         switchOut(coroutine)
         task?.leaveWait()
         let outcome = ticket.outcome
-        if deadline != nil, outcome != .timedOut {
-            endedTimers += 1
+        if ticket.timerMark == .queued, outcome != .timedOut {
+            timerEnded(ticket)
         }
         return outcome
     }

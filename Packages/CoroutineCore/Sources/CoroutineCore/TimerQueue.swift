@@ -51,6 +51,15 @@ struct TimerQueue<Element> {
             minimum = min(minimum, entry.deadline)
         }
 
+        /// Drops the entries `shouldRemove` picks, keeping the others in order; returns how
+        /// many went.
+        mutating func removeAll(where shouldRemove: (Element) -> Bool) -> Int {
+            let before = entries.count
+            entries.removeAll { shouldRemove($0.element) }
+            minimum = entries.lazy.map(\.deadline).min() ?? .max
+            return before - entries.count
+        }
+
         /// Drops the first `popped` entries, keeping the storage for the next timers.
         mutating func removeFirst(_ popped: Int) {
             entries.removeSubrange(0..<popped)
@@ -136,6 +145,26 @@ struct TimerQueue<Element> {
         self = TimerQueue()
         self.elapsed = elapsed
         return all.map(\.element)
+    }
+
+    /// Removes the elements `shouldRemove` picks, wherever they wait; returns how many.
+    @discardableResult
+    mutating func removeAll(where shouldRemove: (Element) -> Bool) -> Int {
+        var removed = 0
+        for level in 0..<Self.levelCount {
+            var slotsLeft = occupied[level]
+            while slotsLeft != 0 {
+                let slot = slotsLeft.trailingZeroBitCount
+                slotsLeft &= slotsLeft - 1
+                let index = level * Self.slotsPerLevel + slot
+                removed += slots[index].removeAll(where: shouldRemove)
+                if slots[index].entries.isEmpty {
+                    occupied[level] &= ~(1 << UInt64(slot))
+                }
+            }
+        }
+        count -= removed
+        return removed
     }
 
     /// Puts `entry` into the slot of the lowest level that tells its tick apart from `elapsed`.

@@ -18,7 +18,10 @@ enum Waiter: @unchecked Sendable {
 /// Several parties may try to end the same wait (the event, the timer, a cancel); exactly
 /// one wins the atomic transition out of `waiting`, and only the winner wakes the waiter.
 /// Losers do nothing, so a timer that fires after the event is harmless.
-final class WaitTicket: Sendable {
+final class WaitTicket: @unchecked Sendable {
+    // @unchecked Sendable: `timerMark` is touched only by the thread of the scheduler whose
+    // timer queue holds the ticket; everything else is immutable or atomic.
+
     /// How a wait ended.
     enum Outcome: UInt8, Sendable {
         case waiting
@@ -29,8 +32,20 @@ final class WaitTicket: Sendable {
         case closed
     }
 
+    /// Where the ticket stands in its scheduler's timer queue.
+    enum TimerMark {
+        /// Not in a timer queue.
+        case none
+        /// In the queue, its wait still running or not yet seen ending.
+        case queued
+        /// In the queue, and counted as a timer whose wait already ended otherwise.
+        case stale
+    }
+
     let waiter: Waiter
     private let state = Atomic<UInt8>(Outcome.waiting.rawValue)
+    /// Owner-thread bookkeeping of the scheduler's timer queue (see `Scheduler.wait`).
+    @exclusivity(unchecked) var timerMark = TimerMark.none
 
     init(_ waiter: Waiter) {
         self.waiter = waiter

@@ -90,6 +90,29 @@ final class SocketPair: @unchecked Sendable {
         #expect(scheduler.eventLoop.registeredCount == 0)
     }
 
+    @Test func timersOfWaitsThatEndedOtherwiseDoNotPileUp() throws {
+        // Reads with a one-hour timeout whose data comes at once: each leaves a timer that
+        // nobody waits for, and the scheduler must not keep them all for an hour.
+        let scheduler = try Scheduler()
+        let pair = try SocketPair()
+        let waits = 10_000
+        scheduler.submit {
+            for _ in 0..<waits {
+                scheduler.submit { pair.write("x", to: pair.right) }
+                guard try Scheduler.waitUntilReady(pair.left, for: .readable, deadline: .now + .seconds(3_600)) == .ready else {
+                    Issue.record("a wait did not end ready")
+                    return
+                }
+                _ = pair.read(from: pair.left)
+            }
+        }
+        let start = ContinuousClock.now
+        scheduler.trySchedule(until: .now + .seconds(30))
+        #expect(ContinuousClock.now - start < .seconds(20), "trySchedule waited for timers nobody waits for")
+        #expect(scheduler.queuedTimerCount < 2_048)
+        #expect(!scheduler.hasTimers)
+    }
+
     @Test func writabilityIsReportedAtOnce() throws {
         let scheduler = try Scheduler()
         let pair = try SocketPair()

@@ -100,6 +100,26 @@ import Testing
         #expect(popDue(&queue, now: Self.day + 5) == [7])
     }
 
+    @Test func removingByPredicateKeepsTheRestInOrder() {
+        var random = SplitMix64(seed: 0xD15C_A2D5)
+        var queue = TimerQueue<Int>()
+        var model: [(deadline: UInt64, element: Int)] = []
+        let now = Self.day
+        #expect(popDue(&queue, now: now).isEmpty)
+        for element in 0..<5_000 {
+            let deadline = randomDeadline(around: now, using: &random)
+            queue.insert(element, deadline: deadline)
+            model.insert((deadline, element), at: insertionIndex(in: model, for: deadline))
+        }
+        #expect(queue.removeAll { $0 % 3 != 0 } == model.count { $0.element % 3 != 0 })
+        model.removeAll { $0.element % 3 != 0 }
+        #expect(queue.count == model.count)
+        #expect(queue.nextDeadline == model.first?.deadline)
+        #expect(queue.removeAll { _ in false } == 0)
+        #expect(popDue(&queue, now: .max) == model.map(\.element))
+        #expect(queue.isEmpty)
+    }
+
     @Test func aThrowingBodyKeepsTheRest() {
         struct Stop: Error {}
         var queue = TimerQueue<Int>()
