@@ -16,7 +16,7 @@ import Synchronization
 /// with a timeout.
 ///
 /// ```swift
-/// let jobs = Channel<Int>(capacity: 16)
+/// let jobs = try Channel<Int>(capacity: 16)
 /// try co {
 ///     for n in 1...100 { try jobs.send(n) }
 ///     jobs.close()
@@ -94,9 +94,9 @@ public final class Channel<Element: Sendable>: Sendable {
 
     /// Creates a bounded channel: `send` waits while it holds `capacity` elements.
     ///
-    /// - Parameter capacity: at least 1.
-    public init(capacity: Int) {
-        precondition(capacity > 0, "a channel's capacity must be at least 1, not \(capacity)")
+    /// - Throws: `ChannelError.invalidCapacity` when `capacity` is below 1.
+    public init(capacity: Int) throws(ChannelError) {
+        guard capacity > 0 else { throw .invalidCapacity(capacity) }
         self.capacity = capacity
     }
 

@@ -5,7 +5,7 @@
 /// blocks the thread. Permits reach waiters in the order they came.
 ///
 /// ```swift
-/// let connections = CoSemaphore(value: 8)   // at most 8 requests at once
+/// let connections = try CoSemaphore(value: 8)   // at most 8 requests at once
 /// try connections.wait()
 /// defer { connections.signal() }
 /// try send(request)
@@ -16,9 +16,10 @@ public final class CoSemaphore: Sendable {
     /// Creates a semaphore holding `value` permits.
     ///
     /// - Parameter value: the permits available at first; 0 makes the first `wait` wait for
-    ///   a `signal`. Must not be negative.
-    public init(value: Int) {
-        precondition(value >= 0, "a semaphore cannot start with \(value) permits")
+    ///   a `signal`.
+    /// - Throws: `CoSemaphoreError.negativeValue` when `value` is below 0.
+    public init(value: Int) throws(CoSemaphoreError) {
+        guard value >= 0 else { throw .negativeValue(value) }
         permits = FairPermits(value)
     }
 

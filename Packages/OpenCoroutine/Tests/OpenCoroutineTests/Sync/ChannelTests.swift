@@ -3,8 +3,13 @@ import Synchronization
 import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct ChannelTests {
+    @Test(arguments: [0, -1])
+    func aCapacityBelowOneIsRefused(_ capacity: Int) {
+        #expect(throws: ChannelError.invalidCapacity(capacity)) { try Channel<Int>(capacity: capacity) }
+    }
+
     @Test func aBoundedChannelKeepsOrderAndWaitsWhenFull() throws {
-        let channel = Channel<Int>(capacity: 3)
+        let channel = try Channel<Int>(capacity: 3)
         for n in 1...3 {
             try channel.send(n)
         }
@@ -41,7 +46,7 @@ import Testing
 extension RuntimeTests {
     @Suite(.timeLimit(.minutes(1))) struct ChannelRuntimeTests {
         @Test func manyProducersAndConsumersLoseAndDuplicateNothing() throws {
-            let channel = Channel<Int>(capacity: 16)
+            let channel = try Channel<Int>(capacity: 16)
             let producers = 100
             let items = 1_000
             let received = try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
@@ -70,8 +75,8 @@ extension RuntimeTests {
         }
 
         @Test func closingWakesWaitingReceiversAndSenders() throws {
-            let empty = Channel<Int>(capacity: 1)
-            let full = Channel<Int>(capacity: 1)
+            let empty = try Channel<Int>(capacity: 1)
+            let full = try Channel<Int>(capacity: 1)
             try full.send(0)
             try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
                 let receivers = try (0..<5).map { _ in try co { try empty.receive() } }
@@ -89,7 +94,7 @@ extension RuntimeTests {
         }
 
         @Test func aCancelledReceiverThrowsAndLosesNothing() throws {
-            let channel = Channel<Int>(capacity: 4)
+            let channel = try Channel<Int>(capacity: 4)
             try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
                 let receiver = try co { try channel.receive() }
                 try Scheduler.sleep(for: .milliseconds(20))
@@ -101,7 +106,7 @@ extension RuntimeTests {
         }
 
         @Test func aCancelledSenderThrowsAndDoesNotSend() throws {
-            let channel = Channel<Int>(capacity: 1)
+            let channel = try Channel<Int>(capacity: 1)
             try channel.send(1)
             try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
                 let sender = try co { try channel.send(2) }
@@ -114,8 +119,8 @@ extension RuntimeTests {
         }
 
         @Test func plainThreadsAndTasksTradeBothWays() throws {
-            let requests = Channel<Int>(capacity: 1)
-            let replies = Channel<Int>(capacity: 1)
+            let requests = try Channel<Int>(capacity: 1)
+            let replies = try Channel<Int>(capacity: 1)
             try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
                 let server = try co {
                     for request in requests {

@@ -3,8 +3,12 @@ import Synchronization
 import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct CoSemaphoreTests {
+    @Test func aNegativeValueIsRefused() {
+        #expect(throws: CoSemaphoreError.negativeValue(-1)) { try CoSemaphore(value: -1) }
+    }
+
     @Test func countsPermits() throws {
-        let semaphore = CoSemaphore(value: 2)
+        let semaphore = try CoSemaphore(value: 2)
         try semaphore.wait()
         #expect(semaphore.tryWait())
         #expect(!semaphore.tryWait())
@@ -13,7 +17,7 @@ import Testing
     }
 
     @Test func aWaitWithATimeoutGivesUpOnAPlainThread() throws {
-        let semaphore = CoSemaphore(value: 0)
+        let semaphore = try CoSemaphore(value: 0)
         let start = ContinuousClock.now
         #expect(try !semaphore.wait(timeout: .milliseconds(30)))
         #expect(ContinuousClock.now - start >= .milliseconds(30))
@@ -25,7 +29,7 @@ import Testing
 extension RuntimeTests {
     @Suite(.timeLimit(.minutes(1))) struct CoSemaphoreRuntimeTests {
         @Test func limitsHowManyTasksRunAtOnce() throws {
-            let semaphore = CoSemaphore(value: 3)
+            let semaphore = try CoSemaphore(value: 3)
             let running = Atomic<Int>(0)
             let mostRunning = Atomic<Int>(0)
             try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
@@ -47,7 +51,7 @@ extension RuntimeTests {
         }
 
         @Test func aWaitWithATimeoutGivesUpInATask() throws {
-            let semaphore = CoSemaphore(value: 0)
+            let semaphore = try CoSemaphore(value: 0)
             let waited = try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
                 try co { () throws -> Duration in
                     let start = ContinuousClock.now
@@ -59,7 +63,7 @@ extension RuntimeTests {
         }
 
         @Test func aSignalFromAPlainThreadWakesAWaitingTask() throws {
-            let semaphore = CoSemaphore(value: 0)
+            let semaphore = try CoSemaphore(value: 0)
             try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
                 let waiter = try co { try semaphore.wait() }
                 try Scheduler.sleep(for: .milliseconds(20))
@@ -70,7 +74,7 @@ extension RuntimeTests {
         }
 
         @Test func aCancelledWaiterThrowsAndTheNextSignalIsKept() throws {
-            let semaphore = CoSemaphore(value: 0)
+            let semaphore = try CoSemaphore(value: 0)
             try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
                 let waiter = try co { try semaphore.wait() }
                 try Scheduler.sleep(for: .milliseconds(20))

@@ -25,7 +25,7 @@ private enum Delivery: Equatable {
     }
 
     @Test func aTimeoutReturnsNilAndTakesNothing() throws {
-        let numbers = Channel<Int>(capacity: 1)
+        let numbers = try Channel<Int>(capacity: 1)
         let start = ContinuousClock.now
         let delivery = try Select<Delivery>().receive(from: numbers) { .number($0) }.wait(timeout: .milliseconds(30))
         #expect(delivery == nil)
@@ -68,8 +68,8 @@ extension RuntimeTests {
         }
 
         @Test func selectingConsumersReceiveEveryElementOnce() throws {
-            let evens = Channel<Int>(capacity: 4)
-            let odds = Channel<Int>(capacity: 4)
+            let evens = try Channel<Int>(capacity: 4)
+            let odds = try Channel<Int>(capacity: 4)
             try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
                 let consumers = try (0..<10).map { _ in
                     try co { () throws -> [Int] in
