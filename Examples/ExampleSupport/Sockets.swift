@@ -94,20 +94,6 @@ public func readExactly(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer)
     return true
 }
 
-/// Raises the soft limit on open descriptors to the hard limit: a server or a load test holds
-/// a descriptor per connection, often more than the usual soft limit of 1,024.
-///
-/// - Throws: `CallError` when fewer than `needed` descriptors are allowed.
-public func raiseDescriptorLimit(needing needed: Int = 0) throws(CallError) {
-    var limit = rlimit()
-    getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-    guard limit.rlim_max >= rlim_t(needed) else {
-        throw CallError("\(needed) open descriptors (the hard limit is \(limit.rlim_max))", code: EMFILE)
-    }
-    limit.rlim_cur = limit.rlim_max
-    guard setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { throw CallError("setrlimit") }
-}
-
 private func loopbackAddress(port: UInt16) -> sockaddr_in {
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)

@@ -16,7 +16,7 @@ exampleMain(usage: "echo_client BASE_PORT [--connections N] [--seconds S]", opti
     let connections = try arguments.integer("--connections", default: 1_000, in: 1...50_000)
     let seconds = try arguments.integer("--seconds", default: 5, in: 1...3_600)
     guard base <= UInt16.max - 99 else { throw UsageError(description: "BASE_PORT \(base): the 100 ports must end by 65535") }
-    try raiseDescriptorLimit(needing: connections + 256)
+    try OpenFileLimit.raise(toAtLeast: connections + 256)
     try OpenCoroutine.main {
         print(try runEchoLoad(ports: base...(base + 99), connections: connections, duration: .seconds(seconds)))
     }

@@ -20,7 +20,7 @@ exampleMain(usage: "echo_demo [--connections N] [--seconds S]", options: ["--con
     let connections = try arguments.integer("--connections", default: 1_000, in: 1...20_000)
     let seconds = try arguments.integer("--seconds", default: 5, in: 1...3_600)
     // Both ends of every connection are in this process.
-    try raiseDescriptorLimit(needing: 2 * connections + 256)
+    try OpenFileLimit.raise(toAtLeast: 2 * connections + 256)
     try OpenCoroutine.main {
         let server = try EchoServer()
         print("server: listening on 127.0.0.1 ports \(server.ports.lowerBound)-\(server.ports.upperBound), one coroutine accepting on each")

@@ -19,7 +19,7 @@ import OpenCoroutine
 exampleMain(usage: "echo_server [--seconds S]", options: ["--seconds"]) { arguments in
     let seconds = try arguments.integer("--seconds", default: 30, in: 1...86_400)
     // A descriptor per client, and clients may come by the thousands.
-    try raiseDescriptorLimit()
+    try OpenFileLimit.raise()
     try OpenCoroutine.main {
         let server = try EchoServer()
         print("server: listening on 127.0.0.1 ports \(server.ports.lowerBound)-\(server.ports.upperBound), one coroutine accepting on each")

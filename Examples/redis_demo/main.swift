@@ -43,7 +43,7 @@ exampleMain(usage: "redis_demo [--tasks N]", options: ["--tasks"]) { arguments i
         }
     }
     // A connection per task, beside the runtime's own descriptors.
-    try raiseDescriptorLimit(needing: tasks + 256)
+    try OpenFileLimit.raise(toAtLeast: tasks + 256)
     try OpenCoroutine.main {
         let prefix = "opencoroutine:redis_demo:\(getpid())"
         let counter = "\(prefix):counter"

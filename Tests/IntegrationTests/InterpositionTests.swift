@@ -180,7 +180,7 @@ extension SharedRuntimeTests {
         /// Each task asks for its data to be written 200 ms later, then reads with
         /// `FileHandle`: only when reads suspend do all 1,000 tasks get to ask in time.
         @Test func aThousandFileHandleReadsWaitTogether() throws {
-            try raiseOpenDescriptorLimit(to: 2_500)
+            try OpenFileLimit.raise(toAtLeast: 2_500)
             let pairs = try (0..<1_000).map { _ in try DescriptorCalls.libc.pair() }
             try withSharedRuntime { runtime in
                 let wrong = Atomic<Int>(0)

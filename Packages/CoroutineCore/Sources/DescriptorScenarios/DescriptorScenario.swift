@@ -124,21 +124,6 @@ extension DescriptorCalls {
 /// Runs `body` on a new plain thread after `delay`: the other party of a blocking call. It
 /// calls through the scenario's table from that thread, also when the scenario itself runs in
 /// a coroutine.
-/// Raises the soft limit on open descriptors to the hard one, for tests that hold thousands of
-/// sockets at once (the common default soft limit is 1,024); throws when the hard limit is
-/// lower than `needed` (EMFILE).
-public func raiseOpenDescriptorLimit(to needed: Int) throws {
-    var limit = rlimit()
-    getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-    if limit.rlim_cur < limit.rlim_max {
-        limit.rlim_cur = limit.rlim_max
-        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-    }
-    guard limit.rlim_cur >= rlim_t(needed) else {
-        throw ScenarioError(operation: "setrlimit(RLIMIT_NOFILE, \(needed))", code: EMFILE)
-    }
-}
-
 public func later(_ delay: Duration, _ body: @escaping @Sendable () -> Void) {
     Thread.detachNewThread {
         Thread.sleep(forTimeInterval: Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)

@@ -9,7 +9,7 @@ import Testing
 /// if it had a thread of its own.
 extension CoroutineRuntimeTests {
     @Test func aThousandClientServerPairsLoseNoByte() throws {
-        try raiseOpenDescriptorLimit(to: 4_000)
+        try OpenFileLimit.raise(toAtLeast: 4_000)
         signal(SIGPIPE, SIG_IGN)
         let runtime = CoroutineRuntime.shared
         try runtime.start(RuntimeConfiguration(threads: 2))
@@ -75,7 +75,7 @@ extension CoroutineRuntimeTests {
     }
 
     @Test func tenThousandBlockedReadersWakeWhenTheirDataArrives() throws {
-        try raiseOpenDescriptorLimit(to: 10_500)
+        try OpenFileLimit.raise(toAtLeast: 10_500)
         let runtime = CoroutineRuntime.shared
         try runtime.start(RuntimeConfiguration(threads: 2, maxWorkers: 20_000))
         defer { runtime.stop(timeout: .seconds(10)) }
