@@ -31,22 +31,9 @@ func builtExample(_ name: String) throws -> URL {
 
 /// Runs a built example with `arguments` and a time limit; returns its stdout.
 func runExample(_ name: String, arguments: [String] = [], timeout: TimeInterval = 30) throws -> String {
-    let executable = try builtExample(name)
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try runWithSignalsUnblocked(process)
-    let deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning && Date() < deadline { usleep(10_000) }
-    if process.isRunning {
-        process.terminate()
-        Issue.record("\(name) did not finish within \(timeout) s")
-    }
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 0)
-    return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let (status, output) = try BackgroundExample(name, arguments: arguments).finish(timeout: timeout)
+    #expect(status == 0)
+    return output
 }
 
 /// Starts `process` with no signal blocked. Swift Testing runs tests on threads that block
@@ -59,4 +46,64 @@ func runWithSignalsUnblocked(_ process: Process) throws {
     pthread_sigmask(SIG_SETMASK, &none, &previous)
     defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
     try process.run()
+}
+
+/// What a background example failed to do.
+struct BackgroundExampleError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// A built example running in the background, such as a server that a test talks to while it
+/// runs; its output is read as it comes.
+final class BackgroundExample {
+    let name: String
+    private let process = Process()
+    private let pipe = Pipe()
+    /// What it printed so far.
+    private var printed = Data()
+
+    init(_ name: String, arguments: [String] = []) throws {
+        self.name = name
+        process.executableURL = try builtExample(name)
+        process.arguments = arguments
+        process.standardOutput = pipe
+        try runWithSignalsUnblocked(process)
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+    }
+
+    /// The first line it printed that contains `text`, waiting up to `timeout` seconds for it.
+    func line(containing text: String, timeout: TimeInterval = 10) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let lines = String(decoding: printed, as: UTF8.self).split(separator: "\n")
+            if let line = lines.first(where: { $0.contains(text) }) { return String(line) }
+            var ready = pollfd(fd: pipe.fileHandleForReading.fileDescriptor, events: Int16(POLLIN), revents: 0)
+            let left = deadline.timeIntervalSinceNow
+            guard left > 0, poll(&ready, 1, Int32(left * 1000)) > 0 else {
+                throw BackgroundExampleError(description: "\(name) printed no line with \"\(text)\" within \(timeout) s")
+            }
+            let chunk = pipe.fileHandleForReading.availableData
+            guard !chunk.isEmpty else {
+                throw BackgroundExampleError(description: "\(name) closed its output without a line with \"\(text)\"")
+            }
+            printed.append(chunk)
+        }
+    }
+
+    /// Waits up to `timeout` seconds for it to exit by itself, terminating it (and recording an
+    /// issue) when it does not; its exit status and everything it printed.
+    func finish(timeout: TimeInterval) -> (status: Int32, output: String) {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning {
+            process.terminate()
+            Issue.record("\(name) did not finish within \(timeout) s")
+        }
+        process.waitUntilExit()
+        printed.append(pipe.fileHandleForReading.readDataToEndOfFile())
+        return (process.terminationStatus, String(decoding: printed, as: UTF8.self))
+    }
 }

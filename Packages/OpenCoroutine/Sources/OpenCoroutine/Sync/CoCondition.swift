@@ -62,11 +62,7 @@ public final class CoCondition: Sendable {
             waiters.withLock { $0.remove(waiter) }
         }
         relock(mutex)
-        switch outcome {
-        case .completed: return true
-        case .timedOut: return false
-        case .cancelled: throw .cancelled
-        }
+        return try outcome.completedInTime()
     }
 
     /// Takes `mutex` back for a waiter. A waiter that was signalled but whose task was

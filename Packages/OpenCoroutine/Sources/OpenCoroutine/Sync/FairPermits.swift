@@ -48,11 +48,7 @@ final class FairPermits: Sendable {
         } withdraw: { waiter in
             state.withLock { $0.waiters.remove(waiter) }
         }
-        switch outcome {
-        case .completed: return true
-        case .timedOut: return false
-        case .cancelled: throw .cancelled
-        }
+        return try outcome.completedInTime()
     }
 
     /// Takes a permit, waiting for it even when the calling task is cancelled: for a

@@ -78,10 +78,6 @@ public final class WaitGroup: Sendable {
         } withdraw: { waiter in
             state.withLock { $0.waiters.remove(waiter) }
         }
-        switch outcome {
-        case .completed: return true
-        case .timedOut: return false
-        case .cancelled: throw .cancelled
-        }
+        return try outcome.completedInTime()
     }
 }

@@ -25,6 +25,17 @@ final class Waiter: Sendable {
         case completed(Completion)
         case timedOut
         case cancelled
+
+        /// The answer of a wait with a timeout: true when completed, false when timed out.
+        ///
+        /// - Throws: `CoroutineError.cancelled` when the calling task was cancelled.
+        func completedInTime() throws(CoroutineError) -> Bool {
+            switch self {
+            case .completed: return true
+            case .timedOut: return false
+            case .cancelled: throw .cancelled
+            }
+        }
     }
 
     private enum State {
