@@ -146,3 +146,56 @@ private func exchange(on fd: Int32, seed: UInt64) throws -> [UInt64] {
     _ = Syscall.shutdown(fd, Int32(SHUT_WR))
     return [sentSum, receivedSum]
 }
+
+extension CoroutineRuntimeTests {
+    /// Closes, from a plain thread and from tasks on both threads, race with replies and with
+    /// dup2 over the waited number: every blocked reader must end, with data or EBADF, and none
+    /// may stay stranded on a stale registration.
+    @Test func closesRacingWithRepliesNeverStrandAReader() throws {
+        let runtime = CoroutineRuntime.shared
+        try runtime.start(RuntimeConfiguration(threads: 2))
+        defer { runtime.stop(timeout: .seconds(10)) }
+        var random = SplitMix64(seed: 0xC105_E5ED)
+        for round in 0..<300 {
+            let pairs = try (0..<8).map { _ in try DescriptorCalls.ours.pair() }
+            let replacements = pairs.map { _ in Syscall.socket(AF_UNIX, streamSocket, 0) }
+            let waitsBefore = try #require(runtime.counters).syscallWaits
+            let readers = try pairs.map { pair in
+                try runtime.spawn { () -> Int32 in
+                    var byte: UInt8 = 0
+                    return Syscall.read(pair.0, &byte, 1) == 1 ? 0 : errno
+                }
+            }
+            // Closing a number no reader waits on yet could let a reader find the number
+            // reused by another test's descriptor: act once every reader is parked in its read.
+            let parked = ContinuousClock.now + .seconds(5)
+            while try #require(runtime.counters).syscallWaits < waitsBefore + UInt64(pairs.count), ContinuousClock.now < parked {
+                usleep(100)
+            }
+            let choice = random.next()
+            var stillOpen: [Int32] = replacements
+            for (index, pair) in pairs.enumerated() {
+                stillOpen.append(pair.1)
+                switch (choice >> UInt64(index * 2)) % 4 {
+                case 0:
+                    _ = Syscall.close(pair.0)
+                case 1:
+                    DescriptorCalls.ours.write(pair.1, "x")
+                    stillOpen.append(pair.0)
+                case 2:
+                    _ = try runtime.spawn { Syscall.close(pair.0) }.join(timeout: .seconds(5))
+                default:
+                    _ = Syscall.dup2(replacements[index], pair.0)
+                    stillOpen.append(pair.0)
+                }
+            }
+            for reader in readers {
+                let code = try reader.join(timeout: .seconds(5))
+                #expect(code == 0 || code == EBADF, "round \(round): a reader ended with errno \(code)")
+            }
+            for fd in stillOpen {
+                _ = Syscall.close(fd)
+            }
+        }
+    }
+}
