@@ -1,7 +1,8 @@
 // echo_server: the echo server of the NtyCo lecture (the seed document on NtyCo). It listens
-// on 100 consecutive ports of 127.0.0.1, from a base the kernel picks (the search starts over
-// when a port of the run is taken), with one coroutine accepting on each port and one
-// coroutine per client reading and writing back, all plain blocking Glibc calls. Every 1,000
+// on 100 consecutive ports of 127.0.0.1, from a random base below the kernel's ephemeral range
+// (the search starts over when a port of the run is taken), with one coroutine accepting on
+// each port and one coroutine per client reading and writing back, all plain blocking Glibc
+// calls. Every 1,000
 // accepted clients it prints how long that thousand took, as the lecture's server does. It
 // stops after --seconds (30 unless given), ending the connections still open. Drive it with
 // echo_client; echo_demo runs both in one process.

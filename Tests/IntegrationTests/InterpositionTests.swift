@@ -5,9 +5,10 @@ import OpenCoroutine
 import Synchronization
 import Testing
 
-/// The tests of this package that use `CoroutineRuntime.shared`, the process's one runtime.
-/// Suites that use it nest in here (`extension SharedRuntimeTests { @Suite struct ... }`), so
-/// that they run one at a time: two of them would otherwise start it at once.
+/// The tests of this package that use `CoroutineRuntime.shared`, the process's one runtime, or
+/// that time their work (the examples, run as processes, load both cores). Suites of them nest
+/// in here (`extension SharedRuntimeTests { @Suite struct ... }`), so that they run one at a
+/// time: two would otherwise start the runtime at once, or skew each other's timings.
 @Suite(.serialized) enum SharedRuntimeTests {}
 
 /// Runs `body` on the shared runtime started with 2 threads, and stops it afterwards.

@@ -116,6 +116,10 @@ int oc_sys_close(int fd) {
     return (int)syscall(SYS_close, fd);
 }
 
+int oc_sys_openat(int directory, const char *path, int flags, mode_t mode) {
+    return (int)syscall(SYS_openat, directory, path, flags, mode);
+}
+
 int oc_sys_dup(int fd) {
     return (int)syscall(SYS_dup, fd);
 }

@@ -40,6 +40,10 @@ public struct DescriptorCalls: Sendable {
     public var dup: @convention(c) (Int32) -> Int32
     public var dup2: @convention(c) (Int32, Int32) -> Int32
     public var dup3: @convention(c) (Int32, Int32, Int32) -> Int32
+    /// open and openat are variadic in C: these always pass the mode, which only counts with
+    /// O_CREAT or O_TMPFILE.
+    public var open: @convention(c) (UnsafePointer<CChar>?, Int32, mode_t) -> Int32
+    public var openat: @convention(c) (Int32, UnsafePointer<CChar>?, Int32, mode_t) -> Int32
     public var ppoll: @convention(c) (UnsafeMutablePointer<pollfd>?, nfds_t, UnsafePointer<timespec>?, UnsafePointer<sigset_t>?) -> Int32
     public var pselect: @convention(c) (Int32, UnsafeMutablePointer<fd_set>?, UnsafeMutablePointer<fd_set>?, UnsafeMutablePointer<fd_set>?, UnsafePointer<timespec>?, UnsafePointer<sigset_t>?) -> Int32
 
@@ -74,6 +78,8 @@ public struct DescriptorCalls: Sendable {
         dup: @escaping @convention(c) (Int32) -> Int32,
         dup2: @escaping @convention(c) (Int32, Int32) -> Int32,
         dup3: @escaping @convention(c) (Int32, Int32, Int32) -> Int32,
+        open: @escaping @convention(c) (UnsafePointer<CChar>?, Int32, mode_t) -> Int32,
+        openat: @escaping @convention(c) (Int32, UnsafePointer<CChar>?, Int32, mode_t) -> Int32,
         ppoll: @escaping @convention(c) (UnsafeMutablePointer<pollfd>?, nfds_t, UnsafePointer<timespec>?, UnsafePointer<sigset_t>?) -> Int32,
         pselect: @escaping @convention(c) (Int32, UnsafeMutablePointer<fd_set>?, UnsafeMutablePointer<fd_set>?, UnsafeMutablePointer<fd_set>?, UnsafePointer<timespec>?, UnsafePointer<sigset_t>?) -> Int32
     ) {
@@ -106,6 +112,8 @@ public struct DescriptorCalls: Sendable {
         self.dup = dup
         self.dup2 = dup2
         self.dup3 = dup3
+        self.open = open
+        self.openat = openat
         self.ppoll = ppoll
         self.pselect = pselect
     }
@@ -144,6 +152,8 @@ public struct DescriptorCalls: Sendable {
             dup: scope.function("dup"),
             dup2: scope.function("dup2"),
             dup3: scope.function("dup3"),
+            open: scope.function("open"),
+            openat: scope.function("openat"),
             ppoll: scope.function("ppoll"),
             pselect: scope.function("pselect")
         )

@@ -281,6 +281,33 @@ extension DescriptorScenario {
             _ = calls.close(left)
             _ = calls.close(right)
         },
+        DescriptorScenario(name: "opening files") { calls, transcript in
+            var template = Array("/tmp/oc-open-XXXXXX".utf8CString)
+            guard mkdtemp(&template) != nil else { throw ScenarioError(operation: "mkdtemp", code: errno) }
+            let directory = String(cString: template)
+            defer { rmdir(directory) }
+            let path = directory + "/file"
+            defer { unlink(path) }
+            let created = transcript.descriptor("open O_CREAT 0640", calls.open(path, O_CREAT | O_WRONLY | O_EXCL, 0o640))
+            var status = stat()
+            stat(path, &status)
+            transcript.fact("mode", String(status.st_mode & 0o777, radix: 8))
+            transcript.note("write", calls.write(created, "opened", 6))
+            transcript.note("close", calls.close(created))
+            transcript.note("open O_EXCL again", calls.open(path, O_CREAT | O_WRONLY | O_EXCL, 0o640))
+            transcript.note("open a missing file", calls.open(directory + "/missing", O_RDONLY, 0))
+            transcript.note("open a file as a directory", calls.open(path, O_RDONLY | O_DIRECTORY, 0))
+            transcript.note("open with a missing path", calls.open(nil, O_RDONLY, 0))
+            let folder = transcript.descriptor("open the directory", calls.open(directory, O_RDONLY | O_DIRECTORY, 0))
+            let relative = transcript.descriptor("openat relative to it", calls.openat(folder, "file", O_RDONLY, 0))
+            transcript.read("read", calls.read(relative))
+            transcript.note("openat relative to a bad descriptor", calls.openat(neverOpen, "file", O_RDONLY, 0))
+            transcript.note("openat relative to a file", calls.openat(relative, "file", O_RDONLY, 0))
+            let absolute = transcript.descriptor("openat an absolute path", calls.openat(neverOpen, path, O_RDONLY, 0))
+            for fd in [folder, relative, absolute] {
+                _ = calls.close(fd)
+            }
+        },
         DescriptorScenario(name: "files and positioned I/O") { calls, transcript in
             var template = Array("/tmp/oc-descriptor-XXXXXX".utf8CString)
             let file = mkstemp(&template)

@@ -3,19 +3,26 @@
 #include "open_coroutine.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 static int enabled;
 static bool interposes;
 static char failure[512];
+/// libc's openat, found when the library is loaded; calls made before that (while the libraries
+/// this one depends on initialize) go to the kernel directly.
+static int (*libc_openat)(int, const char *, int, ...);
 
 /// Runs when the library is loaded, before main: checks that `read`, looked up in the
 /// process's global scope the way every other library's calls find it, is this library's. If
 /// not (the library is linked statically, or after libc, or opened with dlopen), hooking stays
 /// off rather than catching only some callers' calls.
 __attribute__((constructor)) static void oc_hook_check_interposition(void) {
+    libc_openat = (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT, "openat");
     Dl_info ours = {0};
     Dl_info found = {0};
     void *resolved = dlsym(RTLD_DEFAULT, "read");
@@ -62,6 +69,69 @@ int fcntl(int fd, int command, ...) {
 // The same entry under glibc's other names for it.
 int fcntl64(int fd, int command, ...) __attribute__((alias("fcntl")));
 int __fcntl(int fd, int command, ...) __attribute__((alias("fcntl")));
+
+// open and openat: the mode is an argument only with O_CREAT or O_TMPFILE, as in glibc. With
+// hooking on they go to the Syscall layer, which opens through the kernel and forgets whatever
+// the descriptor table knew of the number; off, to libc's own openat.
+
+static bool oc_open_needs_mode(int flags) {
+    return (flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE;
+}
+
+static int oc_open(int directory, const char *path, int flags, mode_t mode) {
+    if (oc_hook_enabled()) {
+        return oc_hook_openat(directory, path, flags, mode);
+    }
+    if (libc_openat != NULL) {
+        return libc_openat(directory, path, flags, mode);
+    }
+    return (int)syscall(SYS_openat, directory, path, flags, mode);
+}
+
+int openat(int directory, const char *path, int flags, ...) {
+    mode_t mode = 0;
+    if (oc_open_needs_mode(flags)) {
+        va_list arguments;
+        va_start(arguments, flags);
+        mode = va_arg(arguments, mode_t);
+        va_end(arguments);
+    }
+    return oc_open(directory, path, flags, mode);
+}
+
+int open(const char *path, int flags, ...) {
+    mode_t mode = 0;
+    if (oc_open_needs_mode(flags)) {
+        va_list arguments;
+        va_start(arguments, flags);
+        mode = va_arg(arguments, mode_t);
+        va_end(arguments);
+    }
+    return oc_open(AT_FDCWD, path, flags, mode);
+}
+
+int open64(const char *path, int flags, ...) __attribute__((alias("open")));
+int openat64(int directory, const char *path, int flags, ...) __attribute__((alias("openat")));
+
+// The fortified entry points, which code built with _FORTIFY_SOURCE calls when the compiler
+// cannot see the flags: a mode is required but was not passed, so they abort, as glibc's do.
+
+int __open_2(const char *path, int flags) {
+    if (oc_open_needs_mode(flags)) {
+        __chk_fail();
+    }
+    return oc_open(AT_FDCWD, path, flags, 0);
+}
+
+int __openat_2(int directory, const char *path, int flags) {
+    if (oc_open_needs_mode(flags)) {
+        __chk_fail();
+    }
+    return oc_open(directory, path, flags, 0);
+}
+
+int __open64_2(const char *path, int flags) __attribute__((alias("__open_2")));
+int __openat64_2(int directory, const char *path, int flags) __attribute__((alias("__openat_2")));
 
 int ioctl(int fd, unsigned long request, ...) {
     va_list arguments;

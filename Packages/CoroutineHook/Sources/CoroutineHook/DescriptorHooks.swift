@@ -52,6 +52,13 @@ public func hookFcntl(_ fd: Int32, _ command: Int32, _ argument: Int) -> Int32 {
     Route.always ? Syscall.fcntl(fd, command, argument) : libcFcntl(fd, command, argument)
 }
 
+/// The target of the C entry points `open`, `openat` and their other names (variadic, so in C)
+/// while hooking is on.
+@_cdecl("oc_hook_openat")
+public func hookOpenat(_ directory: Int32, _ path: UnsafePointer<CChar>?, _ flags: Int32, _ mode: UInt32) -> Int32 {
+    Syscall.openat(directory, path, flags, mode_t(mode))
+}
+
 /// The target of the C entry point `ioctl` (variadic, so in C).
 @_cdecl("oc_hook_ioctl")
 public func hookIoctl(_ fd: Int32, _ request: UInt, _ argument: UnsafeMutableRawPointer?) -> Int32 {

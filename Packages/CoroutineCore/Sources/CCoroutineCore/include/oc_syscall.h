@@ -58,6 +58,7 @@ int oc_sys_listen(int fd, int backlog);
 int oc_sys_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
 int oc_sys_shutdown(int fd, int how);
 int oc_sys_close(int fd);
+int oc_sys_openat(int directory, const char *path, int flags, mode_t mode);
 int oc_sys_dup(int fd);
 int oc_sys_dup3(int fd, int target, int flags);
 int oc_sys_fcntl(int fd, int command, long argument);

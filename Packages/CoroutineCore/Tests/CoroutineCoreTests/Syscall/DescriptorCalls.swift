@@ -33,6 +33,8 @@ extension DescriptorCalls {
         dup: { Syscall.dup($0) },
         dup2: { Syscall.dup2($0, $1) },
         dup3: { Syscall.dup3($0, $1, $2) },
+        open: { Syscall.open($0, $1, $2) },
+        openat: { Syscall.openat($0, $1, $2, $3) },
         ppoll: { Syscall.ppoll($0, $1, $2, $3) },
         pselect: { Syscall.pselect($0, $1, $2, $3, $4, $5) }
     )

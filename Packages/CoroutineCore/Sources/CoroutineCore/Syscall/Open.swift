@@ -1,0 +1,21 @@
+import CCoroutineCore
+import Glibc
+
+extension Syscall {
+    /// `open(2)`: files go to the kernel (io_uring comes later). The new number starts a new
+    /// generation in the descriptor table, so nothing the runtime knew of a descriptor that
+    /// had this number (say, a socket closed by code that bypassed `close`) carries over.
+    /// `mode` counts only with `O_CREAT` or `O_TMPFILE`, as for libc's.
+    public static func open(_ path: UnsafePointer<CChar>?, _ flags: Int32, _ mode: mode_t = 0) -> Int32 {
+        openat(AT_FDCWD, path, flags, mode)
+    }
+
+    /// `openat(2)`, as `open`, relative to `directory`.
+    public static func openat(_ directory: Int32, _ path: UnsafePointer<CChar>?, _ flags: Int32, _ mode: mode_t = 0) -> Int32 {
+        let fd = oc_sys_openat(directory, path, flags, mode)
+        if fd >= 0 {
+            Descriptor.existing(fd)?.invalidate()
+        }
+        return fd
+    }
+}
