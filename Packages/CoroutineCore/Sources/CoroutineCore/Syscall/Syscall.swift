@@ -16,5 +16,6 @@
 /// `Poll.swift` (poll, ppoll), `Select.swift` (select, pselect), `EpollWait.swift`,
 /// `Socket.swift` (socket, socketpair, connect, listen, accept, accept4, shutdown),
 /// `Read.swift` and `Write.swift` (the read and write families), `Open.swift` (open,
-/// openat), `Close.swift` (close and the dup family), `Control.swift` (fcntl, ioctl, getsockopt, setsockopt).
+/// openat), `Close.swift` (close and the dup family), `Control.swift` (fcntl, ioctl,
+/// getsockopt, setsockopt).
 public enum Syscall {}
