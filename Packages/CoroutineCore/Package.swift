@@ -1,6 +1,12 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+/// jemalloc replaces malloc process-wide: tasks are allocated on one thread and freed on
+/// another all the time, which glibc's arenas handle poorly (spawn+join measured 2.5x faster;
+/// see Docs/benchmarks.md). Not under ThreadSanitizer (`make test-tsan` sets OC_TSAN), whose
+/// own allocator would then free what jemalloc allocated.
+let allocator: [LinkerSetting] = Context.environment["OC_TSAN"] == nil ? [.linkedLibrary("jemalloc")] : []
+
 let package = Package(
     name: "CoroutineCore",
     products: [
@@ -24,10 +30,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
-            // jemalloc replaces malloc process-wide: tasks are allocated on one thread and
-            // freed on another all the time, which glibc's arenas handle poorly (spawn+join
-            // measured 2.5x faster; see Docs/benchmarks.md).
-            linkerSettings: [.linkedLibrary("jemalloc")]
+            linkerSettings: allocator
         ),
         // Not on CoroutineCore: a static copy of the runtime beside the dynamic one would break
         // the one-runtime rule in the processes that link both.
