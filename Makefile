@@ -1,7 +1,7 @@
 # OpenCoroutine: build, test, run and measure.
 #   make test          everything: system packages, every package's tests (debug, and the
 #                      core in release), the context-switch harness on x86_64 and aarch64, the
-#                      hook library under LD_PRELOAD
+#                      hook library under LD_PRELOAD, the work-stealing queue under TSan
 #   make hook          libopen_coroutine_hook.so (release) and libCoroutineCore.so into bin/, for
 #                      LD_PRELOAD or to ship beside an executable (Docs/hooks.md)
 #   make run           the flagship demo: the 100-port echo server and its load client in one
@@ -12,7 +12,7 @@
 #                      thread-per-connection C (ECHO_SECONDS, ECHO_CONNECTIONS shorten a run)
 #   make bench-sleep   100,000 coroutines sleeping 1 s at once, and a ready socket read beside libc
 #   make bench-timers  the timer wheel against a binary heap (how the timer structure was chosen)
-#   make test-tsan     the work-stealing queue's stress test under ThreadSanitizer
+#   make test-tsan     the work-stealing queue's stress test under ThreadSanitizer (part of make test)
 
 SHELL := /bin/bash
 PACKAGES := Packages/CoroutineCore Packages/CoroutineHook Packages/OpenCoroutine
@@ -32,7 +32,7 @@ hook: deps
 	swift package --package-path Packages/CoroutineHook --allow-writing-to-package-directory \
 		--allow-writing-to-directory $(CURDIR)/bin build-hook-library --output $(CURDIR)/bin
 
-test: deps test-context test-packages test-release test-workspace test-preload
+test: deps test-context test-packages test-release test-workspace test-preload test-tsan
 
 test-packages:
 	@set -e; for package in $(PACKAGES); do \
