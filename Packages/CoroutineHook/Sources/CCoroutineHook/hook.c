@@ -88,25 +88,24 @@ static int oc_open(int directory, const char *path, int flags, mode_t mode) {
     return (int)syscall(SYS_openat, directory, path, flags, mode);
 }
 
+/// The mode argument of an open call, read from `arguments` only when `flags` pass one.
+static mode_t oc_open_mode(int flags, va_list arguments) {
+    return oc_open_needs_mode(flags) ? va_arg(arguments, mode_t) : 0;
+}
+
 int openat(int directory, const char *path, int flags, ...) {
-    mode_t mode = 0;
-    if (oc_open_needs_mode(flags)) {
-        va_list arguments;
-        va_start(arguments, flags);
-        mode = va_arg(arguments, mode_t);
-        va_end(arguments);
-    }
+    va_list arguments;
+    va_start(arguments, flags);
+    mode_t mode = oc_open_mode(flags, arguments);
+    va_end(arguments);
     return oc_open(directory, path, flags, mode);
 }
 
 int open(const char *path, int flags, ...) {
-    mode_t mode = 0;
-    if (oc_open_needs_mode(flags)) {
-        va_list arguments;
-        va_start(arguments, flags);
-        mode = va_arg(arguments, mode_t);
-        va_end(arguments);
-    }
+    va_list arguments;
+    va_start(arguments, flags);
+    mode_t mode = oc_open_mode(flags, arguments);
+    va_end(arguments);
     return oc_open(AT_FDCWD, path, flags, mode);
 }
 

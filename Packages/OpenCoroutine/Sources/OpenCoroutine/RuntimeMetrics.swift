@@ -23,8 +23,8 @@ final class RuntimeMetrics: Sendable {
     private let interval: Duration
     private let reported = Mutex(RuntimeCounters())
     private let stopping = Mutex<(requested: Bool, sleeper: ParkingToken?)>((false, nil))
-    private let finished = Mutex<ParkingToken?>(nil)
-    private let hasFinished = Atomic<Bool>(false)
+    /// Whether the reporter thread ended, and who waits for that.
+    private let finished = Mutex<(done: Bool, waiter: ParkingToken?)>((false, nil))
 
     init(interval: Duration, factory: MetricsFactory = MetricsSystem.factory) {
         self.interval = interval
@@ -44,8 +44,11 @@ final class RuntimeMetrics: Sendable {
                 report()
             }
             report()
-            hasFinished.store(true, ordering: .releasing)
-            _ = finished.withLock { $0?.unpark() }
+            let waiter = finished.withLock { state in
+                state.done = true
+                return state.waiter
+            }
+            waiter?.unpark()
         }
     }
 
@@ -57,9 +60,9 @@ final class RuntimeMetrics: Sendable {
         }
         sleeper?.unpark()
         _ = Parking.park { token in
-            finished.withLock { waiter in
-                waiter = token
-                return !hasFinished.load(ordering: .acquiring)
+            finished.withLock { state in
+                state.waiter = token
+                return !state.done
             }
         }
     }

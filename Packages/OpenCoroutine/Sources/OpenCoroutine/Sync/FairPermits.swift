@@ -35,17 +35,7 @@ final class FairPermits: Sendable {
         if tryAcquire() {
             return true
         }
-        let outcome = Waiter.wait(until: deadline) { waiter in
-            state.withLock { state in
-                guard state.available == 0 else {
-                    state.available -= 1
-                    _ = waiter.complete()
-                    return false
-                }
-                state.waiters.append(waiter)
-                return true
-            }
-        } withdraw: { waiter in
+        let outcome = Waiter.wait(until: deadline, enroll: takeOrQueue) { waiter in
             state.withLock { $0.waiters.remove(waiter) }
         }
         return try outcome.completedInTime()
@@ -58,17 +48,23 @@ final class FairPermits: Sendable {
     /// the queue without a token and yields until the permit reaches it.
     func acquireIgnoringCancellation() {
         let waiter = Waiter(token: nil)
-        let queued = state.withLock { state in
+        guard takeOrQueue(waiter) else { return }
+        while waiter.completion == nil {
+            try? Scheduler.yield()
+        }
+    }
+
+    /// Takes a free permit for `waiter` (completing it) and returns false, or queues it behind
+    /// the others and returns true.
+    private func takeOrQueue(_ waiter: Waiter) -> Bool {
+        state.withLock { state in
             guard state.available == 0 else {
                 state.available -= 1
+                _ = waiter.complete()
                 return false
             }
             state.waiters.append(waiter)
             return true
-        }
-        guard queued else { return }
-        while waiter.completion == nil {
-            try? Scheduler.yield()
         }
     }
 
