@@ -40,7 +40,7 @@ struct Descriptor {
 
     /// The current generation of `fd`; 0 for numbers the table cannot hold.
     static func generation(of fd: Int32) -> UInt32 {
-        existing(fd).map { oc_descriptor_generation($0.entry) } ?? 0
+        existing(fd)?.generation ?? 0
     }
 
     var generation: UInt32 {
@@ -55,8 +55,8 @@ struct Descriptor {
     /// What the runtime knows, classifying the descriptor first if this generation has not
     /// been classified yet.
     var mode: Mode {
-        let flags = Mode(rawValue: oc_descriptor_flags(entry))
-        return flags.contains(.known) ? flags : classify()
+        let recorded = recordedMode
+        return recorded.contains(.known) ? recorded : classify()
     }
 
     /// Learns whether the descriptor is a socket and whether someone already made it
@@ -130,24 +130,27 @@ struct Descriptor {
 
     /// Records the blocking mode the user asked for.
     func setUserNonBlocking(_ nonBlocking: Bool) {
-        if nonBlocking {
-            oc_descriptor_add_flags(entry, Mode.userNonBlocking.rawValue)
-        } else {
-            oc_descriptor_remove_flags(entry, Mode.userNonBlocking.rawValue)
-        }
+        set(.userNonBlocking, nonBlocking)
     }
 
     /// Records that a read emptied the receive queue.
     func noteDrained() {
-        if !recordedMode.contains(.drained) {
-            oc_descriptor_add_flags(entry, Mode.drained.rawValue)
-        }
+        set(.drained, true)
     }
 
     /// Records that data may have arrived (a readable edge).
     func noteReadable() {
-        if recordedMode.contains(.drained) {
-            oc_descriptor_remove_flags(entry, Mode.drained.rawValue)
+        set(.drained, false)
+    }
+
+    /// Sets or clears `flag`, with a locked instruction only when it changes: the drained mark
+    /// flips on the read path and on every readable event.
+    private func set(_ flag: Mode, _ on: Bool) {
+        guard recordedMode.contains(flag) != on else { return }
+        if on {
+            oc_descriptor_add_flags(entry, flag.rawValue)
+        } else {
+            oc_descriptor_remove_flags(entry, flag.rawValue)
         }
     }
 

@@ -5,10 +5,10 @@ extension Syscall {
     /// `socket(2)`. Inside a coroutine the socket is created non-blocking in the kernel (no
     /// extra call), while the user still sees the blocking socket asked for.
     public static func socket(_ domain: Int32, _ type: Int32, _ protocolNumber: Int32) -> Int32 {
-        let (flags, mode) = creationFlags(type)
+        let (flags, mode) = socketCreation(type)
         let fd = oc_sys_socket(domain, flags, protocolNumber)
         if fd >= 0 {
-            Descriptor(fd)?.adopt(mode.union(streamMode(type)))
+            Descriptor(fd)?.adopt(mode)
         }
         return fd
     }
@@ -17,11 +17,11 @@ extension Syscall {
     public static func socketpair(
         _ domain: Int32, _ type: Int32, _ protocolNumber: Int32, _ pair: UnsafeMutablePointer<Int32>?
     ) -> Int32 {
-        let (flags, mode) = creationFlags(type)
+        let (flags, mode) = socketCreation(type)
         let result = oc_sys_socketpair(domain, flags, protocolNumber, pair)
         if result == 0, let pair {
-            Descriptor(pair[0])?.adopt(mode.union(streamMode(type)))
-            Descriptor(pair[1])?.adopt(mode.union(streamMode(type)))
+            Descriptor(pair[0])?.adopt(mode)
+            Descriptor(pair[1])?.adopt(mode)
         }
         return result
     }
@@ -93,10 +93,12 @@ extension Syscall {
         oc_sys_shutdown(fd, how)
     }
 
-    /// `.stream` for a socket `type` of SOCK_STREAM (whatever flags it carries).
-    private static func streamMode(_ type: Int32) -> Descriptor.Mode {
-        let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        return type & ~flags == Int32(SOCK_STREAM.rawValue) ? .stream : []
+    /// `creationFlags` for a new socket of `type`, whose mode also records a stream socket
+    /// (SOCK_STREAM, whatever flags the type carries).
+    private static func socketCreation(_ type: Int32) -> (Int32, Descriptor.Mode) {
+        let (flags, mode) = creationFlags(type)
+        let typeFlags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        return (flags, type & ~typeFlags == Int32(SOCK_STREAM.rawValue) ? mode.union(.stream) : mode)
     }
 
     /// The flags to create a socket with, and how to record it: inside a coroutine a socket
