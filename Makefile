@@ -66,19 +66,19 @@ run: deps
 	swift run echo_demo
 
 bench-switch: deps
-	scripts/bench-switch.sh
+	Benchmarks/scripts/bench-switch.sh
 
 bench-spawn: deps
-	scripts/bench-spawn.sh
+	Benchmarks/scripts/bench-spawn.sh
 
 bench-echo: deps
-	scripts/bench-echo.sh
+	Benchmarks/scripts/bench-echo.sh
 
 bench-sleep: deps
-	scripts/bench-sleep.sh
+	Benchmarks/scripts/bench-sleep.sh
 
 bench-timers:
-	swift run --package-path Packages/CoroutineCore --scratch-path .build-bench/timers -c release timer_benchmark
+	swift run --scratch-path .build-bench/timers -c release timer_benchmark
 
 clean:
 	rm -rf .build .build-* $(addsuffix /.build,$(PACKAGES))

@@ -40,6 +40,14 @@ let package = Package(
             dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine")],
             path: "Benchmarks/Switch"
         ),
+        .executableTarget(
+            name: "sleep_benchmark",
+            dependencies: [.product(name: "CoroutineCore", package: "CoroutineCore")],
+            path: "Benchmarks/Sleep"
+        ),
+        // The runtime's timer queue compiled into the benchmark through symbolic links, so that
+        // it is specialized as the scheduler specializes it.
+        .executableTarget(name: "timer_benchmark", path: "Benchmarks/Timers"),
         // A C program on the hook library's C API; its header lives outside any target's
         // include directory, hence the search path.
         .executableTarget(

@@ -34,9 +34,7 @@ let package = Package(
         ),
         // Not on CoroutineCore: a static copy of the runtime beside the dynamic one would break
         // the one-runtime rule in the processes that link both.
-        .target(name: "DescriptorScenarios"),
-        .executableTarget(name: "timer_benchmark", path: "Benchmarks/TimerBenchmark"),
-        .executableTarget(name: "sleep_benchmark", dependencies: ["CoroutineCore"], path: "Benchmarks/SleepBenchmark"),
+        .target(name: "DescriptorScenarios", path: "TestSupport/DescriptorScenarios"),
         .testTarget(name: "CoroutineCoreTests", dependencies: ["CoroutineCore", "DescriptorScenarios"]),
     ]
 )

@@ -29,6 +29,12 @@
 // Scheduler.sleep, Scheduler.yield and Scheduler.waitUntilReady work from a coroutine the
 // scheduler resumed itself. Anywhere else (a plain thread, a generator nested inside a
 // coroutine) they block the thread, as the blocking call they stand for would.
+//
+// Where the parts live (CoroutineCore/Sources/CoroutineCore): this folder, Scheduling/, holds
+// the scheduler, its ready queue, timers, wait tickets and the work-stealing queues;
+// Coroutine/ the coroutine the scheduler resumes; Stacks/ the stacks it runs on; Runtime/ the
+// threads, pools and tasks built on schedulers; IO/ the event loop, the descriptor table and
+// the Syscall layer, which turn blocking calls into waits.
 
 import CCoroutineCore
 import Glibc

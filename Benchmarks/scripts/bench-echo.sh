@@ -6,7 +6,7 @@
 # (default 10) after ECHO_WARMUP seconds (default 2). Prints name=value lines: round trips per
 # second, p99 round-trip latency in microseconds, and the ratios ours/NIO and ours/Go.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 out="$root/.build-bench/echo"
 seconds=${ECHO_SECONDS:-10}

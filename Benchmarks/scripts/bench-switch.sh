@@ -2,7 +2,7 @@
 # Measures our context switch, coroutine spawn and memory per coroutine, and boost.context's
 # fcontext round trip as the anchor, in one run; prints name=value lines and the ratio.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 out="$root/.build-bench"
 mkdir -p "$out"

@@ -3,11 +3,11 @@
 # already-readable socket through the Syscall layer beside libc's own, on a runtime of 2
 # threads; prints name=value lines.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 out="$root/.build-bench/sleep"
 # A clean release build: SwiftPM does not rebuild a client when only the body of an
 # @inlinable function in a path dependency changed.
 rm -rf "$out/release" "$out/$(uname -m)-unknown-linux-gnu/release"
-swift build -c release --package-path Packages/CoroutineCore --product sleep_benchmark --scratch-path "$out" >/dev/null
+swift build -c release --product sleep_benchmark --scratch-path "$out" >/dev/null
 "$out/release/sleep_benchmark"

@@ -3,7 +3,7 @@
 # with our runtime: goroutine spawn+join, runtime.Gosched and skynet. Prints name=value lines.
 # Installs Debian's golang-go only when it is missing. Builds offline (standard library only).
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 out="$root/.build-go"
 
 "$root/scripts/install-deps.sh" golang-go >&2

@@ -2,7 +2,7 @@
 # Measures task spawn+join, yield and skynet on our runtime and on Go, both with 2 threads
 # (GOMAXPROCS=2), in one run; prints name=value lines and the ratios ours/Go.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 out="$root/.build-bench"
 # A clean release build: SwiftPM does not rebuild a client when only the body of an
@@ -10,7 +10,7 @@ out="$root/.build-bench"
 rm -rf "$out/swift/release" "$out/swift/$(uname -m)-unknown-linux-gnu/release"
 swift build -c release --product spawn_benchmark --scratch-path "$out/swift" >/dev/null
 ours=$("$out/swift/release/spawn_benchmark")
-go=$(GOMAXPROCS=2 scripts/go-anchors.sh)
+go=$(GOMAXPROCS=2 Benchmarks/scripts/go-anchors.sh)
 echo "$ours"
 echo "$go"
 value() { sed -n "s/^$1=//p" <<<"$2"; }

@@ -1,1 +1,0 @@
-../../Sources/CoroutineCore/SplitMix64.swift

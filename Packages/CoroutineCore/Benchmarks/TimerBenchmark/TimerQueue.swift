@@ -1,1 +1,0 @@
-../../Sources/CoroutineCore/TimerQueue.swift
