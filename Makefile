@@ -12,6 +12,7 @@
 #                      thread-per-connection C (ECHO_SECONDS, ECHO_CONNECTIONS shorten a run)
 #   make bench-sleep   100,000 coroutines sleeping 1 s at once, and a ready socket read beside libc
 #   make bench-timers  the timer wheel against a binary heap (how the timer structure was chosen)
+#   make bench-preempt preemption latency beside Go's, and preemption's cost to CPU-bound work
 #   make test-tsan     the work-stealing queue's stress test under ThreadSanitizer (part of make test)
 
 SHELL := /bin/bash
@@ -19,7 +20,7 @@ PACKAGES := Packages/CoroutineCore Packages/CoroutineHook Packages/OpenCoroutine
 SYSTEM_PACKAGES := liburing-dev libjemalloc-dev libboost-context-dev g++ \
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libhiredis-dev redis-server
 
-.PHONY: deps build hook test test-packages test-release test-context test-workspace test-preload test-tsan run bench-switch bench-spawn bench-echo bench-sleep bench-timers clean
+.PHONY: deps build hook test test-packages test-release test-context test-workspace test-preload test-tsan run bench-switch bench-spawn bench-echo bench-sleep bench-timers bench-preempt clean
 
 deps:
 	@scripts/install-deps.sh $(SYSTEM_PACKAGES)
@@ -76,6 +77,9 @@ bench-echo: deps
 
 bench-sleep: deps
 	Benchmarks/scripts/bench-sleep.sh
+
+bench-preempt: deps
+	Benchmarks/scripts/bench-preempt.sh
 
 bench-timers:
 	swift run --scratch-path .build-bench/timers -c release timer_benchmark

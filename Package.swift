@@ -41,6 +41,11 @@ let package = Package(
             path: "Benchmarks/Switch"
         ),
         .executableTarget(
+            name: "preempt_benchmark",
+            dependencies: [.product(name: "CoroutineCore", package: "CoroutineCore")],
+            path: "Benchmarks/Preempt"
+        ),
+        .executableTarget(
             name: "sleep_benchmark",
             dependencies: [.product(name: "CoroutineCore", package: "CoroutineCore")],
             path: "Benchmarks/Sleep"
@@ -81,6 +86,10 @@ let package = Package(
         .executableTarget(name: "file_co", dependencies: coroutineExample, path: "Examples/file_co"),
         .executableTarget(name: "file_not_co", dependencies: ["ExampleSupport"], path: "Examples/file_not_co"),
         .executableTarget(name: "scalable_stack", dependencies: coroutineExample, path: "Examples/scalable_stack"),
+        .executableTarget(
+            name: "preemptive", dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine")],
+            path: "Examples/preemptive"
+        ),
         .executableTarget(name: "echo_server", dependencies: coroutineExample, path: "Examples/echo_server"),
         .executableTarget(name: "echo_client", dependencies: coroutineExample, path: "Examples/echo_client"),
         .executableTarget(name: "echo_demo", dependencies: coroutineExample, path: "Examples/echo_demo"),

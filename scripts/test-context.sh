@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds and runs the standalone context-switch harness
 # (Packages/CoroutineCore/Tests/ContextHarness/context_harness.c) against the
-# CCoroutineCore assembly, natively on x86_64 and for aarch64 under qemu-aarch64.
+# CCoroutineCore assembly, and the preemption harness (preempt_harness.c) against
+# preempt.c, frame.c and the assembly built as a shared library, natively on x86_64
+# and for aarch64 under qemu-aarch64.
 #
 # Usage: scripts/test-context.sh   (from any directory)
 # Build outputs go to <repo>/.build-context/.
@@ -11,9 +13,12 @@ script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo_root="$(cd "$script_dir/.." && pwd)"
 core_dir="$repo_root/Packages/CoroutineCore/Sources/CCoroutineCore"
 harness="$repo_root/Packages/CoroutineCore/Tests/ContextHarness/context_harness.c"
+preempt_harness="$repo_root/Packages/CoroutineCore/Tests/ContextHarness/preempt_harness.c"
 out_dir="$repo_root/.build-context"
 
-sources=("$harness" "$core_dir/context_x86_64.S" "$core_dir/context_aarch64.S")
+assembly=("$core_dir/context_x86_64.S" "$core_dir/context_aarch64.S")
+sources=("$harness" "${assembly[@]}")
+runtime_sources=("$core_dir/preempt.c" "$core_dir/frame.c" "${assembly[@]}")
 common_flags=(-std=gnu11 -Wall -Wextra -I "$core_dir/include")
 
 # --- tools -------------------------------------------------------------------
@@ -70,6 +75,18 @@ gcc -O2 -g "${common_flags[@]}" -o "$x86_bin" "${sources[@]}"
 echo "Building $arm_bin"
 aarch64-linux-gnu-gcc -O2 -static "${common_flags[@]}" -o "$arm_bin" "${sources[@]}"
 
+# The preemption harness: the runtime's C half as a shared library beside the harness.
+build_preempt_harness() {
+    local compiler="$1" folder="$2"
+    mkdir -p "$folder"
+    "$compiler" -O2 -fPIC -shared "${common_flags[@]}" -o "$folder/libocpreempt.so" "${runtime_sources[@]}" -lpthread
+    "$compiler" -O2 -rdynamic "${common_flags[@]}" -o "$folder/preempt_harness" "$preempt_harness" \
+        -L"$folder" -locpreempt -Wl,-rpath,'$ORIGIN' -lm -lpthread
+}
+echo "Building the preemption harness for x86_64 and aarch64"
+build_preempt_harness gcc "$out_dir/preempt_x86_64"
+build_preempt_harness aarch64-linux-gnu-gcc "$out_dir/preempt_aarch64"
+
 # --- run ---------------------------------------------------------------------
 
 status=0
@@ -93,6 +110,24 @@ else
 fi
 
 echo
-echo "x86_64:  $x86_result"
-echo "aarch64: $arm_result"
+echo "=== preemption, x86_64 (native) ==="
+if "$out_dir/preempt_x86_64/preempt_harness"; then
+    x86_preempt=PASS
+else
+    x86_preempt="FAIL (exit $?)"
+    status=1
+fi
+
+echo
+echo "=== preemption, aarch64 (qemu-aarch64, the cross libc as its root) ==="
+if qemu-aarch64 -L /usr/aarch64-linux-gnu "$out_dir/preempt_aarch64/preempt_harness"; then
+    arm_preempt=PASS
+else
+    arm_preempt="FAIL (exit $?)"
+    status=1
+fi
+
+echo
+echo "x86_64:  $x86_result, preemption $x86_preempt"
+echo "aarch64: $arm_result, preemption $arm_preempt"
 exit "$status"

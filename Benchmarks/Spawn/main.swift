@@ -90,9 +90,9 @@ print("skynet_ms=\(format(try median { try skynetMilliseconds() }))")
 
 func idleCPUPercent(over seconds: Int = 5) -> Double {
     sleep(1)
-    let before = runtime.schedulerThreadsCPUTime()
+    let before = runtime.threadsCPUTime()
     sleep(UInt32(seconds))
-    let used = runtime.schedulerThreadsCPUTime() - before
+    let used = runtime.threadsCPUTime() - before
     return Double(used.components.attoseconds) / 1e16 / Double(seconds) + Double(used.components.seconds) * 100 / Double(seconds)
 }
 

@@ -62,10 +62,11 @@ final class BackgroundExample {
     /// What it printed so far.
     private var printed = Data()
 
-    init(_ name: String, arguments: [String] = []) throws {
+    init(_ name: String, arguments: [String] = [], environment: [String: String] = [:]) throws {
         self.name = name
         process.executableURL = try builtExample(name)
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = pipe
         try runWithSignalsUnblocked(process)
     }
@@ -96,14 +97,19 @@ final class BackgroundExample {
     /// Waits up to `timeout` seconds for it to exit by itself, terminating it (and recording an
     /// issue) when it does not; its exit status and everything it printed.
     func finish(timeout: TimeInterval) -> (status: Int32, output: String) {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning {
+        if !exits(within: timeout) {
             process.terminate()
             Issue.record("\(name) did not finish within \(timeout) s")
         }
         process.waitUntilExit()
         printed.append(pipe.fileHandleForReading.readDataToEndOfFile())
         return (process.terminationStatus, String(decoding: printed, as: UTF8.self))
+    }
+
+    /// Waits up to `timeout` seconds for it to exit by itself; false when it still runs.
+    func exits(within timeout: TimeInterval) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        return !process.isRunning
     }
 }

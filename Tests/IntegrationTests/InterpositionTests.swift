@@ -11,10 +11,13 @@ import Testing
 /// time: two would otherwise start the runtime at once, or skew each other's timings.
 @Suite(.serialized) enum SharedRuntimeTests {}
 
-/// Runs `body` on the shared runtime started with 2 threads, and stops it afterwards.
-func withSharedRuntime<Result>(_ body: (CoroutineRuntime) throws -> Result) throws -> Result {
+/// Runs `body` on the shared runtime started with `configuration` (2 threads unless told),
+/// and stops it afterwards.
+func withSharedRuntime<Result>(
+    _ configuration: RuntimeConfiguration = RuntimeConfiguration(threads: 2), _ body: (CoroutineRuntime) throws -> Result
+) throws -> Result {
     let runtime = CoroutineRuntime.shared
-    try runtime.start(RuntimeConfiguration(threads: 2))
+    try runtime.start(configuration)
     defer {
         let report = runtime.stop(timeout: .seconds(10))
         #expect(report.isClean, "the runtime stopped with \(report)")

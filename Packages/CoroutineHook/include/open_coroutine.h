@@ -25,6 +25,11 @@ typedef struct open_coroutine_config {
     uint64_t keep_alive_time;
     /// Nonzero: libc's blocking calls made in tasks suspend only their task.
     int hook;
+    /// How long a task may run without a switch before it is preempted, in nanoseconds
+    /// (0: the runtime's default, 10 ms).
+    uint64_t preemption_slice;
+    /// Nonzero: tasks are never preempted (see Docs/preemption.md).
+    int disable_preemption;
 } open_coroutine_config;
 
 /// open_coroutine_init's result when the runtime started but hooking was asked for and the

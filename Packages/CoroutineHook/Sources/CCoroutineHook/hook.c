@@ -144,5 +144,6 @@ int open_coroutine_init(const open_coroutine_config *config) {
     open_coroutine_config defaults = {.hook = 1};
     const open_coroutine_config *chosen = config != NULL ? config : &defaults;
     return oc_api_init(chosen->event_loop_size, chosen->stack_size, chosen->min_size, chosen->max_size,
-                       chosen->keep_alive_time, chosen->hook != 0);
+                       chosen->keep_alive_time, chosen->hook != 0, chosen->preemption_slice,
+                       chosen->disable_preemption == 0);
 }

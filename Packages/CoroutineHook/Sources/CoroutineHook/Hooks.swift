@@ -13,19 +13,27 @@ import Glibc
 //
 // With hooking off (the library does not interpose libc, or the user switched it off) every
 // hook is libc's own function.
+//
+// A hooked call made in a coroutine is also a safe point for preemption: a request that found
+// the coroutine somewhere unsafe (inside libc, say) takes effect here, before the call.
 
 /// The routing questions of the hooks.
 enum Route {
     /// The call waits cooperatively: hooking is on and the caller runs in a scheduled coroutine.
     @inline(__always)
     static var inCoroutine: Bool {
-        oc_hook_enabled() && Syscall.waitsCooperatively
+        guard oc_hook_enabled(), Syscall.waitsCooperatively else { return false }
+        Preemption.safePoint()
+        return true
     }
 
     /// The call on `fd` belongs to the runtime: in a coroutine, or on a socket it manages.
     @inline(__always)
     static func forDescriptor(_ fd: Int32) -> Bool {
-        oc_hook_enabled() && (Syscall.waitsCooperatively || Syscall.managesDescriptor(fd))
+        guard oc_hook_enabled() else { return false }
+        guard Syscall.waitsCooperatively else { return Syscall.managesDescriptor(fd) }
+        Preemption.safePoint()
+        return true
     }
 
     /// Hooking is on.

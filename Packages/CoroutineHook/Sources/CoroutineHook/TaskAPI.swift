@@ -49,7 +49,8 @@ private func fail(_ code: Int32, _ message: String) -> Int32 {
 /// library does not interpose libc.
 @_cdecl("oc_api_init")
 public func openCoroutineInit(
-    _ threads: UInt, _ stackSize: UInt, _ minWorkers: UInt, _ maxWorkers: UInt, _ keepAliveNanoseconds: UInt64, _ hook: Bool
+    _ threads: UInt, _ stackSize: UInt, _ minWorkers: UInt, _ maxWorkers: UInt, _ keepAliveNanoseconds: UInt64, _ hook: Bool,
+    _ preemptionSliceNanoseconds: UInt64, _ preemption: Bool
 ) -> Int32 {
     // Clamping keeps an absurd size absurd (and refused by validation) instead of wrapping.
     var configuration = RuntimeConfiguration()
@@ -58,13 +59,16 @@ public func openCoroutineInit(
     configuration.minWorkers = Int(clamping: minWorkers)
     if maxWorkers > 0 { configuration.maxWorkers = Int(clamping: maxWorkers) }
     configuration.keepAlive = .nanoseconds(Int64(clamping: keepAliveNanoseconds))
+    if preemptionSliceNanoseconds > 0 { configuration.preemptionSlice = .nanoseconds(Int64(clamping: preemptionSliceNanoseconds)) }
+    configuration.preemption = preemption
     do {
         try CoroutineRuntime.shared.start(configuration)
     } catch {
         switch error {
         case .invalidConfiguration(let invalid): return fail(EINVAL, describe(invalid))
         case .alreadyRunning: return fail(EALREADY, error.description)
-        case .notRunning, .threadCreationFailed, .eventLoopUnavailable: return fail(EAGAIN, error.description)
+        case .notRunning, .threadCreationFailed, .eventLoopUnavailable, .preemptionUnavailable:
+            return fail(EAGAIN, error.description)
         }
     }
     do {
@@ -79,7 +83,7 @@ public func openCoroutineInit(
 private func describe(_ invalid: ConfigurationError) -> String {
     let fields = [
         "threads": "event_loop_size", "stackSize": "stack_size", "minWorkers": "min_size",
-        "maxWorkers": "max_size", "keepAlive": "keep_alive_time",
+        "maxWorkers": "max_size", "keepAlive": "keep_alive_time", "preemptionSlice": "preemption_slice",
     ]
     return "invalid \(fields[invalid.field] ?? invalid.field) \(invalid.value): allowed \(invalid.allowed)"
 }

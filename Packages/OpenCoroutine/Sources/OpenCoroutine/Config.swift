@@ -15,6 +15,8 @@ import Foundation
 /// | `maxPoolSize` | 65,536 | `OPEN_COROUTINE_MAX_POOL_SIZE` |
 /// | `keepAlive` | 10 s | `OPEN_COROUTINE_KEEP_ALIVE_MS` |
 /// | `hooks` | on | `OPEN_COROUTINE_HOOKS` (`1`/`0`, `true`/`false`, `on`/`off`) |
+/// | `preemption` | on | `OPEN_COROUTINE_PREEMPTION` (`1`/`0`, `true`/`false`, `on`/`off`) |
+/// | `preemptionSlice` | 10 ms | `OPEN_COROUTINE_PREEMPTION_SLICE_MS` |
 /// | `stopTimeout` | 30 s | `OPEN_COROUTINE_STOP_TIMEOUT_MS` |
 /// | `metricsInterval` | 1 s | `OPEN_COROUTINE_METRICS_INTERVAL_MS` |
 public struct Config: Sendable, Equatable {
@@ -30,6 +32,11 @@ public struct Config: Sendable, Equatable {
     public var keepAlive: Duration
     /// Whether libc's blocking calls made in tasks suspend only their task (the hook library).
     public var hooks: Bool
+    /// Whether a task that runs `preemptionSlice` without a switch is preempted, so that the
+    /// tasks queued behind it on its thread run (see `Preemption`).
+    public var preemption: Bool
+    /// How long a task may run without a switch before it is preempted (1 ms to 60 s).
+    public var preemptionSlice: Duration
     /// How long `main` waits for unfinished tasks when the body ends; the rest is cancelled.
     public var stopTimeout: Duration
     /// How often the runtime's counters are reported through swift-metrics.
@@ -43,6 +50,8 @@ public struct Config: Sendable, Equatable {
         maxPoolSize: Int = 65_536,
         keepAlive: Duration = .seconds(10),
         hooks: Bool = true,
+        preemption: Bool = true,
+        preemptionSlice: Duration = .milliseconds(10),
         stopTimeout: Duration = .seconds(30),
         metricsInterval: Duration = .seconds(1)
     ) {
@@ -52,6 +61,8 @@ public struct Config: Sendable, Equatable {
         self.maxPoolSize = maxPoolSize
         self.keepAlive = keepAlive
         self.hooks = hooks
+        self.preemption = preemption
+        self.preemptionSlice = preemptionSlice
         self.stopTimeout = stopTimeout
         self.metricsInterval = metricsInterval
     }
@@ -86,26 +97,23 @@ public struct Config: Sendable, Equatable {
         try Self.read("OPEN_COROUTINE_KEEP_ALIVE_MS", from: environment) { config.keepAlive = .milliseconds($0) }
         try Self.read("OPEN_COROUTINE_STOP_TIMEOUT_MS", from: environment) { config.stopTimeout = .milliseconds($0) }
         try Self.read("OPEN_COROUTINE_METRICS_INTERVAL_MS", from: environment) { config.metricsInterval = .milliseconds($0) }
-        if let text = environment["OPEN_COROUTINE_HOOKS"] {
-            switch text.lowercased() {
-            case "1", "true", "on", "yes": config.hooks = true
-            case "0", "false", "off", "no": config.hooks = false
-            default: throw ConfigError(field: "OPEN_COROUTINE_HOOKS", value: text, allowed: "1, 0, true, false, on, off")
-            }
-        }
+        try Self.read("OPEN_COROUTINE_PREEMPTION_SLICE_MS", from: environment) { config.preemptionSlice = .milliseconds($0) }
+        try Self.readSwitch("OPEN_COROUTINE_HOOKS", from: environment) { config.hooks = $0 }
+        try Self.readSwitch("OPEN_COROUTINE_PREEMPTION", from: environment) { config.preemption = $0 }
         return config
     }
 
     /// The runtime's own configuration for these fields.
     var runtimeConfiguration: RuntimeConfiguration {
         RuntimeConfiguration(
-            threads: threads, stackSize: stackSize, minWorkers: minPoolSize, maxWorkers: maxPoolSize, keepAlive: keepAlive)
+            threads: threads, stackSize: stackSize, minWorkers: minPoolSize, maxWorkers: maxPoolSize, keepAlive: keepAlive,
+            preemption: preemption, preemptionSlice: preemptionSlice)
     }
 
     /// The runtime's field names in this type's words.
     private static let fieldNames = [
         "threads": "threads", "stackSize": "stackSize", "minWorkers": "minPoolSize",
-        "maxWorkers": "maxPoolSize", "keepAlive": "keepAlive",
+        "maxWorkers": "maxPoolSize", "keepAlive": "keepAlive", "preemptionSlice": "preemptionSlice",
     ]
 
     private static func read(
@@ -116,6 +124,17 @@ public struct Config: Sendable, Equatable {
             throw ConfigError(field: name, value: text, allowed: "a whole number")
         }
         apply(value)
+    }
+
+    private static func readSwitch(
+        _ name: String, from environment: [String: String], into apply: (Bool) -> Void
+    ) throws(ConfigError) {
+        guard let text = environment[name] else { return }
+        switch text.lowercased() {
+        case "1", "true", "on", "yes": apply(true)
+        case "0", "false", "off", "no": apply(false)
+        default: throw ConfigError(field: name, value: text, allowed: "1, 0, true, false, on, off")
+        }
     }
 }
 

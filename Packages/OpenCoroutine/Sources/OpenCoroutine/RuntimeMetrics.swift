@@ -13,6 +13,8 @@ import Synchronization
 /// | `opencoroutine_steals` | tasks one scheduler thread took from another's queue |
 /// | `opencoroutine_tasks_queued` | tasks submitted |
 /// | `opencoroutine_syscall_waits` | waits inside the syscall layer |
+/// | `opencoroutine_preemptions` | coroutines preempted at the instruction they were running |
+/// | `opencoroutine_deferred_preemptions` | preemption requests that found an unsafe point |
 ///
 /// The runtime only counts (a plain store on the thread that counts); a reporter thread reads
 /// the totals every `interval` and increments the metrics by the difference, so the metrics
@@ -21,10 +23,10 @@ import Synchronization
 final class RuntimeMetrics: Sendable {
     private let metrics: [(KeyPath<RuntimeCounters, UInt64> & Sendable, Counter)]
     private let interval: Duration
-    private let reported = Mutex(RuntimeCounters())
-    private let stopping = Mutex<(requested: Bool, sleeper: ParkingToken?)>((false, nil))
+    private let reported = UnpreemptedMutex(RuntimeCounters())
+    private let stopping = UnpreemptedMutex<(requested: Bool, sleeper: ParkingToken?)>((false, nil))
     /// Whether the reporter thread ended, and who waits for that.
-    private let finished = Mutex<(done: Bool, waiter: ParkingToken?)>((false, nil))
+    private let finished = UnpreemptedMutex<(done: Bool, waiter: ParkingToken?)>((false, nil))
 
     init(interval: Duration, factory: MetricsFactory = MetricsSystem.factory) {
         self.interval = interval
@@ -34,6 +36,8 @@ final class RuntimeMetrics: Sendable {
             (\.steals, Counter(label: "opencoroutine_steals", factory: factory)),
             (\.tasksQueued, Counter(label: "opencoroutine_tasks_queued", factory: factory)),
             (\.syscallWaits, Counter(label: "opencoroutine_syscall_waits", factory: factory)),
+            (\.preemptions, Counter(label: "opencoroutine_preemptions", factory: factory)),
+            (\.deferredPreemptions, Counter(label: "opencoroutine_deferred_preemptions", factory: factory)),
         ]
     }
 

@@ -27,6 +27,8 @@ extension RuntimeTests {
                 ("opencoroutine_switches", totals.switches),
                 ("opencoroutine_coroutines_created", totals.coroutinesCreated),
                 ("opencoroutine_steals", totals.steals),
+                ("opencoroutine_preemptions", totals.preemptions),
+                ("opencoroutine_deferred_preemptions", totals.deferredPreemptions),
             ]
             for (label, total) in expected {
                 #expect(backend.counterTotal(label: label) == Int64(total), "\(label)")

@@ -9,6 +9,7 @@
 #include "oc_descriptor.h"
 #include "oc_epoll.h"
 #include "oc_memory.h"
+#include "oc_preempt.h"
 #include "oc_run_queue.h"
 #include "oc_stack_cache.h"
 #include "oc_syscall.h"

@@ -50,6 +50,9 @@ typedef struct oc_frame {
     void (*_Nullable body)(struct oc_frame *);
     /// The pool task this coroutine is running, unretained; NULL outside tasks.
     void *_Nullable task;
+    /// Open `Preemption.withoutPreemption` sections of this frame: while nonzero, the
+    /// preemption handler leaves the frame running (oc_preempt.h).
+    uint32_t preemption_disabled;
 } oc_frame;
 
 /// The frame running on this thread: a coroutine's, or the thread's own.

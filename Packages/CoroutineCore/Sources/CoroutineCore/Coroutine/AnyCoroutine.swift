@@ -227,7 +227,8 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
             saved_errno: 0,
             owner: Unmanaged.passUnretained(self).toOpaque(),
             body: runCoroutineBody,
-            task: nil
+            task: nil,
+            preemption_disabled: 0
         ))
         self.stack = stack
         self.frame = frame

@@ -13,6 +13,8 @@ public enum RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
     case threadCreationFailed(errno: Int32)
     /// The system refused a scheduler thread's event loop (epoll or eventfd).
     case eventLoopUnavailable(SystemError)
+    /// The system refused the preemption signal's handler; the payload is the error number.
+    case preemptionUnavailable(errno: Int32)
 
     public var description: String {
         switch self {
@@ -21,6 +23,7 @@ public enum RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidConfiguration(let error): return "\(error)"
         case .threadCreationFailed(let code): return "a scheduler thread could not be created (errno \(code))"
         case .eventLoopUnavailable(let error): return "a scheduler thread's event loop could not be created: \(error)"
+        case .preemptionUnavailable(let code): return "the preemption signal's handler could not be installed (errno \(code))"
         }
     }
 }
@@ -106,10 +109,11 @@ public final class CoroutineRuntime: Sendable {
         generations.withLock { $0.last?.counters }
     }
 
-    /// CPU time used by the scheduler threads so far (to check that an idle runtime idles).
-    public func schedulerThreadsCPUTime() -> Duration {
+    /// CPU time used so far by the runtime's own threads, the scheduler threads and the
+    /// preemption monitor (to check that an idle runtime idles).
+    public func threadsCPUTime() -> Duration {
         running.withLock { generation in
-            generation?.threads.reduce(.zero) { $0 + $1.cpuTime } ?? .zero
+            generation.map { .nanoseconds($0.threadsCPUNanoseconds) } ?? .zero
         }
     }
 
@@ -203,11 +207,14 @@ final class RuntimeGeneration: @unchecked Sendable {
     private let idleThreads = Mutex<[Int]>([])
     private let idleCount = Atomic<Int>(0)
     private let stopParker = Parker()
+    /// Preempts coroutines that hold their thread too long; nil when preemption is off.
+    private let monitor: PreemptionMonitor?
 
     init(configuration: RuntimeConfiguration) {
         self.configuration = configuration
         self.queues = WorkStealingQueues(workers: configuration.threads)
         self.externalCounter = TaskCounter(shared: true)
+        self.monitor = configuration.preemption ? PreemptionMonitor(slice: configuration.preemptionSlice) : nil
     }
 
 
@@ -218,6 +225,8 @@ final class RuntimeGeneration: @unchecked Sendable {
         for thread in threads {
             thread.scheduler.counters.add(to: &totals)
             totals.tasksQueued &+= thread.counter.startedCount
+            totals.preemptions &+= oc_preempt_load(&thread.preemptionCounts.pointee.preempted)
+            totals.deferredPreemptions &+= oc_preempt_load(&thread.preemptionCounts.pointee.deferred)
         }
         totals.steals = queues.steals
         return totals
@@ -249,6 +258,12 @@ final class RuntimeGeneration: @unchecked Sendable {
                 _ = stop(deadline: 0)
                 throw error
             }
+        }
+        do {
+            try monitor?.start(watching: self)
+        } catch {
+            _ = stop(deadline: 0)
+            throw error
         }
     }
 
@@ -304,8 +319,24 @@ final class RuntimeGeneration: @unchecked Sendable {
         atomicMemoryFence(ordering: .sequentiallyConsistent)
         guard idleCount.load(ordering: .relaxed) > 0,
               let index = idleThreads.withLock({ $0.popLast() }) else { return }
-        idleCount.subtract(1, ordering: .relaxed)
+        leftIdle()
         threads[index].scheduler.eventLoop.unpark()
+    }
+
+    /// CPU time used by the scheduler threads and the preemption monitor so far.
+    var threadsCPUNanoseconds: UInt64 {
+        threads.reduce(monitor?.cpuClock.nanoseconds ?? 0) { $0 + $1.cpuClock.nanoseconds }
+    }
+
+    /// Whether every scheduler thread is parked with nothing to do.
+    var allThreadsIdle: Bool {
+        idleCount.load(ordering: .relaxed) == threads.count
+    }
+
+    /// Uncounts a thread that is no longer idle, and wakes the monitor for it.
+    private func leftIdle() {
+        idleCount.subtract(1, ordering: .relaxed)
+        monitor?.schedulerThreadWoke()
     }
 
     func markIdle(_ index: Int) {
@@ -320,7 +351,7 @@ final class RuntimeGeneration: @unchecked Sendable {
             return true
         }
         if removed {
-            idleCount.subtract(1, ordering: .relaxed)
+            leftIdle()
         }
     }
 
@@ -343,6 +374,7 @@ final class RuntimeGeneration: @unchecked Sendable {
         wait(until: max(deadline, monotonicNanoseconds()) + 1_000_000_000) {
             liveThreads.load(ordering: .acquiring) == 0
         }
+        monitor?.stop()
         return StopReport(unfinishedTasks: unfinished, threadsStillRunning: liveThreads.load(ordering: .acquiring))
     }
 

@@ -14,6 +14,11 @@ public struct RuntimeConfiguration: Sendable, Equatable {
     public var maxWorkers: Int
     /// How long a worker beyond `minWorkers` may stay idle before it exits.
     public var keepAlive: Duration
+    /// Whether a coroutine that runs `preemptionSlice` without a switch is preempted, so
+    /// that the coroutines queued behind it on its thread run (see `Preemption`).
+    public var preemption: Bool
+    /// How long a coroutine may run without a switch before it is preempted.
+    public var preemptionSlice: Duration
 
     /// The configuration with every field at its default.
     public init(
@@ -22,7 +27,9 @@ public struct RuntimeConfiguration: Sendable, Equatable {
         stackSize: Int = StackSize.default,
         minWorkers: Int = 0,
         maxWorkers: Int = 65_536,
-        keepAlive: Duration = .seconds(10)
+        keepAlive: Duration = .seconds(10),
+        preemption: Bool = true,
+        preemptionSlice: Duration = .milliseconds(10)
     ) {
         self.threads = threads
         self.pinsThreads = pinsThreads
@@ -30,7 +37,12 @@ public struct RuntimeConfiguration: Sendable, Equatable {
         self.minWorkers = minWorkers
         self.maxWorkers = maxWorkers
         self.keepAlive = keepAlive
+        self.preemption = preemption
+        self.preemptionSlice = preemptionSlice
     }
+
+    /// The shortest and longest `preemptionSlice`.
+    public static let preemptionSlices: ClosedRange<Duration> = .milliseconds(1) ... .seconds(60)
 
     /// The largest number of scheduler threads.
     public static let maximumThreads = 1024
@@ -43,6 +55,11 @@ public struct RuntimeConfiguration: Sendable, Equatable {
         try check("minWorkers", minWorkers, in: 0...maxWorkers)
         guard keepAlive >= .zero else {
             throw ConfigurationError(field: "keepAlive", value: "\(keepAlive)", allowed: ">= 0 seconds")
+        }
+        guard Self.preemptionSlices.contains(preemptionSlice) else {
+            throw ConfigurationError(
+                field: "preemptionSlice", value: "\(preemptionSlice)",
+                allowed: "\(Self.preemptionSlices.lowerBound)...\(Self.preemptionSlices.upperBound)")
         }
     }
 

@@ -13,6 +13,11 @@ public struct RuntimeCounters: Sendable, Equatable {
     public var tasksQueued: UInt64 = 0
     /// Waits of coroutines inside the syscall layer (a read that found no data, a sleep, ...).
     public var syscallWaits: UInt64 = 0
+    /// Coroutines switched out by preemption at the instruction they were running.
+    public var preemptions: UInt64 = 0
+    /// Preemption requests that found their coroutine at an unsafe point; it gave way at its
+    /// next safe point instead, or at a later request.
+    public var deferredPreemptions: UInt64 = 0
 
     /// Counters starting at zero.
     public init() {}

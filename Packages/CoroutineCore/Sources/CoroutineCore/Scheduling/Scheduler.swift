@@ -30,11 +30,17 @@
 // scheduler resumed itself. Anywhere else (a plain thread, a generator nested inside a
 // coroutine) they block the thread, as the blocking call they stand for would.
 //
+// A coroutine that never suspends is preempted: the preemption monitor signals its thread once
+// it has run a whole slice, and the signal handler switches it back here from wherever it was
+// (when that is safe). `resume` learns so from `oc_preempt_leave`; the coroutine goes back to the
+// ready queue as if it had yielded, and the round ends so that queued tasks start first.
+//
 // Where the parts live (CoroutineCore/Sources/CoroutineCore): this folder, Scheduling/, holds
 // the scheduler, its ready queue, timers, wait tickets and the work-stealing queues;
 // Coroutine/ the coroutine the scheduler resumes; Stacks/ the stacks it runs on; Runtime/ the
-// threads, pools and tasks built on schedulers; IO/ the event loop, the descriptor table and
-// the Syscall layer, which turn blocking calls into waits.
+// threads, pools and tasks built on schedulers; Preemption/ the monitor that preempts coroutines
+// that hold their thread; IO/ the event loop, the descriptor table and the Syscall layer, which
+// turn blocking calls into waits.
 
 import CCoroutineCore
 import Glibc
@@ -188,8 +194,10 @@ public final class Scheduler: @unchecked Sendable {
         fireDueTimers()
         var resumed = 0
         while resumed < limit, let coroutine = ready.pop() {
-            resume(coroutine)
             resumed += 1
+            // A preempted coroutine goes behind everything waiting, queued tasks included:
+            // the round ends so that the thread's loop can start one.
+            if resume(coroutine) == .preempted { break }
         }
         return resumed
     }
@@ -214,20 +222,33 @@ public final class Scheduler: @unchecked Sendable {
         timers.count
     }
 
+    /// How a resumed coroutine came back.
+    enum Return {
+        /// It suspended or ended on its own.
+        case switched
+        /// The preemption handler switched it out; it is back in the ready queue.
+        case preempted
+    }
+
     /// Resumes one coroutine and files it by the reason it came back.
-    func resume(_ coroutine: ScheduledCoroutine) {
+    @discardableResult
+    func resume(_ coroutine: ScheduledCoroutine) -> Return {
         counters.switches.increment()
         suspension = .yielded
         running = Unmanaged.passUnretained(coroutine)
         notify(.running(coroutine))
         var failure: (any Error)?
+        // The coroutine the preemption handler may switch back here (Preemption.swift).
+        let outerTarget = oc_preempt_enter(Unmanaged.passUnretained(coroutine).toOpaque())
         do {
             _ = try coroutine.resume()
         } catch {
             failure = error
         }
+        let preempted = oc_preempt_leave(outerTarget)
         running = nil
         file(coroutine, failure: failure)
+        return preempted ? .preempted : .switched
     }
 
     private func file(_ coroutine: ScheduledCoroutine, failure: (any Error)?) {
@@ -400,7 +421,7 @@ public final class Scheduler: @unchecked Sendable {
         try CurrentTask.checkCancellation()
     }
 
-    private func yieldRunning() -> Bool {
+    func yieldRunning() -> Bool {
         guard let coroutine = directlyRunning else { return false }
         suspension = .yielded
         switchOut(coroutine)

@@ -18,18 +18,28 @@ final class SchedulerThread: @unchecked Sendable {
     private unowned let generation: RuntimeGeneration
     private let exited = Atomic<Bool>(false)
     @exclusivity(unchecked) private var cancelledAtTermination = false
-    /// The thread's CPU-time clock, set once the thread runs.
-    private let cpuClock = Atomic<Int32>(-1)
+    /// The CPU the thread has used, once it runs.
+    let cpuClock = ThreadCPUClock()
+    /// The kernel's id of the thread, set once it runs; where preemption requests go.
+    private let kernelID = Atomic<Int32>(0)
+    /// What the thread's preemption handler did; written by the handler on this thread.
+    let preemptionCounts: UnsafeMutablePointer<oc_preempt_counts>
 
     init(index: Int, generation: RuntimeGeneration) throws(SystemError) {
         self.index = index
         self.generation = generation
         self.scheduler = try Scheduler()
+        self.preemptionCounts = .allocate(capacity: 1)
+        preemptionCounts.initialize(to: oc_preempt_counts())
         self.pool = CoroutinePool(
             index: index, scheduler: scheduler, queues: generation.queues,
             priorityTasks: generation.priorityTasks, counter: TaskCounter(shared: false),
             configuration: generation.configuration)
         scheduler.pool = pool
+    }
+
+    deinit {
+        preemptionCounts.deallocate()
     }
 
     /// Whether the thread's loop has ended.
@@ -52,23 +62,25 @@ final class SchedulerThread: @unchecked Sendable {
         pthread_detach(thread)
     }
 
-    /// CPU time the thread has used so far (zero before it runs or after it exits).
-    var cpuTime: Duration {
-        let clock = cpuClock.load(ordering: .acquiring)
-        var time = timespec()
-        guard clock >= 0, !hasExited, clock_gettime(clockid_t(clock), &time) == 0 else { return .zero }
-        return .seconds(time.tv_sec) + .nanoseconds(time.tv_nsec)
+    /// Asks the thread to preempt its running coroutine; false when the thread is not running
+    /// (not started yet, or exited).
+    func requestPreemption() -> Bool {
+        let id = kernelID.load(ordering: .acquiring)
+        return id != 0 && !hasExited && oc_preempt_request(id) == 0
     }
 
     private func run() {
-        var clock = clockid_t()
-        if pthread_getcpuclockid(pthread_self(), &clock) == 0 {
-            cpuClock.store(Int32(clock), ordering: .releasing)
-        }
+        cpuClock.recordCallingThread()
         if generation.configuration.pinsThreads {
             _ = oc_thread_pin(Int32(index) % oc_available_cpus())
         }
+        if generation.configuration.preemption {
+            oc_preempt_attach(preemptionCounts)
+        }
+        kernelID.store(oc_thread_id(), ordering: .releasing)
         scheduler.withCurrent { loop() }
+        oc_preempt_attach(nil)
+        cpuClock.forgetThread()
         exited.store(true, ordering: .releasing)
         generation.threadExited()
     }

@@ -256,6 +256,10 @@ import Testing
             ConfigurationError(field: "minWorkers", value: "5", allowed: "0...2"))) {
             try runtime.start(RuntimeConfiguration(minWorkers: 5, maxWorkers: 2))
         }
+        #expect(throws: RuntimeError.invalidConfiguration(
+            ConfigurationError(field: "preemptionSlice", value: "0.0005 seconds", allowed: "0.001 seconds...60.0 seconds"))) {
+            try runtime.start(RuntimeConfiguration(preemptionSlice: .microseconds(500)))
+        }
         #expect(!runtime.isRunning)
     }
 
@@ -270,13 +274,25 @@ import Testing
         }
     }
 
+    @Test func theRuntimesThreadsCPUTimeIsMeasured() throws {
+        try withRuntime {
+            let before = runtime.threadsCPUTime()
+            _ = try runtime.spawn {
+                let end = ContinuousClock.now + .milliseconds(100)
+                while ContinuousClock.now < end {}
+            }.join()
+            let used = runtime.threadsCPUTime() - before
+            #expect(used >= .milliseconds(50), "a task spinning 100 ms was measured at \(used) of CPU")
+        }
+    }
+
     @Test func anIdleRuntimeUsesNoCPU() throws {
         try withRuntime {
             _ = try runtime.spawn { 1 }.join()
             usleep(100_000)
-            let before = runtime.schedulerThreadsCPUTime()
+            let before = runtime.threadsCPUTime()
             usleep(5_000_000)
-            let used = runtime.schedulerThreadsCPUTime() - before
+            let used = runtime.threadsCPUTime() - before
             // 1% of one core over 5 s is 50 ms.
             #expect(used < .milliseconds(50), "idle scheduler threads used \(used) of CPU in 5 s")
         }

@@ -26,6 +26,6 @@ int oc_hook_fcntl(int fd, int command, long argument);
 int oc_hook_ioctl(int fd, unsigned long request, void *argument);
 int oc_hook_openat(int directory, const char *path, int flags, unsigned int mode);
 int oc_api_init(size_t threads, size_t stack_size, size_t min_workers, size_t max_workers, uint64_t keep_alive_ns,
-                bool hook);
+                bool hook, uint64_t preemption_slice_ns, bool preemption);
 
 #endif

@@ -90,7 +90,7 @@ public final class Channel<Element: Sendable>: Sendable {
 
     /// The most elements the channel holds; nil when it is unbounded.
     public let capacity: Int?
-    private let state = Mutex(State())
+    private let state = UnpreemptedMutex(State())
 
     /// Creates a bounded channel: `send` waits while it holds `capacity` elements.
     ///

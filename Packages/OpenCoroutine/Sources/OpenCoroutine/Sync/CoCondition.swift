@@ -17,7 +17,7 @@ import Synchronization
 /// }
 /// ```
 public final class CoCondition: Sendable {
-    private let waiters = Mutex(Deque<Waiter>())
+    private let waiters = UnpreemptedMutex(Deque<Waiter>())
 
     /// Creates a condition nobody waits on.
     public init() {}

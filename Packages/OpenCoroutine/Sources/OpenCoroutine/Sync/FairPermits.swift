@@ -11,10 +11,10 @@ final class FairPermits: Sendable {
         var waiters = Deque<Waiter>()
     }
 
-    private let state: Mutex<State>
+    private let state: UnpreemptedMutex<State>
 
     init(_ count: Int) {
-        state = Mutex(State(available: count))
+        state = UnpreemptedMutex(State(available: count))
     }
 
     /// Takes a permit when one is free now.

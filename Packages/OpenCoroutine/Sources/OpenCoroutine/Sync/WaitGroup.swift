@@ -22,7 +22,7 @@ public final class WaitGroup: Sendable {
         var waiters = Deque<Waiter>()
     }
 
-    private let state = Mutex(State())
+    private let state = UnpreemptedMutex(State())
 
     /// Creates a group counting zero.
     public init() {}

@@ -46,7 +46,7 @@ final class Waiter: Sendable {
 
     /// Nil for a waiter that polls instead of parking (see `FairPermits`).
     private let token: ParkingToken?
-    private let state = Mutex(State.waiting)
+    private let state = UnpreemptedMutex(State.waiting)
 
     init(token: ParkingToken?) {
         self.token = token

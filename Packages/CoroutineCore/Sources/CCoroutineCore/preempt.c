@@ -1,0 +1,281 @@
+// Preemption: the signal handler that switches a coroutine out at the instruction it was
+// interrupted at, and the table of code where that is safe.
+//
+// The monitor (PreemptionMonitor.swift) sends the signal to a scheduler thread whose coroutine
+// has run a whole slice without a switch. The handler runs on that coroutine's own stack (no
+// SA_ONSTACK), so the kernel's signal frame, which holds every register, the flags and the
+// whole FP/SIMD state, stays on the coroutine's stack. The handler then switches back to the
+// scheduler as an ordinary suspension would; when the scheduler resumes the coroutine, the
+// handler returns and sigreturn restores the interrupted state exactly.
+//
+// A switch is safe only where the coroutine holds nothing another coroutine of the same
+// thread may need. The handler checks, in order:
+//   - the running frame is the coroutine this thread's scheduler resumed directly (not the
+//     scheduler itself, not a coroutine nested inside it) and runs on its own stack;
+//   - the frame has no open `Preemption.withoutPreemption` section;
+//   - the interrupted instruction lies in preemptible code: the program or a library other
+//     than the runtime itself, libc and the loader, the Swift runtime and Foundation, the
+//     allocators and the other system libraries below (their code takes locks, and the Swift
+//     runtime's keeps reference counts and exclusivity bookkeeping mid-update).
+// Otherwise the request is deferred: the handler marks it and returns, and the coroutine
+// yields at its next safe point (a hooked call, a wait, `Preemption.safePoint`), or at a later
+// request that lands in preemptible code.
+
+#define _GNU_SOURCE
+#include "oc_preempt.h"
+
+#include <errno.h>
+#include <link.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+__thread oc_preempt_counts *oc_preempt_thread_counts __attribute__((tls_model("initial-exec")));
+__thread void *oc_preempt_target __attribute__((tls_model("initial-exec")));
+__thread bool oc_preempt_pending __attribute__((tls_model("initial-exec")));
+__thread bool oc_preempt_switched __attribute__((tls_model("initial-exec")));
+
+int oc_preempt_signal(void) {
+    return SIGRTMIN + 8;
+}
+
+pid_t oc_thread_id(void) {
+    return (pid_t)syscall(SYS_gettid);
+}
+
+// MARK: - Preemptible code
+
+/// Libraries whose code is never interrupted by a switch, by the start of their file name.
+static const char *const unsafe_libraries[] = {
+    "ld-linux", "ld64.so", "libc.so", "libc-", "libpthread", "libdl.", "librt.", "libresolv", "libnss_",
+    "libgcc_s", "libstdc++", "libatomic", "libunwind", "libswift", "libdispatch", "libBlocksRuntime",
+    "libFoundation", "lib_Foundation", "libXCTest", "libTesting", "libjemalloc", "libtcmalloc",
+    "libmimalloc", "libicu", "libxml2", "libcurl", "libz.", "libsystemd", "libclang_rt",
+    "libopen_coroutine_hook", "libCoroutineCore", "libOpenCoroutine", "linux-vdso", "linux-gate",
+};
+
+#define OC_CODE_RANGES_MAX 1024
+
+typedef struct code_range {
+    uintptr_t low;
+    uintptr_t high;
+} code_range;
+
+/// The preemptible code, published with a sequence lock: odd while the monitor rewrites it,
+/// so that a handler reading it meanwhile sees a changed sequence and defers.
+static code_range code_ranges[OC_CODE_RANGES_MAX];
+static uint32_t code_range_count;
+static uint32_t code_sequence;
+/// The loader's counts of loads and unloads the table was built for.
+static unsigned long long built_adds = ~0ULL;
+static unsigned long long built_subs = ~0ULL;
+
+/// Whether [low, high) of `info`'s object holds `address`.
+static bool object_contains(const struct dl_phdr_info *info, uintptr_t address) {
+    for (int index = 0; index < info->dlpi_phnum; index++) {
+        const ElfW(Phdr) *header = &info->dlpi_phdr[index];
+        uintptr_t low = info->dlpi_addr + header->p_vaddr;
+        if (header->p_type == PT_LOAD && address >= low && address < low + header->p_memsz) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool is_unsafe_library(const char *path) {
+    const char *slash = strrchr(path, '/');
+    const char *name = slash != NULL ? slash + 1 : path;
+    for (size_t index = 0; index < sizeof unsafe_libraries / sizeof *unsafe_libraries; index++) {
+        if (strncmp(name, unsafe_libraries[index], strlen(unsafe_libraries[index])) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static int read_load_counts(struct dl_phdr_info *info, size_t size, void *counts) {
+    (void)size;
+    unsigned long long *pair = counts;
+    pair[0] = info->dlpi_adds;
+    pair[1] = info->dlpi_subs;
+    return 1;  // The counts are the same in every entry: one is enough.
+}
+
+static int add_code_ranges(struct dl_phdr_info *info, size_t size, void *count) {
+    (void)size;
+    uint32_t *added = count;
+    // The runtime's own object, found by address whatever its name: left out even when it
+    // is the program itself.
+    if (object_contains(info, (uintptr_t)&oc_preempt_install) || is_unsafe_library(info->dlpi_name)) {
+        return 0;
+    }
+    for (int index = 0; index < info->dlpi_phnum && *added < OC_CODE_RANGES_MAX; index++) {
+        const ElfW(Phdr) *header = &info->dlpi_phdr[index];
+        if (header->p_type == PT_LOAD && (header->p_flags & PF_X)) {
+            uintptr_t low = info->dlpi_addr + header->p_vaddr;
+            __atomic_store_n(&code_ranges[*added].low, low, __ATOMIC_RELAXED);
+            __atomic_store_n(&code_ranges[*added].high, low + header->p_memsz, __ATOMIC_RELAXED);
+            *added += 1;
+        }
+    }
+    return 0;
+}
+
+void oc_preempt_refresh_code(void) {
+    unsigned long long counts[2] = {0, 0};
+    dl_iterate_phdr(read_load_counts, counts);
+    if (counts[0] == built_adds && counts[1] == built_subs) {
+        return;
+    }
+    __atomic_store_n(&code_sequence, code_sequence + 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    uint32_t added = 0;
+    dl_iterate_phdr(add_code_ranges, &added);
+    __atomic_store_n(&code_range_count, added, __ATOMIC_RELAXED);
+    __atomic_store_n(&code_sequence, code_sequence + 1, __ATOMIC_RELEASE);
+    built_adds = counts[0];
+    built_subs = counts[1];
+}
+
+bool oc_preempt_code_is_preemptible(uintptr_t pc) {
+    uint32_t sequence = __atomic_load_n(&code_sequence, __ATOMIC_ACQUIRE);
+    if (sequence & 1) {
+        return false;
+    }
+    bool found = false;
+    uint32_t count = __atomic_load_n(&code_range_count, __ATOMIC_RELAXED);
+    for (uint32_t index = 0; index < count && !found; index++) {
+        found = pc >= __atomic_load_n(&code_ranges[index].low, __ATOMIC_RELAXED)
+             && pc < __atomic_load_n(&code_ranges[index].high, __ATOMIC_RELAXED);
+    }
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    return found && __atomic_load_n(&code_sequence, __ATOMIC_RELAXED) == sequence;
+}
+
+static int find_program(struct dl_phdr_info *info, size_t size, void *contains_runtime) {
+    (void)size;
+    *(bool *)contains_runtime = object_contains(info, (uintptr_t)&oc_preempt_install);
+    return 1;  // The first entry is the program.
+}
+
+bool oc_preempt_runtime_is_shared(void) {
+    bool program_holds_runtime = true;
+    dl_iterate_phdr(find_program, &program_holds_runtime);
+    return !program_holds_runtime;
+}
+
+// MARK: - The handler
+
+static struct sigaction forwarded;
+
+static uintptr_t interrupted_pc(const ucontext_t *context) {
+#if defined(__x86_64__)
+    return (uintptr_t)context->uc_mcontext.gregs[REG_RIP];
+#elif defined(__aarch64__)
+    return (uintptr_t)context->uc_mcontext.pc;
+#endif
+}
+
+static uintptr_t interrupted_sp(const ucontext_t *context) {
+#if defined(__x86_64__)
+    return (uintptr_t)context->uc_mcontext.gregs[REG_RSP];
+#elif defined(__aarch64__)
+    return (uintptr_t)context->uc_mcontext.sp;
+#endif
+}
+
+/// Whether the coroutine this thread's scheduler resumed is running here, outside
+/// `withoutPreemption`: the request concerns it, though it may still have to wait.
+static bool targets_running_coroutine(const oc_frame *frame) {
+    return frame != NULL && frame->owner != NULL && frame->owner == oc_preempt_target
+        && frame->resumer != NULL && frame->preemption_disabled == 0;
+}
+
+static bool is_safe_point(const oc_frame *frame, const ucontext_t *context) {
+    uintptr_t sp = interrupted_sp(context);
+    return sp >= frame->stack_low && sp < frame->stack_high && oc_preempt_code_is_preemptible(interrupted_pc(context));
+}
+
+/// A request of the monitor's, as opposed to the same signal sent by someone else.
+static bool is_request(const siginfo_t *info) {
+    return info->si_code == SI_TKILL && info->si_pid == getpid() && oc_preempt_thread_counts != NULL;
+}
+
+static void forward(int signal, siginfo_t *info, void *context) {
+    if ((forwarded.sa_flags & SA_SIGINFO) && forwarded.sa_sigaction != NULL) {
+        forwarded.sa_sigaction(signal, info, context);
+    } else if (!(forwarded.sa_flags & SA_SIGINFO) && forwarded.sa_handler != SIG_DFL
+               && forwarded.sa_handler != SIG_IGN) {
+        forwarded.sa_handler(signal);
+    }
+}
+
+static void switch_out(int signal, oc_frame *frame) {
+    sigset_t own;
+    sigemptyset(&own);
+    sigaddset(&own, signal);
+    // The kernel blocked the signal for the handler's time; the coroutines that run until
+    // this one is resumed must stay preemptible. sigreturn restores the interrupted mask.
+    pthread_sigmask(SIG_UNBLOCK, &own, NULL);
+    oc_frame_suspend(frame);
+}
+
+static void handle_request(int signal, siginfo_t *info, void *context) {
+    if (!is_request(info)) {
+        forward(signal, info, context);
+        return;
+    }
+    int saved_errno = errno;
+    oc_preempt_counts *counts = oc_preempt_thread_counts;
+    __atomic_fetch_add(&counts->delivered, 1, __ATOMIC_RELAXED);
+    oc_frame *frame = oc_current_frame;
+    if (targets_running_coroutine(frame)) {
+        if (is_safe_point(frame, context)) {
+            __atomic_fetch_add(&counts->preempted, 1, __ATOMIC_RELAXED);
+            oc_preempt_pending = false;
+            oc_preempt_switched = true;
+            errno = saved_errno;
+            switch_out(signal, frame);
+        } else {
+            __atomic_fetch_add(&counts->deferred, 1, __ATOMIC_RELAXED);
+            oc_preempt_pending = true;
+        }
+    }
+    errno = saved_errno;
+}
+
+static pthread_once_t install_once = PTHREAD_ONCE_INIT;
+static int install_result;
+
+static void install(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_sigaction = handle_request;
+    // SA_RESTART: a system call the request interrupts is restarted, as if it never came.
+    // No SA_ONSTACK: the handler must run on the coroutine's stack to switch from it.
+    action.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&action.sa_mask);
+    install_result = sigaction(oc_preempt_signal(), &action, &forwarded) == 0 ? 0 : errno;
+}
+
+int oc_preempt_install(void) {
+    pthread_once(&install_once, install);
+    return install_result;
+}
+
+void oc_preempt_attach(oc_preempt_counts *counts) {
+    oc_preempt_thread_counts = counts;
+    if (counts != NULL) {
+        sigset_t own;
+        sigemptyset(&own);
+        sigaddset(&own, oc_preempt_signal());
+        pthread_sigmask(SIG_UNBLOCK, &own, NULL);
+    }
+}
+
+int oc_preempt_request(pid_t tid) {
+    return syscall(SYS_tgkill, getpid(), tid, oc_preempt_signal()) == 0 ? 0 : errno;
+}

@@ -1,0 +1,147 @@
+import CCoroutineCore
+import Glibc
+import Synchronization
+
+/// The thread that watches one runtime generation's scheduler threads and asks a thread to
+/// preempt its coroutine once that coroutine has run a whole slice without a switch.
+///
+/// It samples each thread's switch count every quarter slice: a count unchanged for a
+/// slice means one coroutine has held the thread all that time. The request is a signal
+/// (preempt.c), sent only when the thread also spent at least half of that time on the CPU
+/// (a coroutine blocked in the kernel, in a file read say, would only be interrupted), and
+/// only when the previous request to the thread has been handled, so requests never pile
+/// up. A request that found its coroutine at an unsafe point (inside malloc, say) is
+/// repeated every 50 µs until one lands at a safe point: the coroutine has overstayed its
+/// slice already. While every scheduler thread is parked the monitor sleeps until one wakes:
+/// an idle runtime costs it no CPU.
+final class PreemptionMonitor: @unchecked Sendable {
+    // @unchecked Sendable: `watches` and `thread` belong to the monitor's own thread (and to
+    // `start`/`stop`, which run before it starts and after it ended); the rest is atomics.
+
+    /// What the monitor last saw of one scheduler thread.
+    private struct Watch {
+        /// The thread's switch count when it was last seen to change.
+        var switches: UInt64 = 0
+        /// When that was.
+        var since: UInt64 = 0
+        /// The thread's CPU time then.
+        var cpuSince: UInt64 = 0
+        /// Requests sent to the thread so far.
+        var sent: UInt64 = 0
+        /// Whether a request went to the coroutine running since `since`.
+        var overdue = false
+    }
+
+    /// How soon a request that found its coroutine at an unsafe point is repeated.
+    private static let retryNanoseconds: UInt64 = 50_000
+
+    /// The generation watched, set by `start`.
+    @exclusivity(unchecked) private unowned(unsafe) var generation: RuntimeGeneration?
+    private let sliceNanoseconds: UInt64
+    private let tickNanoseconds: UInt64
+    private let parker = Parker()
+    private let sleeping = Atomic<Bool>(false)
+    private let stopping = Atomic<Bool>(false)
+    @exclusivity(unchecked) private var watches: [Watch] = []
+    @exclusivity(unchecked) private var thread: pthread_t?
+    /// The CPU the monitor's own thread has used.
+    let cpuClock = ThreadCPUClock()
+
+    init(slice: Duration) {
+        self.sliceNanoseconds = slice.clampedNanoseconds
+        self.tickNanoseconds = max(sliceNanoseconds / 4, 1)
+    }
+
+    /// Installs the signal handler and starts the monitor's thread, watching the threads of
+    /// `generation` (which outlives the monitor's thread: its `stop` ends it).
+    func start(watching generation: RuntimeGeneration) throws(RuntimeError) {
+        self.generation = generation
+        let installed = oc_preempt_install()
+        guard installed == 0 else { throw .preemptionUnavailable(errno: installed) }
+        let box = Unmanaged.passRetained(self).toOpaque()
+        var thread = pthread_t()
+        let result = pthread_create(&thread, nil, { argument in
+            guard let argument else { return nil }
+            // Sound: `start` passed a retained reference to this monitor.
+            Unmanaged<PreemptionMonitor>.fromOpaque(argument).takeRetainedValue().run()
+            return nil
+        }, box)
+        guard result == 0 else {
+            Unmanaged<PreemptionMonitor>.fromOpaque(box).release()
+            throw .threadCreationFailed(errno: result)
+        }
+        self.thread = thread
+    }
+
+    /// Ends the monitor's thread and waits for it.
+    func stop() {
+        stopping.store(true, ordering: .releasing)
+        parker.unpark()
+        if let thread = thread.take() {
+            pthread_join(thread, nil)
+        }
+    }
+
+    /// Tells a sleeping monitor that a scheduler thread left its park.
+    func schedulerThreadWoke() {
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        if sleeping.load(ordering: .relaxed) {
+            parker.unpark()
+        }
+    }
+
+    private func run() {
+        guard let generation else { return }
+        cpuClock.recordCallingThread()
+        defer { cpuClock.forgetThread() }
+        oc_preempt_refresh_code()
+        if !oc_preempt_runtime_is_shared() {
+            CoroutineLogging.logger.debug(
+                "the runtime is linked into the program: coroutines give way only at safe points (hooked calls, waits)")
+        }
+        watches = Array(repeating: Watch(), count: generation.threads.count)
+        while !stopping.load(ordering: .acquiring) {
+            if generation.allThreadsIdle {
+                sleepWhileIdle(generation)
+                continue
+            }
+            oc_preempt_refresh_code()
+            let now = monotonicNanoseconds()
+            for index in watches.indices {
+                watch(generation.threads[index], with: &watches[index], now: now)
+            }
+            let retrying = watches.contains { $0.overdue }
+            parker.park(timeoutNanoseconds: retrying ? min(Self.retryNanoseconds, tickNanoseconds) : tickNanoseconds)
+        }
+    }
+
+    private func watch(_ thread: SchedulerThread, with watch: inout Watch, now: UInt64) {
+        let switches = thread.scheduler.counters.switches.current
+        guard switches == watch.switches else {
+            watch.switches = switches
+            watch.since = now
+            watch.cpuSince = thread.cpuClock.nanoseconds
+            watch.overdue = false
+            return
+        }
+        let held = now &- watch.since
+        guard held >= sliceNanoseconds,
+              thread.cpuClock.nanoseconds &- watch.cpuSince >= held / 2,
+              oc_preempt_load(&thread.preemptionCounts.pointee.delivered) == watch.sent,
+              thread.requestPreemption() else { return }
+        watch.sent += 1
+        watch.overdue = true
+    }
+
+    /// Sleeps until a scheduler thread leaves its park (or the monitor stops).
+    private func sleepWhileIdle(_ generation: RuntimeGeneration) {
+        sleeping.store(true, ordering: .relaxed)
+        // Pairs with `schedulerThreadWoke`: either it sees `sleeping`, or this sees the
+        // thread busy.
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        if generation.allThreadsIdle && !stopping.load(ordering: .acquiring) {
+            parker.park()
+        }
+        sleeping.store(false, ordering: .relaxed)
+    }
+}
