@@ -41,6 +41,11 @@ let package = Package(
             path: "Benchmarks/Switch"
         ),
         .executableTarget(
+            name: "files_benchmark",
+            dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine")],
+            path: "Benchmarks/Files"
+        ),
+        .executableTarget(
             name: "preempt_benchmark",
             dependencies: [.product(name: "CoroutineCore", package: "CoroutineCore")],
             path: "Benchmarks/Preempt"
@@ -84,7 +89,7 @@ let package = Package(
         .executableTarget(name: "socket_co_client", dependencies: coroutineExample, path: "Examples/socket_co_client"),
         .executableTarget(name: "socket_not_co", dependencies: ["ExampleSupport"], path: "Examples/socket_not_co"),
         .executableTarget(name: "file_co", dependencies: coroutineExample, path: "Examples/file_co"),
-        .executableTarget(name: "file_not_co", dependencies: ["ExampleSupport"], path: "Examples/file_not_co"),
+        .executableTarget(name: "file_not_co", dependencies: coroutineExample, path: "Examples/file_not_co"),
         .executableTarget(name: "scalable_stack", dependencies: coroutineExample, path: "Examples/scalable_stack"),
         .executableTarget(
             name: "preemptive", dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine")],
@@ -95,6 +100,11 @@ let package = Package(
         .executableTarget(name: "echo_demo", dependencies: coroutineExample, path: "Examples/echo_demo"),
         .executableTarget(
             name: "redis_demo", dependencies: coroutineExample + ["HiredisSupport"], path: "Examples/redis_demo"
+        ),
+        // The name-lookup tests' probe: a slow DNS server and a runtime that looks names up.
+        .executableTarget(
+            name: "dns_probe", dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine")],
+            path: "Tests/DNSProbe"
         ),
         .testTarget(
             name: "IntegrationTests",

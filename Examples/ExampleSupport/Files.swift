@@ -1,8 +1,9 @@
 import Foundation
 import Glibc
 
-/// Writes `size` bytes to a new file in the temporary directory with plain write(2), reads
-/// them back with pread(2), checks them and removes the file; returns the bytes read back.
+/// Writes `size` bytes to a new file in the temporary directory with plain write(2), syncs
+/// them to the disk with fsync(2), reads them back with pread(2), checks them and removes the
+/// file; returns the bytes read back.
 ///
 /// - Throws: `CallError` when a call fails or the bytes read differ from those written.
 public func writeAndReadBack(size: Int, tag: UInt8) throws -> Int {
@@ -13,8 +14,12 @@ public func writeAndReadBack(size: Int, tag: UInt8) throws -> Int {
         close(fd)
         unlink(template)
     }
-    let written = (0..<size).map { UInt8(truncatingIfNeeded: $0) &+ tag }
+    var written = [UInt8](repeating: tag, count: size)
+    for page in stride(from: 0, to: size, by: 4_096) {
+        written[page] = UInt8(truncatingIfNeeded: page >> 12)
+    }
     try written.withUnsafeBytes { try writeAll(fd, $0) }
+    guard fsync(fd) == 0 else { throw CallError("fsync") }
     var back = [UInt8](repeating: 0, count: size)
     var offset = 0
     while offset < size {
@@ -23,6 +28,12 @@ public func writeAndReadBack(size: Int, tag: UInt8) throws -> Int {
         guard count > 0 else { throw CallError("pread", code: count == 0 ? EIO : errno) }
         offset += count
     }
-    guard back == written else { throw CallError("compare what was read with what was written", code: EIO) }
+    let same = back.withUnsafeBytes { back in
+        written.withUnsafeBytes { written in
+            guard let back = back.baseAddress, let written = written.baseAddress else { return size == 0 }
+            return memcmp(back, written, size) == 0
+        }
+    }
+    guard same else { throw CallError("compare what was read with what was written", code: EIO) }
     return offset
 }

@@ -22,7 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     ],
     targets: [
-        .target(name: "CCoroutineCore"),
+        // liburing (Debian's liburing-dev): file I/O from coroutines goes through io_uring.
+        .target(name: "CCoroutineCore", linkerSettings: [.linkedLibrary("uring")]),
         .target(
             name: "CoroutineCore",
             dependencies: [

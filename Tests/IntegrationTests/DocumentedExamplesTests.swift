@@ -43,20 +43,11 @@ extension SharedRuntimeTests {
             expectThreeConversations(in: client + served)
         }
 
-        @Test func fileCoWritesAndReadsBackInTasks() throws {
-            let output = try runExample("file_co", timeout: 20)
-            for task in 1...4 {
-                #expect(output.contains("task \(task) wrote 1048576 bytes to a temporary file and read them back"))
-            }
-            #expect(output.contains("4 tasks done in"))
-        }
-
-        @Test func fileNotCoWritesAndReadsBackOnThreads() throws {
-            let output = try runExample("file_not_co", timeout: 20)
-            for thread in 1...4 {
-                #expect(output.contains("thread \(thread) wrote 1048576 bytes to a temporary file and read them back"))
-            }
-            #expect(output.contains("4 threads done in"))
+        @Test(arguments: ["file_co", "file_not_co"])
+        func fileExamplesWriteSyncAndReadBackInTasks(_ name: String) throws {
+            let output = try runExample(name, timeout: 60)
+            #expect(output.contains("64 tasks wrote, synced and read back 67108864 bytes on 2 threads in"))
+            #expect(output.contains(name == "file_co" ? "waited for the disk together" : "they waited two at a time"))
         }
 
         @Test func scalableStackRecursesFarBeyondTheTaskStack() throws {

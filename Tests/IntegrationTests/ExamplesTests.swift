@@ -62,9 +62,11 @@ final class BackgroundExample {
     /// What it printed so far.
     private var printed = Data()
 
-    init(_ name: String, arguments: [String] = [], environment: [String: String] = [:]) throws {
+    /// Starts the built example `name`, or `executable` when given (a system tool that
+    /// starts an example, as `unshare` does).
+    init(_ name: String, arguments: [String] = [], environment: [String: String] = [:], executable: URL? = nil) throws {
         self.name = name
-        process.executableURL = try builtExample(name)
+        process.executableURL = try executable ?? builtExample(name)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = pipe

@@ -118,32 +118,37 @@ extension SharedRuntimeTests {
         }
 
         /// A request that lands while the coroutine is blocked in a system call the hooks do
-        /// not cover (flock): SA_RESTART restarts the call, as if no signal came.
+        /// not cover (waitid): SA_RESTART restarts the call, as if no signal came.
         @Test func aSystemCallThatARequestInterruptsIsRestarted() throws {
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("preempt-\(getpid())-lock").path
-            let holder = open(path, O_CREAT | O_RDWR, 0o600)
-            let contender = open(path, O_RDWR)
-            defer { close(holder); close(contender); unlink(path) }
-            #expect(flock(holder, LOCK_EX) == 0)
+            let child = try spawnChild("/bin/sleep", "0.3")
             try withSharedRuntime(oneThread()) { runtime in
                 let thread = Atomic<UInt>(0)
                 let blocked = try runtime.spawn {
                     thread.store(UInt(pthread_self()), ordering: .releasing)
-                    return flock(contender, LOCK_EX) == 0 ? 0 : errno
+                    var info = siginfo_t()
+                    return waitid(P_PID, id_t(child), &info, WEXITED) == 0 ? 0 : errno
                 }
                 while thread.load(ordering: .acquiring) == 0 { usleep(1_000) }
-                let delivered = runtime.counters?.deferredPreemptions ?? 0
+                let deferred = runtime.counters?.deferredPreemptions ?? 0
                 for _ in 0..<5 {
                     usleep(20_000)
                     #expect(pthread_kill(pthread_t(thread.load(ordering: .acquiring)), Preemption.signal) == 0)
                 }
-                usleep(20_000)
-                #expect(flock(holder, LOCK_UN) == 0)
                 #expect(try blocked.join(timeout: .seconds(5)) == 0)
-                #expect((runtime.counters?.deferredPreemptions ?? 0) - delivered == 5, "the requests reached the thread")
+                #expect((runtime.counters?.deferredPreemptions ?? 0) - deferred == 5, "the requests reached the thread")
             }
         }
     }
+}
+
+/// Starts `path` with `arguments` as a child process; its pid.
+func spawnChild(_ path: String, _ arguments: String...) throws -> pid_t {
+    var pid: pid_t = 0
+    let argv = ([path] + arguments).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    let result = posix_spawn(&pid, path, nil, nil, argv, environ)
+    guard result == 0 else { throw POSIXError(POSIXErrorCode(rawValue: result) ?? .EIO) }
+    return pid
 }
 
 /// Floating-point and SIMD work whose result depends on every bit of the state it runs in.

@@ -149,10 +149,83 @@ oc_file_kind oc_sys_file_kind(int fd) {
     struct stat status;
     oc_file_kind kind = OC_FILE_NOT_OPEN;
     if (syscall(SYS_fstat, fd, &status) == 0) {
-        kind = S_ISSOCK(status.st_mode) ? OC_FILE_SOCKET : OC_FILE_OTHER;
+        if (S_ISSOCK(status.st_mode)) {
+            kind = OC_FILE_SOCKET;
+        } else if (S_ISREG(status.st_mode) || S_ISDIR(status.st_mode) || S_ISBLK(status.st_mode)) {
+            kind = OC_FILE_STORAGE;
+        } else {
+            // FIFOs, character devices, and the anonymous inodes of eventfd, timerfd,
+            // signalfd, inotify and epoll (which have no file type bits).
+            kind = OC_FILE_POLLABLE;
+        }
     }
     errno = saved;
     return kind;
+}
+
+// The kernel takes the offset in two halves (low, high); -1 in both is the file position.
+ssize_t oc_sys_readv_nowait(int fd, const struct iovec *vectors, int count) {
+    return syscall(SYS_preadv2, fd, vectors, count, -1L, -1L, RWF_NOWAIT);
+}
+
+ssize_t oc_sys_writev_nowait(int fd, const struct iovec *vectors, int count) {
+    return syscall(SYS_pwritev2, fd, vectors, count, -1L, -1L, RWF_NOWAIT);
+}
+
+int oc_sys_fsync(int fd) {
+    return syscall(SYS_fsync, fd);
+}
+
+int oc_sys_fdatasync(int fd) {
+    return syscall(SYS_fdatasync, fd);
+}
+
+pid_t oc_sys_wait4(pid_t pid, int *status, int options, struct rusage *usage) {
+    return syscall(SYS_wait4, pid, status, options, usage);
+}
+
+bool oc_fcntl_waits_for_lock(int command) {
+    return command == F_SETLKW || command == F_OFD_SETLKW;
+}
+
+int oc_sys_flock(int fd, int operation) {
+    return syscall(SYS_flock, fd, operation);
+}
+
+ssize_t oc_sys_sendfile(int out, int input, off_t *offset, size_t count) {
+    return syscall(SYS_sendfile, out, input, offset, count);
+}
+
+ssize_t oc_sys_splice(int input, int64_t *input_offset, int out, int64_t *output_offset, size_t count, unsigned flags) {
+    return syscall(SYS_splice, input, input_offset, out, output_offset, count, flags);
+}
+
+int oc_sys_recvmmsg(int fd, void *messages, unsigned count, int flags, struct timespec *timeout) {
+    return syscall(SYS_recvmmsg, fd, messages, count, flags, timeout);
+}
+
+int oc_sys_sendmmsg(int fd, void *messages, unsigned count, int flags) {
+    return syscall(SYS_sendmmsg, fd, messages, count, flags);
+}
+
+int oc_sys_epoll_pwait(int epoll, void *events, int max_events, int timeout_ms, const sigset_t *mask) {
+    return syscall(SYS_epoll_pwait, epoll, events, max_events, timeout_ms, mask, (size_t)8);
+}
+
+int oc_sys_epoll_pwait2(int epoll, void *events, int max_events, const struct timespec *timeout, const sigset_t *mask) {
+    return syscall(SYS_epoll_pwait2, epoll, events, max_events, timeout, mask, (size_t)8);
+}
+
+int oc_sys_fstat(int fd, struct stat *status) {
+    return syscall(SYS_fstat, fd, status);
+}
+
+int oc_sys_fstat_statx(int fd, struct statx *result) {
+    return syscall(SYS_statx, fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, result);
+}
+
+int oc_sys_statx(int directory, const char *path, int flags, unsigned mask, struct statx *result) {
+    return syscall(SYS_statx, directory, path, flags, mask, result);
 }
 
 ssize_t oc_sys_read(int fd, void *buffer, size_t count) {

@@ -335,5 +335,63 @@ extension DescriptorScenario {
             _ = calls.close(left)
             _ = calls.close(right)
         },
+        DescriptorScenario(name: "file edge cases: end of file, O_APPEND, O_DIRECT, modes, directories") { calls, transcript in
+            var template = Array("/tmp/oc-files-XXXXXX".utf8CString)
+            guard mkdtemp(&template) != nil else { throw ScenarioError(operation: "mkdtemp", code: errno) }
+            let directory = String(cString: template)
+            let path = directory + "/file"
+            defer {
+                unlink(path)
+                rmdir(directory)
+            }
+            let writer = transcript.descriptor("open O_APPEND", calls.open(path, O_CREAT | O_WRONLY | O_APPEND, 0o600))
+            transcript.note("write", calls.write(writer, "0123456789"))
+            transcript.note("pwrite with O_APPEND (appends)", calls.pwrite(writer, "ab", 2, 0))
+            var buffer = [UInt8](repeating: 0, count: 64)
+            transcript.note("read a write-only descriptor", calls.read(writer, &buffer, 4))
+            let reader = transcript.descriptor("open read-only", calls.open(path, O_RDONLY, 0))
+            transcript.note("write a read-only descriptor", calls.write(reader, "x"))
+            transcript.read("read all", calls.read(reader, capacity: 64))
+            transcript.note("read at the end", calls.read(reader, &buffer, 8))
+            transcript.note("pread past the end", calls.pread(reader, &buffer, 8, 100))
+            transcript.note("pread short at the end", calls.pread(reader, &buffer, 8, 8))
+            transcript.fact("short pread data", String(decoding: buffer[..<4], as: UTF8.self))
+            let folder = transcript.descriptor("open the directory", calls.open(directory, O_RDONLY | O_DIRECTORY, 0))
+            transcript.note("read a directory", calls.read(folder, &buffer, 8))
+            transcript.note("pread a directory", calls.pread(folder, &buffer, 8, 0))
+            let direct = calls.open(path, O_RDONLY | directIO, 0)
+            if direct >= 0 {
+                // O_DIRECT wants the buffer, offset and size aligned; one byte off is EINVAL.
+                let aligned = UnsafeMutableRawPointer.allocate(byteCount: 8_192, alignment: 4_096)
+                defer { aligned.deallocate() }
+                transcript.note("O_DIRECT misaligned buffer", calls.pread(direct, aligned + 1, 4_096, 0))
+                transcript.note("O_DIRECT misaligned size", calls.pread(direct, aligned, 100, 0))
+                transcript.note("O_DIRECT aligned", calls.pread(direct, aligned, 4_096, 0))
+                _ = calls.close(direct)
+            } else {
+                transcript.fact("O_DIRECT", "refused by this filesystem")
+            }
+            for fd in [writer, reader, folder] {
+                transcript.note("close", calls.close(fd))
+            }
+            transcript.note("read a closed descriptor", calls.read(reader, &buffer, 1))
+            var ends: [Int32] = [0, 0]
+            guard pipe(&ends) == 0 else { throw ScenarioError(operation: "pipe", code: errno) }
+            transcript.note("pipe write", calls.write(ends[1], "through the pipe"))
+            transcript.read("pipe read", calls.read(ends[0], capacity: 7))
+            transcript.read("pipe read the rest", calls.read(ends[0], capacity: 64))
+            transcript.note("close the write end", calls.close(ends[1]))
+            transcript.note("pipe read at the end", calls.read(ends[0], &buffer, 8))
+            transcript.note("pwrite on a pipe", calls.pwrite(ends[0], "x", 1, 0))
+            transcript.note("close the read end", calls.close(ends[0]))
+        },
     ]
 }
+
+/// O_DIRECT (0o40000 on x86_64, 0o200000 on aarch64), which Swift's view of glibc lacks
+/// without _GNU_SOURCE.
+#if arch(aarch64) || arch(arm64)
+private let directIO: Int32 = 0o200000
+#else
+private let directIO: Int32 = 0o40000
+#endif

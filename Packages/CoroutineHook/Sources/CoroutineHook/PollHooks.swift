@@ -81,3 +81,29 @@ public func hookPselect(
 public func hookEpollWait(_ epoll: Int32, _ events: UnsafeMutableRawPointer?, _ maxEvents: Int32, _ timeout: Int32) -> Int32 {
     Route.inCoroutine ? Syscall.epoll_wait(epoll, events, maxEvents, timeout) : libcEpollWait(epoll, events, maxEvents, timeout)
 }
+
+private let libcEpollPwait = libcFunction(
+    "epoll_pwait",
+    as: (@convention(c) (Int32, UnsafeMutableRawPointer?, Int32, Int32, UnsafePointer<sigset_t>?) -> Int32).self)
+private let libcEpollPwait2 = libcFunction(
+    "epoll_pwait2",
+    as: (@convention(c) (Int32, UnsafeMutableRawPointer?, Int32, UnsafePointer<timespec>?, UnsafePointer<sigset_t>?) -> Int32).self)
+
+@_cdecl("epoll_pwait")
+public func hookEpollPwait(
+    _ epoll: Int32, _ events: UnsafeMutableRawPointer?, _ maxEvents: Int32, _ timeout: Int32, _ mask: UnsafePointer<sigset_t>?
+) -> Int32 {
+    Route.inCoroutine
+        ? Syscall.epoll_pwait(epoll, events, maxEvents, timeout, mask)
+        : libcEpollPwait(epoll, events, maxEvents, timeout, mask)
+}
+
+@_cdecl("epoll_pwait2")
+public func hookEpollPwait2(
+    _ epoll: Int32, _ events: UnsafeMutableRawPointer?, _ maxEvents: Int32, _ timeout: UnsafePointer<timespec>?,
+    _ mask: UnsafePointer<sigset_t>?
+) -> Int32 {
+    Route.inCoroutine
+        ? Syscall.epoll_pwait2(epoll, events, maxEvents, timeout, mask)
+        : libcEpollPwait2(epoll, events, maxEvents, timeout, mask)
+}

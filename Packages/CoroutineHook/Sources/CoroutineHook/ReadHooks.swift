@@ -67,8 +67,8 @@ public func hookRecvmsg(_ fd: Int32, _ message: UnsafeMutablePointer<msghdr>?, _
     Route.forDescriptor(fd) ? Syscall.recvmsg(fd, message, flags) : libcRecvmsg(fd, message, flags)
 }
 
-// Positioned reads are for files, which the layer passes to the kernel: the hooks exist so
-// that every name of the layer is exported, and they route only in a coroutine.
+// Positioned reads are for files, which the layer reads through io_uring in a coroutine;
+// elsewhere they are libc's.
 
 @_cdecl("pread")
 public func hookPread(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int, _ offset: off_t) -> Int {

@@ -57,3 +57,45 @@ public func hookAccept4(
 public func hookShutdown(_ fd: Int32, _ how: Int32) -> Int32 {
     Route.always ? Syscall.shutdown(fd, how) : libcShutdown(fd, how)
 }
+
+private let libcSendfile = libcFunction(
+    "sendfile", as: (@convention(c) (Int32, Int32, UnsafeMutablePointer<off_t>?, Int) -> Int).self)
+private let libcSplice = libcFunction(
+    "splice",
+    as: (@convention(c) (Int32, UnsafeMutablePointer<Int64>?, Int32, UnsafeMutablePointer<Int64>?, Int, UInt32) -> Int).self)
+private let libcRecvmmsg = libcFunction(
+    "recvmmsg", as: (@convention(c) (Int32, UnsafeMutableRawPointer?, UInt32, Int32, UnsafeMutablePointer<timespec>?) -> Int32).self)
+private let libcSendmmsg = libcFunction(
+    "sendmmsg", as: (@convention(c) (Int32, UnsafeMutableRawPointer?, UInt32, Int32) -> Int32).self)
+
+@_cdecl("sendfile")
+public func hookSendfile(_ out: Int32, _ input: Int32, _ offset: UnsafeMutablePointer<off_t>?, _ count: Int) -> Int {
+    Route.forDescriptor(out) ? Syscall.sendfile(out, input, offset, count) : libcSendfile(out, input, offset, count)
+}
+
+@_cdecl("sendfile64")
+public func hookSendfile64(_ out: Int32, _ input: Int32, _ offset: UnsafeMutablePointer<off_t>?, _ count: Int) -> Int {
+    hookSendfile(out, input, offset, count)
+}
+
+@_cdecl("splice")
+public func hookSplice(
+    _ input: Int32, _ inputOffset: UnsafeMutablePointer<Int64>?, _ out: Int32, _ outputOffset: UnsafeMutablePointer<Int64>?,
+    _ count: Int, _ flags: UInt32
+) -> Int {
+    Route.forDescriptor(input) || Route.forDescriptor(out)
+        ? Syscall.splice(input, inputOffset, out, outputOffset, count, flags)
+        : libcSplice(input, inputOffset, out, outputOffset, count, flags)
+}
+
+@_cdecl("recvmmsg")
+public func hookRecvmmsg(
+    _ fd: Int32, _ messages: UnsafeMutableRawPointer?, _ count: UInt32, _ flags: Int32, _ timeout: UnsafeMutablePointer<timespec>?
+) -> Int32 {
+    Route.forDescriptor(fd) ? Syscall.recvmmsg(fd, messages, count, flags, timeout) : libcRecvmmsg(fd, messages, count, flags, timeout)
+}
+
+@_cdecl("sendmmsg")
+public func hookSendmmsg(_ fd: Int32, _ messages: UnsafeMutableRawPointer?, _ count: UInt32, _ flags: Int32) -> Int32 {
+    Route.forDescriptor(fd) ? Syscall.sendmmsg(fd, messages, count, flags) : libcSendmmsg(fd, messages, count, flags)
+}

@@ -17,6 +17,8 @@ import Foundation
 /// | `hooks` | on | `OPEN_COROUTINE_HOOKS` (`1`/`0`, `true`/`false`, `on`/`off`) |
 /// | `preemption` | on | `OPEN_COROUTINE_PREEMPTION` (`1`/`0`, `true`/`false`, `on`/`off`) |
 /// | `preemptionSlice` | 10 ms | `OPEN_COROUTINE_PREEMPTION_SLICE_MS` |
+/// | `ioUring` | on | `OPEN_COROUTINE_IO_URING` (a switch) |
+/// | `blockingThreads` | 256 | `OPEN_COROUTINE_BLOCKING_THREADS` |
 /// | `stopTimeout` | 30 s | `OPEN_COROUTINE_STOP_TIMEOUT_MS` |
 /// | `metricsInterval` | 1 s | `OPEN_COROUTINE_METRICS_INTERVAL_MS` |
 public struct Config: Sendable, Equatable {
@@ -37,6 +39,12 @@ public struct Config: Sendable, Equatable {
     public var preemption: Bool
     /// How long a task may run without a switch before it is preempted (1 ms to 60 s).
     public var preemptionSlice: Duration
+    /// Whether tasks do file I/O through io_uring; off (or without io_uring in the kernel),
+    /// through a small pool of threads.
+    public var ioUring: Bool
+    /// The most threads that make the calls no event loop can wait for (name lookups,
+    /// `waitpid`, `flock`) while their tasks wait (1 to 4,096).
+    public var blockingThreads: Int
     /// How long `main` waits for unfinished tasks when the body ends; the rest is cancelled.
     public var stopTimeout: Duration
     /// How often the runtime's counters are reported through swift-metrics.
@@ -52,6 +60,8 @@ public struct Config: Sendable, Equatable {
         hooks: Bool = true,
         preemption: Bool = true,
         preemptionSlice: Duration = .milliseconds(10),
+        ioUring: Bool = true,
+        blockingThreads: Int = RuntimeConfiguration.defaultBlockingThreads,
         stopTimeout: Duration = .seconds(30),
         metricsInterval: Duration = .seconds(1)
     ) {
@@ -63,6 +73,8 @@ public struct Config: Sendable, Equatable {
         self.hooks = hooks
         self.preemption = preemption
         self.preemptionSlice = preemptionSlice
+        self.ioUring = ioUring
+        self.blockingThreads = blockingThreads
         self.stopTimeout = stopTimeout
         self.metricsInterval = metricsInterval
     }
@@ -100,6 +112,8 @@ public struct Config: Sendable, Equatable {
         try Self.read("OPEN_COROUTINE_PREEMPTION_SLICE_MS", from: environment) { config.preemptionSlice = .milliseconds($0) }
         try Self.readSwitch("OPEN_COROUTINE_HOOKS", from: environment) { config.hooks = $0 }
         try Self.readSwitch("OPEN_COROUTINE_PREEMPTION", from: environment) { config.preemption = $0 }
+        try Self.readSwitch("OPEN_COROUTINE_IO_URING", from: environment) { config.ioUring = $0 }
+        try Self.read("OPEN_COROUTINE_BLOCKING_THREADS", from: environment) { config.blockingThreads = $0 }
         return config
     }
 
@@ -107,13 +121,14 @@ public struct Config: Sendable, Equatable {
     var runtimeConfiguration: RuntimeConfiguration {
         RuntimeConfiguration(
             threads: threads, stackSize: stackSize, minWorkers: minPoolSize, maxWorkers: maxPoolSize, keepAlive: keepAlive,
-            preemption: preemption, preemptionSlice: preemptionSlice)
+            preemption: preemption, preemptionSlice: preemptionSlice, ioUring: ioUring, blockingThreads: blockingThreads)
     }
 
     /// The runtime's field names in this type's words.
     private static let fieldNames = [
         "threads": "threads", "stackSize": "stackSize", "minWorkers": "minPoolSize",
         "maxWorkers": "maxPoolSize", "keepAlive": "keepAlive", "preemptionSlice": "preemptionSlice",
+        "blockingThreads": "blockingThreads",
     ]
 
     private static func read(

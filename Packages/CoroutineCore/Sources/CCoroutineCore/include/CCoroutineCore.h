@@ -10,6 +10,7 @@
 #include "oc_epoll.h"
 #include "oc_memory.h"
 #include "oc_preempt.h"
+#include "oc_ring.h"
 #include "oc_run_queue.h"
 #include "oc_stack_cache.h"
 #include "oc_syscall.h"

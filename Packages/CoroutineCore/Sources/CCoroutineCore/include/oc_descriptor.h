@@ -38,6 +38,14 @@ enum oc_descriptor_flag {
     /// The last read emptied the receive queue and no readable edge came since: the next
     /// blocking read waits first instead of trying in vain.
     OC_DESCRIPTOR_DRAINED = 1u << 5,
+    /// Not a socket but something epoll can watch (a pipe, a terminal, an eventfd, ...):
+    /// blocking calls on it try with RWF_NOWAIT and wait on the event loop, and the runtime
+    /// never changes its file status flags (the file description may be shared with other
+    /// processes, as a terminal is with the shell).
+    OC_DESCRIPTOR_POLLABLE = 1u << 6,
+    /// A regular file, a directory or a block device: its calls go to io_uring (or the
+    /// blocking pool) from a coroutine.
+    OC_DESCRIPTOR_STORAGE = 1u << 7,
 };
 
 /// The entry for `fd`, allocating its chunk on first use; NULL for a negative number, one past

@@ -4,8 +4,12 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <linux/stat.h>
+#include <stdint.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -28,6 +32,8 @@ int oc_sys_poll(struct pollfd *fds, nfds_t count, int timeout_ms);
 /// epoll_wait(2), through epoll_pwait (the one every architecture has); `events` points at
 /// `max_events` struct epoll_event (packed on x86_64, so untyped here). As libc's: -1 with errno.
 int oc_sys_epoll_wait(int epoll, void *events, int max_events, int timeout_ms);
+int oc_sys_epoll_pwait(int epoll, void *events, int max_events, int timeout_ms, const sigset_t *mask);
+int oc_sys_epoll_pwait2(int epoll, void *events, int max_events, const struct timespec *timeout, const sigset_t *mask);
 
 /// select(2), through pselect6 (the one every architecture has), writing the time left back
 /// into `timeout` as Linux's select does. As libc's: -1 with errno on error.
@@ -66,8 +72,11 @@ int oc_sys_ioctl(int fd, unsigned long request, void *argument);
 int oc_sys_getsockopt(int fd, int level, int name, void *value, socklen_t *length);
 int oc_sys_setsockopt(int fd, int level, int name, const void *value, socklen_t length);
 
-/// What an open descriptor is, as far as the runtime cares.
-typedef enum oc_file_kind { OC_FILE_NOT_OPEN, OC_FILE_SOCKET, OC_FILE_OTHER } oc_file_kind;
+/// What an open descriptor is, as far as the runtime cares: a socket; something else epoll can
+/// watch (a pipe or FIFO, a terminal or other character device, an eventfd, timerfd, signalfd
+/// or inotify instance); or storage (a regular file, a directory, a block device), whose calls
+/// never wait for readiness but may wait for the disk.
+typedef enum oc_file_kind { OC_FILE_NOT_OPEN, OC_FILE_SOCKET, OC_FILE_POLLABLE, OC_FILE_STORAGE } oc_file_kind;
 
 /// What `fd` is (errno untouched).
 oc_file_kind oc_sys_file_kind(int fd);
@@ -78,6 +87,26 @@ ssize_t oc_sys_read(int fd, void *buffer, size_t count);
 ssize_t oc_sys_readv(int fd, const struct iovec *vectors, int count);
 ssize_t oc_sys_pread(int fd, void *buffer, size_t count, off_t offset);
 ssize_t oc_sys_preadv(int fd, const struct iovec *vectors, int count, off_t offset);
+/// readv(2) and writev(2) at the file position with RWF_NOWAIT (preadv2, pwritev2): they try
+/// without blocking on a descriptor whose file description stays blocking; EAGAIN when they
+/// would block, EOPNOTSUPP for kinds of file that do not take the flag.
+ssize_t oc_sys_readv_nowait(int fd, const struct iovec *vectors, int count);
+ssize_t oc_sys_writev_nowait(int fd, const struct iovec *vectors, int count);
+int oc_sys_fsync(int fd);
+int oc_sys_fdatasync(int fd);
+int oc_sys_fstat(int fd, struct stat *status);
+pid_t oc_sys_wait4(pid_t pid, int *status, int options, struct rusage *usage);
+int oc_sys_flock(int fd, int operation);
+/// Whether `command` of fcntl(2) waits for a lock (F_SETLKW, F_OFD_SETLKW).
+bool oc_fcntl_waits_for_lock(int command);
+ssize_t oc_sys_sendfile(int out, int input, off_t *offset, size_t count);
+ssize_t oc_sys_splice(int input, int64_t *input_offset, int out, int64_t *output_offset, size_t count, unsigned flags);
+/// `messages` points at struct mmsghdr, which only _GNU_SOURCE declares (Swift's view has none).
+int oc_sys_recvmmsg(int fd, void *messages, unsigned count, int flags, struct timespec *timeout);
+int oc_sys_sendmmsg(int fd, void *messages, unsigned count, int flags);
+/// fstat(2) by statx(2)'s answer for `fd` itself (AT_EMPTY_PATH).
+int oc_sys_fstat_statx(int fd, struct statx *result);
+int oc_sys_statx(int directory, const char *path, int flags, unsigned mask, struct statx *result);
 ssize_t oc_sys_recvfrom(int fd, void *buffer, size_t count, int flags, struct sockaddr *address, socklen_t *length);
 ssize_t oc_sys_recvmsg(int fd, struct msghdr *message, int flags);
 ssize_t oc_sys_write(int fd, const void *buffer, size_t count);

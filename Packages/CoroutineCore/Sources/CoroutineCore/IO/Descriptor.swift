@@ -59,25 +59,27 @@ struct Descriptor {
         return recorded.contains(.known) ? recorded : classify()
     }
 
-    /// Learns whether the descriptor is a socket and whether someone already made it
-    /// non-blocking; a descriptor that is not open stays unknown.
+    /// Learns what the descriptor is (a socket, something else epoll can watch, or storage)
+    /// and whether someone already made it non-blocking; a descriptor that is not open stays
+    /// unknown.
     private func classify() -> Mode {
+        var mode: Mode = .known
         switch oc_sys_file_kind(fd) {
-        case OC_FILE_SOCKET:
-            break
-        case OC_FILE_OTHER:
-            oc_descriptor_add_flags(entry, Mode.known.rawValue)
-            return .known
-        default:
-            return []
+        case OC_FILE_SOCKET: mode.insert(.socket)
+        case OC_FILE_POLLABLE: mode.insert(.pollable)
+        case OC_FILE_STORAGE: mode.insert(.storage)
+        default: return []
         }
         let saved = errno
         defer { errno = saved }
         let status = oc_sys_fcntl(fd, F_GETFL, 0)
         guard status >= 0 else { return [] }
-        var mode: Mode = [.known, .socket]
         if status & O_NONBLOCK != 0 {
             mode.insert(.userNonBlocking)
+        }
+        guard mode.contains(.socket) else {
+            oc_descriptor_add_flags(entry, mode.rawValue)
+            return mode
         }
         var type: Int32 = 0
         var size = socklen_t(MemoryLayout<Int32>.size)
@@ -128,6 +130,12 @@ struct Descriptor {
         return true
     }
 
+    /// Whether the table keeps the user's blocking mode for this descriptor: the runtime's
+    /// waits depend on it for sockets and streams.
+    var recordsUserMode: Bool {
+        !mode.isDisjoint(with: [.socket, .pollable])
+    }
+
     /// Records the blocking mode the user asked for.
     func setUserNonBlocking(_ nonBlocking: Bool) {
         set(.userNonBlocking, nonBlocking)
@@ -174,6 +182,8 @@ struct Descriptor {
         static let runtimeNonBlocking = Mode(rawValue: UInt32(OC_DESCRIPTOR_RUNTIME_NONBLOCK.rawValue))
         static let stream = Mode(rawValue: UInt32(OC_DESCRIPTOR_STREAM.rawValue))
         static let drained = Mode(rawValue: UInt32(OC_DESCRIPTOR_DRAINED.rawValue))
+        static let pollable = Mode(rawValue: UInt32(OC_DESCRIPTOR_POLLABLE.rawValue))
+        static let storage = Mode(rawValue: UInt32(OC_DESCRIPTOR_STORAGE.rawValue))
 
         /// The user sees a blocking socket that the kernel holds non-blocking: its blocking
         /// calls are the runtime's to wait for.

@@ -51,6 +51,14 @@ final class EventLoop: @unchecked Sendable {
     @exclusivity(unchecked) private var waiterCount = 0
     /// Reused by every `park` to receive events.
     @exclusivity(unchecked) private var events: [oc_ready_event]
+    /// The thread's io_uring, made on first use.
+    @exclusivity(unchecked) private var ringState = RingState.untried
+
+    private enum RingState {
+        case untried
+        case ready(Ring)
+        case unavailable
+    }
 
     private enum LoopState: UInt32 {
         case running, parked, notified
@@ -175,6 +183,9 @@ final class EventLoop: @unchecked Sendable {
         for event in events[0..<Int(count)] {
             if event.fd == wakeup {
                 oc_eventfd_drain(wakeup)
+            } else if case .ready(let ring) = ringState, event.fd == ring.completionSignal {
+                oc_eventfd_drain(ring.completionSignal)
+                ring.reap()
             } else {
                 dispatch(event)
             }
@@ -307,9 +318,29 @@ final class EventLoop: @unchecked Sendable {
         registrations.count
     }
 
-    /// Whether any coroutine waits on a descriptor: the scheduler then polls between rounds.
+    /// Whether any coroutine waits on a descriptor or an io_uring operation: the scheduler
+    /// then polls between rounds.
     var hasWaiters: Bool {
-        waiterCount > 0
+        if waiterCount > 0 { return true }
+        guard case .ready(let ring) = ringState else { return false }
+        return ring.inFlight > 0
+    }
+
+    /// The thread's io_uring, made on first use; nil where the kernel has none or refuses it.
+    var ring: Ring? {
+        switch ringState {
+        case .ready(let ring):
+            return ring
+        case .unavailable:
+            return nil
+        case .untried:
+            guard let ring = Ring.make(), oc_epoll_add_wakeup(epoll, ring.completionSignal) == 0 else {
+                ringState = .unavailable
+                return nil
+            }
+            ringState = .ready(ring)
+            return ring
+        }
     }
 }
 

@@ -129,6 +129,7 @@ public final class CoroutineRuntime: Sendable {
         }
         try running.withLock { (running) throws(RuntimeError) in
             guard running == nil else { throw .alreadyRunning }
+            BlockingPool.waits.limit = configuration.blockingThreads
             let generation = RuntimeGeneration(configuration: configuration)
             generations.withLock { $0.append(generation) }
             try generation.startThreads()

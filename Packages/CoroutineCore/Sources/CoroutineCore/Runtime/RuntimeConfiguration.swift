@@ -19,6 +19,13 @@ public struct RuntimeConfiguration: Sendable, Equatable {
     public var preemption: Bool
     /// How long a coroutine may run without a switch before it is preempted.
     public var preemptionSlice: Duration
+    /// Whether coroutines do file I/O through io_uring; when off (or where the kernel has no
+    /// io_uring), through the blocking pool.
+    public var ioUring: Bool
+    /// The most threads of the blocking pool, which makes the calls no event loop can wait
+    /// for (name lookups, `waitpid`, `flock`). File I/O without io_uring has a pool of its
+    /// own, of twice the CPUs (at least 4).
+    public var blockingThreads: Int
 
     /// The configuration with every field at its default.
     public init(
@@ -29,7 +36,9 @@ public struct RuntimeConfiguration: Sendable, Equatable {
         maxWorkers: Int = 65_536,
         keepAlive: Duration = .seconds(10),
         preemption: Bool = true,
-        preemptionSlice: Duration = .milliseconds(10)
+        preemptionSlice: Duration = .milliseconds(10),
+        ioUring: Bool = true,
+        blockingThreads: Int = RuntimeConfiguration.defaultBlockingThreads
     ) {
         self.threads = threads
         self.pinsThreads = pinsThreads
@@ -39,7 +48,12 @@ public struct RuntimeConfiguration: Sendable, Equatable {
         self.keepAlive = keepAlive
         self.preemption = preemption
         self.preemptionSlice = preemptionSlice
+        self.ioUring = ioUring
+        self.blockingThreads = blockingThreads
     }
+
+    /// The default `blockingThreads`: enough for a few hundred name lookups at once.
+    public static let defaultBlockingThreads = 256
 
     /// The shortest and longest `preemptionSlice`.
     public static let preemptionSlices: ClosedRange<Duration> = .milliseconds(1) ... .seconds(60)
@@ -53,6 +67,7 @@ public struct RuntimeConfiguration: Sendable, Equatable {
         try check("stackSize", stackSize, in: StackSize.minimum...StackSize.maximum)
         try check("maxWorkers", maxWorkers, in: 1...Int(Int32.max))
         try check("minWorkers", minWorkers, in: 0...maxWorkers)
+        try check("blockingThreads", blockingThreads, in: 1...4096)
         guard keepAlive >= .zero else {
             throw ConfigurationError(field: "keepAlive", value: "\(keepAlive)", allowed: ">= 0 seconds")
         }

@@ -18,6 +18,11 @@ public struct RuntimeCounters: Sendable, Equatable {
     /// Preemption requests that found their coroutine at an unsafe point; it gave way at its
     /// next safe point instead, or at a later request.
     public var deferredPreemptions: UInt64 = 0
+    /// File operations of coroutines submitted to io_uring.
+    public var ringOperations: UInt64 = 0
+    /// Calls of coroutines made on the blocking pool (name lookups, `waitpid`, `flock`, and
+    /// file I/O where io_uring is unavailable).
+    public var blockingCalls: UInt64 = 0
 
     /// Counters starting at zero.
     public init() {}
@@ -47,10 +52,16 @@ final class SchedulerCounters: Sendable {
     let switches = EventCount()
     /// Written by the scheduler's thread alone.
     let syscallWaits = EventCount()
+    /// Written by the scheduler's thread alone.
+    let ringOperations = EventCount()
+    /// Written by the scheduler's thread alone.
+    let blockingCalls = EventCount()
 
     func add(to totals: inout RuntimeCounters) {
         totals.coroutinesCreated &+= coroutinesCreated.load(ordering: .relaxed)
         totals.switches &+= switches.current
         totals.syscallWaits &+= syscallWaits.current
+        totals.ringOperations &+= ringOperations.current
+        totals.blockingCalls &+= blockingCalls.current
     }
 }

@@ -80,6 +80,20 @@ public final class Scheduler: @unchecked Sendable {
     @exclusivity(unchecked) private var running: Unmanaged<ScheduledCoroutine>?
     /// The task pool of a runtime thread; nil for a standalone scheduler.
     @exclusivity(unchecked) var pool: CoroutinePool?
+    /// Coroutines waiting for a call on a blocking pool, which wakes them through the inbox.
+    @exclusivity(unchecked) var pooledCalls = 0
+
+    /// Whether coroutines here do file I/O through io_uring: on the runtime's threads, as
+    /// `RuntimeConfiguration.ioUring` says; off on a standalone scheduler, which runs on a
+    /// thread of the caller's. A thread that submits to an io_uring is interrupted by the
+    /// kernel when the ring needs a new kernel worker (task work), and a timed socket wait of
+    /// the caller's own code on that thread would end early with EINTR.
+    @exclusivity(unchecked) var usesRing = false
+
+    /// The thread's io_uring, when file I/O goes through one and the kernel has it.
+    var ring: Ring? {
+        usesRing ? eventLoop.ring : nil
+    }
 
     @exclusivity(unchecked) private var ready = ReadyQueue()
     @exclusivity(unchecked) private var timers = TimerQueue<WaitTicket>()
@@ -151,9 +165,11 @@ public final class Scheduler: @unchecked Sendable {
     }
 
     /// Makes a coroutine of this scheduler ready; from another thread, through the inbox.
-    func makeReady(_ coroutine: ScheduledCoroutine, priority: Int = 0) {
+    /// `afterTimeout`: its wait timed out (timers fire on this thread), so it goes before the
+    /// coroutines that merely yielded (see `ReadyQueue`).
+    func makeReady(_ coroutine: ScheduledCoroutine, priority: Int = 0, afterTimeout: Bool = false) {
         if oc_scheduler_get() == Unmanaged.passUnretained(self).toOpaque() {
-            ready.push(coroutine, priority: priority)
+            ready.push(coroutine, priority: priority, afterTimeout: afterTimeout)
             notify(.ready(coroutine))
         } else {
             inbox.withLock { $0.append((coroutine, priority)) }
@@ -177,7 +193,7 @@ public final class Scheduler: @unchecked Sendable {
             while true {
                 _ = runRound(limit: .max)
                 let now = monotonicNanoseconds()
-                guard now < end, ready.isEmpty, hasTimers || eventLoop.hasWaiters else { return }
+                guard now < end, ready.isEmpty, hasTimers || eventLoop.hasWaiters || pooledCalls > 0 else { return }
                 let wake = min(timers.nextDeadline ?? end, end)
                 eventLoop.park(timeoutNanoseconds: wake - min(now, wake))
             }
@@ -195,6 +211,10 @@ public final class Scheduler: @unchecked Sendable {
         var resumed = 0
         while resumed < limit, let coroutine = ready.pop() {
             resumed += 1
+            // A sleeper whose deadline passed mid-round goes ahead of the rest of the round.
+            if let next = timers.nextDeadline, next <= monotonicNanoseconds() {
+                fireDueTimers()
+            }
             // A preempted coroutine goes behind everything waiting, queued tasks included:
             // the round ends so that the thread's loop can start one.
             if resume(coroutine) == .preempted { break }
@@ -419,6 +439,16 @@ public final class Scheduler: @unchecked Sendable {
             sched_yield()
         }
         try CurrentTask.checkCancellation()
+    }
+
+    /// Lets ready coroutines and due timers go first, when there are any. For calls that
+    /// completed without waiting (a file read from the page cache): a coroutine that does a
+    /// long stretch of such calls would otherwise hold the thread until preempted.
+    func giveWayIfOthersWait(_ coroutine: Unmanaged<ScheduledCoroutine>) {
+        let timerDue = timers.nextDeadline.map { $0 <= monotonicNanoseconds() } ?? false
+        guard timerDue || hasReadyWork else { return }
+        suspension = .yielded
+        switchOut(coroutine)
     }
 
     func yieldRunning() -> Bool {

@@ -36,6 +36,7 @@ final class SchedulerThread: @unchecked Sendable {
             priorityTasks: generation.priorityTasks, counter: TaskCounter(shared: false),
             configuration: generation.configuration)
         scheduler.pool = pool
+        scheduler.usesRing = generation.configuration.ioUring
     }
 
     deinit {

@@ -64,7 +64,7 @@ final class WaitTicket: @unchecked Sendable {
         ).exchanged else { return false }
         switch waiter {
         case .coroutine(let coroutine, let scheduler):
-            scheduler.makeReady(coroutine)
+            scheduler.makeReady(coroutine, afterTimeout: outcome == .timedOut)
         case .thread(let parker):
             parker.unpark()
         case .callback(let callback):

@@ -282,7 +282,9 @@ import Testing
                 while ContinuousClock.now < end {}
             }.join()
             let used = runtime.threadsCPUTime() - before
-            #expect(used >= .milliseconds(50), "a task spinning 100 ms was measured at \(used) of CPU")
+            // On a loaded machine the thread gets less than the 100 ms; a clock that reads
+            // nothing would say zero.
+            #expect(used >= .milliseconds(5), "a task spinning 100 ms was measured at \(used) of CPU")
         }
     }
 

@@ -4,10 +4,13 @@ import Glibc
 extension Syscall {
     /// `close(2)`. Every coroutine waiting on the descriptor, on any thread, wakes and its
     /// call fails with `EBADF`; what the runtime knew about the number is forgotten first, so
-    /// that a socket that reuses the number starts afresh.
+    /// that a socket that reuses the number starts afresh. In a coroutine, a file is closed
+    /// through io_uring (the last close of a file can wait for the disk).
     public static func close(_ fd: Int32) -> Int32 {
+        let route = fileRoute(fd)
         Descriptor.existing(fd)?.invalidate()
-        return oc_sys_close(fd)
+        guard case .storage(let call) = route else { return oc_sys_close(fd) }
+        return Int32(call.run("close", OC_RING_CLOSE, submit: { oc_ring_close($0, fd, $1) }) { Int(oc_sys_close(fd)) })
     }
 
     /// `dup(2)`: the new number shares the open file, and so what the runtime knows of it.

@@ -8,6 +8,8 @@ extension Syscall {
     ///   non-blocking in the kernel reads as blocking unless the user made it non-blocking.
     /// - `F_SETFL` records the user's `O_NONBLOCK` and keeps the runtime's in the kernel.
     /// - `F_DUPFD` and `F_DUPFD_CLOEXEC` share what is known, as `dup` does.
+    /// - `F_SETLKW` and `F_OFD_SETLKW`, which wait for a lock, wait on the blocking pool in a
+    ///   coroutine.
     /// - Everything else goes to the kernel unchanged.
     public static func fcntl(_ fd: Int32, _ command: Int32, _ argument: Int = 0) -> Int32 {
         switch command {
@@ -16,7 +18,7 @@ extension Syscall {
             guard status >= 0, let descriptor = Descriptor(fd), descriptor.mode.waitsForRuntime else { return status }
             return status & ~O_NONBLOCK
         case F_SETFL:
-            guard let descriptor = Descriptor(fd), descriptor.mode.contains(.socket) else {
+            guard let descriptor = Descriptor(fd), descriptor.recordsUserMode else {
                 return oc_sys_fcntl(fd, command, argument)
             }
             let keepsRuntimeMode = descriptor.mode.contains(.runtimeNonBlocking)
@@ -29,6 +31,8 @@ extension Syscall {
             let duplicate = oc_sys_fcntl(fd, command, argument)
             recordDuplicate(duplicate, of: fd)
             return duplicate
+        case _ where oc_fcntl_waits_for_lock(command):
+            return runOnBlockingPool("fcntl") { oc_sys_fcntl(fd, command, argument) }
         default:
             return oc_sys_fcntl(fd, command, argument)
         }
@@ -39,7 +43,7 @@ extension Syscall {
     public static func ioctl(_ fd: Int32, _ request: UInt, _ argument: UnsafeMutableRawPointer?) -> Int32 {
         let result = oc_sys_ioctl(fd, request, argument)
         guard result == 0, request == UInt(FIONBIO), let argument,
-              let descriptor = Descriptor(fd), descriptor.mode.contains(.socket)
+              let descriptor = Descriptor(fd), descriptor.recordsUserMode
         else { return result }
         // The kernel read the argument, so it is readable.
         let nonBlocking = argument.load(as: Int32.self) != 0

@@ -2,7 +2,8 @@ import CCoroutineCore
 import Glibc
 
 extension Syscall {
-    /// `open(2)`: files go to the kernel (io_uring comes later). The new number starts a new
+    /// `open(2)`: in a coroutine through io_uring (an open can wait for the disk, or, for a
+    /// FIFO, for the other end), elsewhere to the kernel. The new number starts a new
     /// generation in the descriptor table, so nothing the runtime knew of a descriptor that
     /// had this number (say, a socket closed by code that bypassed `close`) carries over.
     /// `mode` counts only with `O_CREAT` or `O_TMPFILE`, as for libc's.
@@ -12,7 +13,11 @@ extension Syscall {
 
     /// `openat(2)`, as `open`, relative to `directory`.
     public static func openat(_ directory: Int32, _ path: UnsafePointer<CChar>?, _ flags: Int32, _ mode: mode_t = 0) -> Int32 {
-        let fd = oc_sys_openat(directory, path, flags, mode)
+        let fd = StorageCall.current.map { call in
+            Int32(call.run("openat", OC_RING_OPENAT, submit: { oc_ring_openat($0, directory, path, flags, mode, $1) }) {
+                Int(oc_sys_openat(directory, path, flags, mode))
+            })
+        } ?? oc_sys_openat(directory, path, flags, mode)
         if fd >= 0 {
             Descriptor.existing(fd)?.invalidate()
         }

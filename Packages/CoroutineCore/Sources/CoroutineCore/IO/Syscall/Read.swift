@@ -3,14 +3,25 @@ import Glibc
 
 extension Syscall {
     /// `read(2)`: on a blocking socket, waits for data (at most SO_RCVTIMEO) and returns
-    /// what is there, as libc's does. Other descriptors go to the kernel.
+    /// what is there, as libc's does; in a coroutine, a file is read through io_uring and a
+    /// pipe or terminal waits for data on the event loop (Files.swift). Other descriptors go
+    /// to the kernel.
     public static func read(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
-        blocking(fd, .readable, "read", receiving: count) { oc_sys_read(fd, buffer, count) }
+        switch fileRoute(fd) {
+        case .storage(let call): withVector(buffer, count) { call.readv(fd, $0, 1, at: -1, "read") }
+        case .stream: withVector(buffer, count) { streamRead(fd, $0, 1, "read") }
+        case .other: blocking(fd, .readable, "read", receiving: count) { oc_sys_read(fd, buffer, count) }
+        }
     }
 
     /// `readv(2)`, as `read`.
     public static func readv(_ fd: Int32, _ vectors: UnsafePointer<iovec>?, _ count: Int32) -> Int {
-        blocking(fd, .readable, "readv", receiving: totalLength(vectors, count)) { oc_sys_readv(fd, vectors, count) }
+        switch fileRoute(fd) {
+        case .storage(let call): call.readv(fd, vectors, count, at: -1, "readv")
+        case .stream: streamRead(fd, vectors, count, "readv")
+        case .other:
+            blocking(fd, .readable, "readv", receiving: totalLength(vectors, count)) { oc_sys_readv(fd, vectors, count) }
+        }
     }
 
     /// `recv(2)`, as `recvfrom` without an address.
@@ -63,13 +74,16 @@ extension Syscall {
         flags & Int32(MSG_PEEK) != 0 ? nil : count
     }
 
-    /// `pread(2)`: positioned reads are for files, which go to the kernel.
+    /// `pread(2)`: in a coroutine, a file is read through io_uring; everything else goes to
+    /// the kernel (which also refuses a negative offset, io_uring's "file position").
     public static func pread(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int, _ offset: off_t) -> Int {
-        oc_sys_pread(fd, buffer, count, offset)
+        guard offset >= 0, case .storage(let call) = fileRoute(fd) else { return oc_sys_pread(fd, buffer, count, offset) }
+        return withVector(buffer, count) { call.readv(fd, $0, 1, at: Int64(offset), "pread") }
     }
 
-    /// `preadv(2)`: positioned reads are for files, which go to the kernel.
+    /// `preadv(2)`, as `pread`.
     public static func preadv(_ fd: Int32, _ vectors: UnsafePointer<iovec>?, _ count: Int32, _ offset: off_t) -> Int {
-        oc_sys_preadv(fd, vectors, count, offset)
+        guard offset >= 0, case .storage(let call) = fileRoute(fd) else { return oc_sys_preadv(fd, vectors, count, offset) }
+        return call.readv(fd, vectors, count, at: Int64(offset), "preadv")
     }
 }

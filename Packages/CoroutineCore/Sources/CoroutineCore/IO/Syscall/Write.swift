@@ -5,17 +5,29 @@ extension Syscall {
     /// `write(2)`: on a blocking socket, writes everything, waiting for room as often as
     /// needed (each wait at most SO_SNDTIMEO), and returns the count written, which is less
     /// than asked only when a wait timed out or was interrupted after some progress, as
-    /// libc's. A non-blocking socket writes what fits; other descriptors go to the kernel.
+    /// libc's. A non-blocking socket writes what fits. In a coroutine, a file is written
+    /// through io_uring, and a pipe or terminal waits for room on the event loop
+    /// (Files.swift). Other descriptors go to the kernel.
     public static func write(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {
-        blockingAll(fd, .writable, "write", total: count) { done in
-            oc_sys_write(fd, buffer.map { $0 + done }, count - done)
+        switch fileRoute(fd) {
+        case .storage(let call): withVector(buffer, count) { call.writev(fd, $0, 1, at: -1, "write") }
+        case .stream: withVector(buffer, count) { streamWrite(fd, $0, 1, "write") }
+        case .other:
+            blockingAll(fd, .writable, "write", total: count) { done in
+                oc_sys_write(fd, buffer.map { $0 + done }, count - done)
+            }
         }
     }
 
     /// `writev(2)`, as `write`.
     public static func writev(_ fd: Int32, _ vectors: UnsafePointer<iovec>?, _ count: Int32) -> Int {
-        blockingAll(fd, .writable, "writev", total: totalLength(vectors, count)) { done in
-            withVectors(vectors, count, skipping: done) { oc_sys_writev(fd, $0, $1) }
+        switch fileRoute(fd) {
+        case .storage(let call): call.writev(fd, vectors, count, at: -1, "writev")
+        case .stream: streamWrite(fd, vectors, count, "writev")
+        case .other:
+            blockingAll(fd, .writable, "writev", total: totalLength(vectors, count)) { done in
+                withVectors(vectors, count, skipping: done) { oc_sys_writev(fd, $0, $1) }
+            }
         }
     }
 
@@ -55,13 +67,16 @@ extension Syscall {
         }
     }
 
-    /// `pwrite(2)`: positioned writes are for files, which go to the kernel.
+    /// `pwrite(2)`: in a coroutine, a file is written through io_uring; everything else goes
+    /// to the kernel (which also refuses a negative offset, io_uring's "file position").
     public static func pwrite(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int, _ offset: off_t) -> Int {
-        oc_sys_pwrite(fd, buffer, count, offset)
+        guard offset >= 0, case .storage(let call) = fileRoute(fd) else { return oc_sys_pwrite(fd, buffer, count, offset) }
+        return withVector(buffer, count) { call.writev(fd, $0, 1, at: Int64(offset), "pwrite") }
     }
 
-    /// `pwritev(2)`: positioned writes are for files, which go to the kernel.
+    /// `pwritev(2)`, as `pwrite`.
     public static func pwritev(_ fd: Int32, _ vectors: UnsafePointer<iovec>?, _ count: Int32, _ offset: off_t) -> Int {
-        oc_sys_pwritev(fd, vectors, count, offset)
+        guard offset >= 0, case .storage(let call) = fileRoute(fd) else { return oc_sys_pwritev(fd, vectors, count, offset) }
+        return call.writev(fd, vectors, count, at: Int64(offset), "pwritev")
     }
 }

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Random 4 KiB reads of one 1 GiB file: our runtime (1,000 tasks on 2 threads, io_uring) beside
+# 64 plain threads with pread, and beside fio's io_uring engine (Debian's fio, installed when
+# missing) with the same block size, 2 jobs of queue depth 512 (1,024 reads in flight, as
+# ours has 1,000). Prints name=value lines and the ratios. FILES_SECONDS sets each run's
+# length (default 5).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+out="$root/.build-bench"
+seconds=${FILES_SECONDS:-5}
+"$root/scripts/install-deps.sh" fio >&2
+rm -rf "$out/swift/release" "$out/swift/$(uname -m)-unknown-linux-gnu/release"
+swift build -c release --product files_benchmark --scratch-path "$out/swift" >/dev/null
+data="$out/files/data"
+ours=$(FILES_PATH="$data" FILES_SECONDS="$seconds" "$out/swift/release/files_benchmark")
+echo "$ours"
+# fio reads the same file, its cached pages dropped first as for the others.
+python3 -c "import os; fd = os.open('$data', os.O_RDONLY); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)"
+fio_mbps=$(fio --name=randread --filename="$data" --rw=randread --bs=4k --ioengine=io_uring --iodepth=512 \
+    --numjobs=2 --time_based --runtime="$seconds" --group_reporting --output-format=json |
+    python3 -c "import json, sys; print('%.2f' % (json.load(sys.stdin)['jobs'][0]['read']['bw_bytes'] / 1e6))")
+echo "file_read_mbps_fio=$fio_mbps"
+awk -v ours="$(sed -n 's/^file_read_mbps_ours=//p' <<<"$ours")" -v fio="$fio_mbps" \
+    'BEGIN { printf "file_ours_vs_fio=%.2f\n", ours / fio }'
