@@ -9,7 +9,7 @@ extension Syscall {
     /// does; in a coroutine, to anything else, on the blocking pool (the file side may wait
     /// for the disk).
     public static func sendfile(_ out: Int32, _ input: Int32, _ offset: UnsafeMutablePointer<off_t>?, _ count: Int) -> Int {
-        if Descriptor.existing(out)?.recordedMode.contains(.socket) == true || managesDescriptor(out) {
+        if Descriptor(out)?.mode.contains(.socket) == true {
             return blockingAll(out, .writable, "sendfile", total: count) { done in
                 oc_sys_sendfile(out, input, offset, count - done)
             }
