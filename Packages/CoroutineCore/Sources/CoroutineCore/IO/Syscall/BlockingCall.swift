@@ -5,8 +5,9 @@ import Glibc
 // the runtime holds non-blocking for a user who sees it blocking. If so, the call is tried
 // once and, on EAGAIN, waits for readiness (suspending the coroutine, or in poll(2) on a
 // plain thread) and tries again, until it succeeds, fails otherwise, or the socket's timeout
-// (SO_RCVTIMEO / SO_SNDTIMEO) passes. Anything else (a regular file, a descriptor the user
-// made non-blocking, a call with MSG_DONTWAIT) goes to the kernel once, as libc would.
+// (SO_RCVTIMEO / SO_SNDTIMEO) passes. A socket the user made non-blocking, or a call with
+// MSG_DONTWAIT, goes to the kernel once, as libc would. Files and streams have their own path
+// (Files.swift).
 
 extension Syscall {
     /// Whether a call made here waits by suspending a coroutine: the caller runs directly in
