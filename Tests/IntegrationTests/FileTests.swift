@@ -48,10 +48,10 @@ extension SharedRuntimeTests {
                 #expect(percentile(95) <= 8, "the ticker's p95 lateness was \(percentile(95)) ms over \(lateness.count) ticks")
                 #expect(percentile(99) <= 20, "the ticker's p99 lateness was \(percentile(99)) ms over \(lateness.count) ticks")
                 if ioUring {
-                    #expect(after.ringOperations - before.ringOperations >= UInt64(Self.fileCount) * 4)
+                    #expect(after.ringOperations - before.ringOperations >= UInt64(Self.fileCount) * 6)
                 } else {
                     #expect(after.ringOperations == before.ringOperations)
-                    #expect(after.blockingCalls - before.blockingCalls >= UInt64(Self.fileCount) * 4)
+                    #expect(after.blockingCalls - before.blockingCalls >= UInt64(Self.fileCount) * 6)
                 }
             }
         }

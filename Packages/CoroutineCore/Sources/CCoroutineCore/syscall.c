@@ -163,14 +163,13 @@ oc_file_kind oc_sys_file_kind(int fd) {
     return kind;
 }
 
-// The kernel takes the offset in two halves (low, high); on 64-bit the low half holds it all,
-// and -1 is the file position.
-ssize_t oc_sys_preadv_nowait(int fd, const struct iovec *vectors, int count, off_t offset) {
-    return syscall(SYS_preadv2, fd, vectors, count, (long)offset, 0L, RWF_NOWAIT);
+// The kernel takes the offset in two halves (low, high); -1 in both is the file position.
+ssize_t oc_sys_readv_nowait(int fd, const struct iovec *vectors, int count) {
+    return syscall(SYS_preadv2, fd, vectors, count, -1L, -1L, RWF_NOWAIT);
 }
 
-ssize_t oc_sys_pwritev_nowait(int fd, const struct iovec *vectors, int count, off_t offset) {
-    return syscall(SYS_pwritev2, fd, vectors, count, (long)offset, 0L, RWF_NOWAIT);
+ssize_t oc_sys_writev_nowait(int fd, const struct iovec *vectors, int count) {
+    return syscall(SYS_pwritev2, fd, vectors, count, -1L, -1L, RWF_NOWAIT);
 }
 
 int oc_sys_fsync(int fd) {

@@ -87,12 +87,11 @@ ssize_t oc_sys_read(int fd, void *buffer, size_t count);
 ssize_t oc_sys_readv(int fd, const struct iovec *vectors, int count);
 ssize_t oc_sys_pread(int fd, void *buffer, size_t count, off_t offset);
 ssize_t oc_sys_preadv(int fd, const struct iovec *vectors, int count, off_t offset);
-/// preadv2(2) and pwritev2(2) with RWF_NOWAIT at `offset` (-1: the file position): they try
+/// readv(2) and writev(2) at the file position with RWF_NOWAIT (preadv2, pwritev2): they try
 /// without blocking on a descriptor whose file description stays blocking; EAGAIN when they
-/// would block (a pipe with no data, a file page not in the cache), EOPNOTSUPP for kinds of
-/// file that do not take the flag.
-ssize_t oc_sys_preadv_nowait(int fd, const struct iovec *vectors, int count, off_t offset);
-ssize_t oc_sys_pwritev_nowait(int fd, const struct iovec *vectors, int count, off_t offset);
+/// would block, EOPNOTSUPP for kinds of file that do not take the flag.
+ssize_t oc_sys_readv_nowait(int fd, const struct iovec *vectors, int count);
+ssize_t oc_sys_writev_nowait(int fd, const struct iovec *vectors, int count);
 int oc_sys_fsync(int fd);
 int oc_sys_fdatasync(int fd);
 int oc_sys_fstat(int fd, struct stat *status);

@@ -77,42 +77,15 @@ extension Syscall {
         }
 
         func readv(_ fd: Int32, _ vectors: UnsafePointer<iovec>?, _ count: Int32, at offset: Int64, _ name: String) -> Int {
-            transfer(vectors, count, at: offset, nowait: { oc_sys_preadv_nowait(fd, $0, $1, off_t($2)) }) { vectors, count, offset in
-                run(name, OC_RING_READV, submit: { oc_ring_readv($0, fd, vectors, UInt32(clamping: count), offset, $1) }) {
-                    offset < 0 ? oc_sys_readv(fd, vectors, count) : oc_sys_preadv(fd, vectors, count, off_t(offset))
-                }
+            run(name, OC_RING_READV, submit: { oc_ring_readv($0, fd, vectors, UInt32(clamping: count), offset, $1) }) {
+                offset < 0 ? oc_sys_readv(fd, vectors, count) : oc_sys_preadv(fd, vectors, count, off_t(offset))
             }
         }
 
-        /// Writes go to the ring whole: a write split into a try and the rest would no longer
-        /// append atomically to an `O_APPEND` file, as one write(2) does.
         func writev(_ fd: Int32, _ vectors: UnsafePointer<iovec>?, _ count: Int32, at offset: Int64, _ name: String) -> Int {
             run(name, OC_RING_WRITEV, submit: { oc_ring_writev($0, fd, vectors, UInt32(clamping: count), offset, $1) }) {
                 offset < 0 ? oc_sys_writev(fd, vectors, count) : oc_sys_pwritev(fd, vectors, count, off_t(offset))
             }
-        }
-
-        /// A read that first tries with RWF_NOWAIT: a file's pages in the page cache move in
-        /// one plain call, with no io_uring round trip. What that call could not move (pages
-        /// that need the disk, a filesystem that refuses the flag) goes to `waiting`, from
-        /// where the first call stopped; the result counts both, as one blocking read's would
-        /// (an error after progress returns the progress).
-        private func transfer(
-            _ vectors: UnsafePointer<iovec>?, _ count: Int32, at offset: Int64,
-            nowait: (UnsafePointer<iovec>?, Int32, Int64) -> Int,
-            waiting: (UnsafePointer<iovec>?, Int32, Int64) -> Int
-        ) -> Int {
-            let moved = nowait(vectors, count, offset)
-            guard moved >= 0 else {
-                guard errno == EAGAIN || errno == EOPNOTSUPP else { return -1 }
-                return waiting(vectors, count, offset)
-            }
-            guard moved > 0, moved < totalLength(vectors, count) else {
-                scheduler.giveWayIfOthersWait(coroutine)
-                return moved
-            }
-            let rest = withVectors(vectors, count, skipping: moved) { waiting($0, $1, offset < 0 ? -1 : offset + Int64(moved)) }
-            return rest < 0 ? moved : moved + rest
         }
     }
 
@@ -130,7 +103,7 @@ extension Syscall {
     /// there and returns what a blocking read returns.
     static func streamRead(_ fd: Int32, _ vectors: UnsafePointer<iovec>?, _ count: Int32, _ name: String) -> Int {
         while true {
-            let result = oc_sys_preadv_nowait(fd, vectors, count, -1)
+            let result = oc_sys_readv_nowait(fd, vectors, count)
             if result >= 0 { return result }
             switch errno {
             case EAGAIN:
@@ -150,7 +123,7 @@ extension Syscall {
         let total = totalLength(vectors, count)
         var done = 0
         repeat {
-            let result = withVectors(vectors, count, skipping: done) { oc_sys_pwritev_nowait(fd, $0, $1, -1) }
+            let result = withVectors(vectors, count, skipping: done) { oc_sys_writev_nowait(fd, $0, $1) }
             if result >= 0 {
                 done += result
                 continue
