@@ -15,13 +15,15 @@
 #   make bench-preempt preemption latency beside Go's, and preemption's cost to CPU-bound work
 #   make bench-files   random 4 KiB file reads from 1,000 tasks beside 64 threads and fio
 #   make test-tsan     the work-stealing queue's stress test under ThreadSanitizer (part of make test)
+#   make test-user-package  a user's own package on the facade, built from a scratch copy (part
+#                      of make test): its output, and the hook library before libc in DT_NEEDED
 
 SHELL := /bin/bash
 PACKAGES := Packages/CoroutineCore Packages/CoroutineHook Packages/OpenCoroutine
 SYSTEM_PACKAGES := liburing-dev libjemalloc-dev libboost-context-dev g++ \
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libhiredis-dev redis-server
 
-.PHONY: deps build hook test test-packages test-release test-context test-workspace test-preload test-tsan run bench-switch bench-spawn bench-echo bench-sleep bench-timers bench-preempt bench-files clean
+.PHONY: deps build hook test test-packages test-release test-context test-workspace test-preload test-tsan test-user-package run bench-switch bench-spawn bench-echo bench-sleep bench-timers bench-preempt bench-files clean
 
 deps:
 	@scripts/install-deps.sh $(SYSTEM_PACKAGES)
@@ -34,7 +36,7 @@ hook: deps
 	swift package --package-path Packages/CoroutineHook --allow-writing-to-package-directory \
 		--allow-writing-to-directory $(CURDIR)/bin build-hook-library --output $(CURDIR)/bin
 
-test: deps test-context test-packages test-release test-workspace test-preload test-tsan
+test: deps test-context test-packages test-release test-workspace test-preload test-tsan test-user-package
 
 test-packages:
 	@set -e; for package in $(PACKAGES); do \
@@ -52,6 +54,9 @@ test-context:
 
 test-preload: hook
 	scripts/test-preload.sh $(CURDIR)/bin
+
+test-user-package:
+	scripts/test-user-package.sh
 
 # ThreadSanitizer runs only the work-stealing queue tests: TSan keeps a shadow call stack and
 # happens-before clock per thread and does not understand the runtime's own stack switching

@@ -78,7 +78,7 @@ func ours() throws -> (mbps: Double, lateness: Double) {
     dropCache()
     let fd = open(path, O_RDONLY)
     defer { close(fd) }
-    return try OpenCoroutine.main(Config(threads: 2)) {
+    return try withCoroutines(Config(threads: 2)) {
         let reading = Atomic<Bool>(true)
         let ticker = try co { () -> [Double] in
             var lateness: [Double] = []

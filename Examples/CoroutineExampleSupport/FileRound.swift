@@ -6,7 +6,7 @@ import OpenCoroutine
 /// the file calls go through io_uring, and the tasks' syncs wait for the disk together; with
 /// them off, each call holds its thread, and the syncs wait two at a time.
 public func fileRound(tasks: Int, hooks: Bool) throws {
-    try OpenCoroutine.main(Config(threads: 2, hooks: hooks)) {
+    try withCoroutines(Config(threads: 2, hooks: hooks)) {
         let start = ContinuousClock.now
         let writers = try (1...tasks).map { task in
             try co { try writeAndReadBack(size: 1 << 20, tag: UInt8(truncatingIfNeeded: task)) }

@@ -17,7 +17,7 @@ exampleMain(usage: "echo_client BASE_PORT [--connections N] [--seconds S]", opti
     let seconds = try arguments.integer("--seconds", default: 5, in: 1...3_600)
     guard base <= UInt16.max - 99 else { throw UsageError(description: "BASE_PORT \(base): the 100 ports must end by 65535") }
     try OpenFileLimit.raise(toAtLeast: connections + 256)
-    try OpenCoroutine.main {
+    try withCoroutines {
         print(try runEchoLoad(ports: base...(base + 99), connections: connections, duration: .seconds(seconds)))
     }
 }

@@ -21,7 +21,7 @@ exampleMain(usage: "echo_demo [--connections N] [--seconds S]", options: ["--con
     let seconds = try arguments.integer("--seconds", default: 5, in: 1...3_600)
     // Both ends of every connection are in this process.
     try OpenFileLimit.raise(toAtLeast: 2 * connections + 256)
-    try OpenCoroutine.main {
+    try withCoroutines {
         let server = try EchoServer()
         print("server: listening on 127.0.0.1 ports \(server.ports.lowerBound)-\(server.ports.upperBound), one coroutine accepting on each")
         // The server stops whatever the load's outcome: its acceptors would keep the runtime up.

@@ -21,7 +21,7 @@ exampleMain(usage: "echo_server [--seconds S]", options: ["--seconds"]) { argume
     let seconds = try arguments.integer("--seconds", default: 30, in: 1...86_400)
     // A descriptor per client, and clients may come by the thousands.
     try OpenFileLimit.raise()
-    try OpenCoroutine.main {
+    try withCoroutines {
         let server = try EchoServer()
         print("server: listening on 127.0.0.1 ports \(server.ports.lowerBound)-\(server.ports.upperBound), one coroutine accepting on each")
         flushOutput()

@@ -29,7 +29,7 @@ func step(_ value: UInt64) -> UInt64 {
     value &* 6_364_136_223_846_793_005 &+ 1
 }
 
-try OpenCoroutine.main(Config(threads: 1)) {
+try withCoroutines(Config(threads: 1)) {
     let first = try co {
         say("coroutine1 launched")
         while spinning1.load(ordering: .relaxed) {}

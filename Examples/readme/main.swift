@@ -2,7 +2,7 @@
 import Glibc
 import OpenCoroutine
 
-try OpenCoroutine.main(Config(threads: 2)) {
+try withCoroutines(Config(threads: 2)) {
     // 1,000 tasks sleep 100 ms each with plain usleep: only the task waits, not its thread.
     let sleepers = try (1...1_000).map { n in try co { usleep(100_000); return n } }
     print(try sleepers.reduce(0) { $0 + (try $1.join()) })      // 500500, after about 100 ms

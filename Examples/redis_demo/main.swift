@@ -44,7 +44,7 @@ exampleMain(usage: "redis_demo [--tasks N]", options: ["--tasks"]) { arguments i
     }
     // A connection per task, beside the runtime's own descriptors.
     try OpenFileLimit.raise(toAtLeast: tasks + 256)
-    try OpenCoroutine.main {
+    try withCoroutines {
         let prefix = "opencoroutine:redis_demo:\(getpid())"
         let counter = "\(prefix):counter"
         let start = ContinuousClock.now

@@ -30,7 +30,7 @@ func recurse(_ calls: Int) -> (depth: Int, grown: Int) {
 exampleMain(usage: "scalable_stack") { _ in
     let stackSize = 32 * 1024
     let depth = 50_000
-    try OpenCoroutine.main(Config(threads: 2, stackSize: stackSize)) {
+    try withCoroutines(Config(threads: 2, stackSize: stackSize)) {
         let tasks = try (1...3).map { _ in try co { recurse(depth) } }
         for (index, task) in tasks.enumerated() {
             let (reached, grown) = try task.join()

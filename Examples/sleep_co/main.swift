@@ -12,7 +12,7 @@ import OpenCoroutine
 
 exampleMain(usage: "sleep_co") { _ in
     let tasks = 1_000
-    try OpenCoroutine.main(Config(threads: 2)) {
+    try withCoroutines(Config(threads: 2)) {
         let start = ContinuousClock.now
         let sleepers = try (0..<tasks).map { index in
             try co {

@@ -11,7 +11,7 @@ import OpenCoroutine
 
 exampleMain(usage: "sleep_not_co") { _ in
     let tasks = 4
-    try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
+    try withCoroutines(Config(threads: 2, hooks: false)) {
         let start = ContinuousClock.now
         let sleepers = try (0..<tasks).map { _ in try co { _ = sleep(1) } }
         for sleeper in sleepers { try sleeper.join() }

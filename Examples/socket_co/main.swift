@@ -20,7 +20,7 @@ import OpenCoroutine
 
 exampleMain(usage: "socket_co") { _ in
     let clients = 3
-    try OpenCoroutine.main(Config(threads: 2)) {
+    try withCoroutines(Config(threads: 2)) {
         let (listener, port) = try listenOnLoopback()
         defer { close(listener) }
         print("server: listening on 127.0.0.1:\(port)")

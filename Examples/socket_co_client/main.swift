@@ -15,7 +15,7 @@ import OpenCoroutine
 exampleMain(usage: "socket_co_client PORT [--clients N]", options: ["--clients"]) { arguments in
     let port = try arguments.port(at: 0)
     let clients = try arguments.integer("--clients", default: 3, in: 1...10_000)
-    try OpenCoroutine.main(Config(threads: 2)) {
+    try withCoroutines(Config(threads: 2)) {
         try runLineClients(clients, port: port)
     }
 }

@@ -14,7 +14,7 @@ import OpenCoroutine
 
 exampleMain(usage: "socket_co_server [--clients N]", options: ["--clients"]) { arguments in
     let clients = try arguments.integer("--clients", default: 3, in: 1...10_000)
-    try OpenCoroutine.main(Config(threads: 2)) {
+    try withCoroutines(Config(threads: 2)) {
         let (listener, port) = try listenOnLoopback()
         defer { close(listener) }
         print("server: listening on 127.0.0.1:\(port)")

@@ -5,7 +5,7 @@ import PackageDescription
 /// another all the time, which glibc's arenas handle poorly (spawn+join measured 2.5x faster;
 /// see Docs/benchmarks.md). Not under ThreadSanitizer (`make test-tsan` sets OC_TSAN), whose
 /// own allocator would then free what jemalloc allocated.
-let allocator: [LinkerSetting] = Context.environment["OC_TSAN"] == nil ? [.linkedLibrary("jemalloc")] : []
+let allocator: [Target.Dependency] = Context.environment["OC_TSAN"] == nil ? ["CJemalloc"] : []
 
 let package = Package(
     name: "CoroutineCore",
@@ -20,18 +20,23 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        // `swift package generate-documentation` (`make docs`); a command plugin, nothing is linked.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
-        // liburing (Debian's liburing-dev): file I/O from coroutines goes through io_uring.
-        .target(name: "CCoroutineCore", linkerSettings: [.linkedLibrary("uring")]),
+        // The two system libraries, found through pkg-config; where one is missing, SwiftPM
+        // names the apt package to install. liburing: file I/O from coroutines goes through
+        // io_uring.
+        .systemLibrary(name: "CURing", pkgConfig: "liburing", providers: [.apt(["liburing-dev"])]),
+        .systemLibrary(name: "CJemalloc", pkgConfig: "jemalloc", providers: [.apt(["libjemalloc-dev"])]),
+        .target(name: "CCoroutineCore", dependencies: ["CURing"]),
         .target(
             name: "CoroutineCore",
             dependencies: [
                 "CCoroutineCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
-            ],
-            linkerSettings: allocator
+            ] + allocator
         ),
         // Not on CoroutineCore: a static copy of the runtime beside the dynamic one would break
         // the one-runtime rule in the processes that link both.

@@ -72,7 +72,7 @@ func serve(_ fd: Int32) {
 }
 
 serve(serverSocket(on: arguments[1]))
-try OpenCoroutine.main(Config(threads: 2)) {
+try withCoroutines(Config(threads: 2)) {
     let start = ContinuousClock.now
     let tasks = try (0..<lookups).map { index in
         try co { () -> Bool in

@@ -35,5 +35,16 @@ extension SharedRuntimeTests {
             }
             #expect(observed == expected)
         }
+
+        /// Swift concurrency's pool threads are not coroutines: a hooked call made from a
+        /// `Task` while the runtime runs must be libc's, blocking the pool thread as libc would.
+        @Test(arguments: DescriptorScenario.all)
+        func behaveLikeLibcInASwiftConcurrencyTask(_ scenario: DescriptorScenario) async throws {
+            let expected = try scenario.run(.libc)
+            try CoroutineRuntime.shared.start(RuntimeConfiguration(threads: 2))
+            let observed = await Task.detached { try scenario.run(.exported) }.result
+            #expect(CoroutineRuntime.shared.stop(timeout: .seconds(10)).isClean)
+            #expect(try observed.get() == expected)
+        }
     }
 }

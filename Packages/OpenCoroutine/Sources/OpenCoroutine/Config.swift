@@ -1,11 +1,11 @@
 import CoroutineCore
 import Foundation
 
-/// How `OpenCoroutine.main` runs the runtime.
+/// How `withCoroutines` runs the runtime.
 ///
 /// Every field has a default, and every field can also come from an environment variable,
-/// which is how an operator tunes a deployed binary without rebuilding it: `main` applies the
-/// variables on top of the configuration the program passes.
+/// which is how an operator tunes a deployed binary without rebuilding it: `withCoroutines`
+/// applies the variables on top of the configuration the program passes.
 ///
 /// | field | default | environment variable |
 /// |---|---|---|
@@ -45,7 +45,7 @@ public struct Config: Sendable, Equatable {
     /// The most threads that make the calls no event loop can wait for (name lookups,
     /// `waitpid`, `flock`) while their tasks wait (1 to 4,096).
     public var blockingThreads: Int
-    /// How long `main` waits for unfinished tasks when the body ends; the rest is cancelled.
+    /// How long `withCoroutines` waits for unfinished tasks when the body ends; the rest is cancelled.
     public var stopTimeout: Duration
     /// How often the runtime's counters are reported through swift-metrics.
     public var metricsInterval: Duration

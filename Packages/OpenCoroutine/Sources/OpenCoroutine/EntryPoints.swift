@@ -2,52 +2,49 @@ import CoroutineCore
 import CoroutineHook
 import Logging
 
-/// The entry points of a program that runs on coroutines.
-public enum OpenCoroutine {
-    /// Runs `body` with the runtime started, then stops the runtime however `body` ends:
-    /// by returning, throwing or an early return.
-    ///
-    /// The runtime starts with `config`, overridden by the environment variables `Config`
-    /// documents. When `body` is done, `main` waits up to `config.stopTimeout` for the tasks
-    /// still running and cancels the rest. `body` runs on the calling thread; submit work
-    /// with `co`.
-    ///
-    /// ```swift
-    /// try OpenCoroutine.main {
-    ///     let pages = (1...3).map { n in try co { fetch(page: n) } }
-    ///     for page in pages { print(try page.join()) }
-    /// }
-    /// ```
-    ///
-    /// - Throws: `ConfigError` for a bad configuration or environment variable;
-    ///   `RuntimeError` when the runtime cannot start (it already runs, or its threads cannot
-    ///   be created); `HookError` when hooks are asked for and the hook library does not
-    ///   interpose libc (set `hooks` to false to run without them); whatever `body` throws.
-    public static func main<Result>(_ config: Config = Config(), _ body: () throws -> Result) throws -> Result {
-        let effective = try config.overridden()
-        try effective.validate()
-        try CoroutineRuntime.shared.start(effective.runtimeConfiguration)
-        let metrics = RuntimeMetrics(interval: effective.metricsInterval)
-        metrics.start()
-        defer {
-            stop(waitingUpTo: effective.stopTimeout)
-            metrics.stop()
-        }
-        try HookLibrary.setEnabled(effective.hooks)
-        return try body()
+/// Runs `body` with the runtime started, then stops the runtime however `body` ends:
+/// by returning, throwing or an early return.
+///
+/// The runtime starts with `config`, overridden by the environment variables `Config`
+/// documents. When `body` is done, `withCoroutines` waits up to `config.stopTimeout` for the
+/// tasks still running and cancels the rest. `body` runs on the calling thread; submit work
+/// with `co`.
+///
+/// ```swift
+/// try withCoroutines {
+///     let pages = (1...3).map { n in try co { fetch(page: n) } }
+///     for page in pages { print(try page.join()) }
+/// }
+/// ```
+///
+/// - Throws: `ConfigError` for a bad configuration or environment variable;
+///   `RuntimeError` when the runtime cannot start (it already runs, or its threads cannot
+///   be created); `HookError` when hooks are asked for and the hook library does not
+///   interpose libc (set `hooks` to false to run without them); whatever `body` throws.
+public func withCoroutines<Value>(_ config: Config = Config(), _ body: () throws -> Value) throws -> Value {
+    let effective = try config.overridden()
+    try effective.validate()
+    try CoroutineRuntime.shared.start(effective.runtimeConfiguration)
+    let metrics = RuntimeMetrics(interval: effective.metricsInterval)
+    metrics.start()
+    defer {
+        stopRuntime(waitingUpTo: effective.stopTimeout)
+        metrics.stop()
     }
+    try HookLibrary.setEnabled(effective.hooks)
+    return try body()
+}
 
-    private static func stop(waitingUpTo timeout: Duration) {
-        let report = CoroutineRuntime.shared.stop(timeout: timeout)
-        if !report.isClean {
-            CoroutineLogging.logger.warning(
-                "stopped with \(report.unfinishedTasks) tasks cancelled and \(report.threadsStillRunning) threads still running")
-        }
+private func stopRuntime(waitingUpTo timeout: Duration) {
+    let report = CoroutineRuntime.shared.stop(timeout: timeout)
+    if !report.isClean {
+        CoroutineLogging.logger.warning(
+            "stopped with \(report.unfinishedTasks) tasks cancelled and \(report.threadsStillRunning) threads still running")
     }
 }
 
 /// A program type whose `run()` runs on coroutines: mark it `@main`, and the default `main()`
-/// wraps `run()` in `OpenCoroutine.main` with the type's `config`.
+/// wraps `run()` in `withCoroutines` with the type's `config`.
 ///
 /// ```swift
 /// @main struct Server: CoroutineApp {
@@ -60,6 +57,7 @@ public protocol CoroutineApp {
     /// The configuration `main` starts the runtime with (the environment still overrides it).
     static var config: Config { get }
 
+    /// Creates the program; `main` calls it once the runtime has started.
     init()
 
     /// The program; `main` stops the runtime once it returns or throws.
@@ -70,16 +68,16 @@ extension CoroutineApp {
     /// The default configuration.
     public static var config: Config { Config() }
 
-    /// Runs `run()` on a new instance inside `OpenCoroutine.main`.
+    /// Runs `run()` on a new instance inside `withCoroutines`.
     public static func main() throws {
-        try OpenCoroutine.main(config) { try Self().run() }
+        try withCoroutines(config) { try Self().run() }
     }
 }
 
 /// Submits `body` to the runtime as a task and returns its handle; smaller `priority` values
 /// run sooner. Works inside tasks and on plain threads.
 ///
-/// - Throws: `RuntimeError.notRunning` outside `OpenCoroutine.main` (or a started
+/// - Throws: `RuntimeError.notRunning` outside `withCoroutines` (or a started
 ///   `CoroutineRuntime`).
 @discardableResult
 public func co<Value: Sendable>(

@@ -4,7 +4,7 @@ import Metrics
 import Synchronization
 
 /// Reports the runtime's counters (`CoroutineRuntime.counters`) through swift-metrics while
-/// `OpenCoroutine.main` runs, as these counters:
+/// `withCoroutines` runs, as these counters:
 ///
 /// | label | what |
 /// |---|---|

@@ -10,8 +10,8 @@ extension RuntimeTests {
     @Suite struct EntryPointsTests {
         private let runtime = CoroutineRuntime.shared
 
-        @Test func mainRunsTheBodyWithTheRuntimeAndStopsIt() throws {
-            let sum = try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
+        @Test func withCoroutinesRunsTheBodyWithTheRuntimeAndStopsIt() throws {
+            let sum = try withCoroutines(Config(threads: 2, hooks: false)) {
                 #expect(runtime.isRunning)
                 let handles = try (1...100).map { n in try co { n } }
                 return try handles.reduce(0) { $0 + (try $1.join()) }
@@ -20,16 +20,16 @@ extension RuntimeTests {
             #expect(!runtime.isRunning)
         }
 
-        @Test func mainStopsTheRuntimeWhenTheBodyThrows() {
+        @Test func withCoroutinesStopsTheRuntimeWhenTheBodyThrows() {
             #expect(throws: Failure.self) {
-                try OpenCoroutine.main(Config(threads: 2, hooks: false)) { throw Failure() }
+                try withCoroutines(Config(threads: 2, hooks: false)) { throw Failure() }
             }
             #expect(!runtime.isRunning)
         }
 
-        @Test func mainWaitsForUnfinishedTasks() throws {
+        @Test func withCoroutinesWaitsForUnfinishedTasks() throws {
             let finished = Atomic<Int>(0)
-            try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
+            try withCoroutines(Config(threads: 2, hooks: false)) {
                 for _ in 0..<10 {
                     try co {
                         try Scheduler.sleep(for: .milliseconds(50))
@@ -41,9 +41,9 @@ extension RuntimeTests {
             #expect(count == 10)
         }
 
-        @Test func mainCancelsWhatOutlivesTheStopTimeout() throws {
+        @Test func withCoroutinesCancelsWhatOutlivesTheStopTimeout() throws {
             let start = ContinuousClock.now
-            let handle = try OpenCoroutine.main(Config(threads: 2, hooks: false, stopTimeout: .milliseconds(100))) {
+            let handle = try withCoroutines(Config(threads: 2, hooks: false, stopTimeout: .milliseconds(100))) {
                 try co { try Scheduler.sleep(for: .seconds(30)) }
             }
             #expect(ContinuousClock.now - start < .seconds(10))
@@ -52,7 +52,7 @@ extension RuntimeTests {
 
         @Test func aBadConfigThrowsBeforeAnythingStarts() {
             #expect(throws: ConfigError.self) {
-                try OpenCoroutine.main(Config(threads: 0)) { Issue.record("the body ran") }
+                try withCoroutines(Config(threads: 0)) { Issue.record("the body ran") }
             }
             #expect(!runtime.isRunning)
         }
@@ -62,10 +62,22 @@ extension RuntimeTests {
         }
 
         @Test func coWorksInsideTasks() throws {
-            let value = try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
+            let value = try withCoroutines(Config(threads: 2, hooks: false)) {
                 try co { try co { 21 }.join() * 2 }.join()
             }
             #expect(value == 42)
+        }
+
+        /// No type is named like the module, so a module-qualified name reaches the facade's
+        /// own declarations and the runtime's re-exported ones alike.
+        @Test func moduleQualifiedNamesResolve() throws {
+            let config: OpenCoroutine.Config = OpenCoroutine.Config(threads: 1, hooks: false)
+            let value = try OpenCoroutine.withCoroutines(config) {
+                let handle: OpenCoroutine.JoinHandle<Int> = try OpenCoroutine.co { 7 }
+                return try handle.join()
+            }
+            #expect(value == 7)
+            #expect(throws: OpenCoroutine.RuntimeError.notRunning) { try OpenCoroutine.co { 1 } }
         }
 
         @Test func aCoroutineAppRunsInsideMain() throws {

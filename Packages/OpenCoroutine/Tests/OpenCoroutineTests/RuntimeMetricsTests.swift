@@ -8,7 +8,7 @@ extension RuntimeTests {
         @Test func theRuntimesCountersReachTheMetricsBackend() throws {
             let backend = TestMetrics()
             let reporter = RuntimeMetrics(interval: .milliseconds(5), factory: backend)
-            try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
+            try withCoroutines(Config(threads: 2, hooks: false)) {
                 reporter.start()
                 let handles = try (0..<500).map { _ in try co { _ = Syscall.usleep(1_000) } }
                 for handle in handles {

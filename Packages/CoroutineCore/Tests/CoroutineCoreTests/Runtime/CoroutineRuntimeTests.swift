@@ -5,9 +5,9 @@ import Testing
 
 /// The runtime is one per process, so these tests run one at a time.
 @Suite(.serialized) struct CoroutineRuntimeTests {
-    private let runtime = CoroutineRuntime.shared
+    let runtime = CoroutineRuntime.shared
 
-    private func withRuntime(
+    func withRuntime(
         _ configuration: RuntimeConfiguration = RuntimeConfiguration(threads: 2),
         _ body: () throws -> Void
     ) throws {
@@ -20,7 +20,7 @@ import Testing
     }
 
     /// Polls `condition` until it holds or `timeout` passes; returns whether it held.
-    private func eventually(within timeout: Duration, _ condition: () -> Bool) -> Bool {
+    func eventually(within timeout: Duration, _ condition: () -> Bool) -> Bool {
         let deadline = ContinuousClock.now + timeout
         while !condition() {
             guard ContinuousClock.now < deadline else { return false }

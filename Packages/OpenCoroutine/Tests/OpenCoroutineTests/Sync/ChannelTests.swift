@@ -49,7 +49,7 @@ extension RuntimeTests {
             let channel = try Channel<Int>(capacity: 16)
             let producers = 100
             let items = 1_000
-            let received = try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
+            let received = try withCoroutines(Config(threads: 2, hooks: false)) {
                 let consumers = try (0..<50).map { _ in
                     try co { Array(channel) }
                 }
@@ -78,7 +78,7 @@ extension RuntimeTests {
             let empty = try Channel<Int>(capacity: 1)
             let full = try Channel<Int>(capacity: 1)
             try full.send(0)
-            try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
+            try withCoroutines(Config(threads: 2, hooks: false)) {
                 let receivers = try (0..<5).map { _ in try co { try empty.receive() } }
                 let sender = try co { try full.send(1) }
                 try Scheduler.sleep(for: .milliseconds(20))
@@ -95,7 +95,7 @@ extension RuntimeTests {
 
         @Test func aCancelledReceiverThrowsAndLosesNothing() throws {
             let channel = try Channel<Int>(capacity: 4)
-            try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
+            try withCoroutines(Config(threads: 2, hooks: false)) {
                 let receiver = try co { try channel.receive() }
                 try Scheduler.sleep(for: .milliseconds(20))
                 receiver.cancel()
@@ -108,7 +108,7 @@ extension RuntimeTests {
         @Test func aCancelledSenderThrowsAndDoesNotSend() throws {
             let channel = try Channel<Int>(capacity: 1)
             try channel.send(1)
-            try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
+            try withCoroutines(Config(threads: 2, hooks: false)) {
                 let sender = try co { try channel.send(2) }
                 try Scheduler.sleep(for: .milliseconds(20))
                 sender.cancel()
@@ -121,7 +121,7 @@ extension RuntimeTests {
         @Test func plainThreadsAndTasksTradeBothWays() throws {
             let requests = try Channel<Int>(capacity: 1)
             let replies = try Channel<Int>(capacity: 1)
-            try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
+            try withCoroutines(Config(threads: 2, hooks: false)) {
                 let server = try co {
                     for request in requests {
                         try replies.send(request * 2)

@@ -38,7 +38,7 @@ extension RuntimeTests {
             let mutex = CoMutex()
             let condition = CoCondition()
             let state = Guarded()
-            try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
+            try withCoroutines(Config(threads: 2, hooks: false)) {
                 let waiters = try (0..<10).map { _ in
                     try co {
                         try mutex.withLock {
@@ -85,7 +85,7 @@ extension RuntimeTests {
             let notEmpty = CoCondition()
             let queue = Mutex<[Int]>([])
             let received = Atomic<Int>(0)
-            try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
+            try withCoroutines(Config(threads: 2, hooks: false)) {
                 let consumers = try (0..<8).map { _ in
                     try co {
                         while true {
@@ -117,7 +117,7 @@ extension RuntimeTests {
             let mutex = CoMutex()
             let condition = CoCondition()
             let heldAfterCancel = Atomic<Bool>(false)
-            try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
+            try withCoroutines(Config(threads: 2, hooks: false)) {
                 let waiter = try co {
                     try mutex.withLock {
                         do {

@@ -55,7 +55,7 @@ extension RuntimeTests {
             let tally = Tally()
             let inside = Atomic<Int>(0)
             let overlaps = Atomic<Int>(0)
-            try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
+            try withCoroutines(Config(threads: 2, hooks: false)) {
                 let tasks = try (0..<1_000).map { _ in
                     try co {
                         for _ in 0..<100 {
@@ -82,7 +82,7 @@ extension RuntimeTests {
         @Test func tasksAndPlainThreadsShareTheLock() throws {
             let mutex = CoMutex()
             let tally = Tally()
-            try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
+            try withCoroutines(Config(threads: 2, hooks: false)) {
                 let tasks = try (0..<100).map { _ in
                     try co {
                         for _ in 0..<100 {
@@ -108,7 +108,7 @@ extension RuntimeTests {
 
         @Test func aCancelledWaiterThrowsAndDoesNotKeepTheLock() throws {
             let mutex = CoMutex()
-            try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
+            try withCoroutines(Config(threads: 2, hooks: false)) {
                 try mutex.lock()
                 let waiter = try co { try mutex.lock() }
                 try Scheduler.sleep(for: .milliseconds(20))

@@ -32,7 +32,7 @@ extension RuntimeTests {
             let semaphore = try CoSemaphore(value: 3)
             let running = Atomic<Int>(0)
             let mostRunning = Atomic<Int>(0)
-            try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
+            try withCoroutines(Config(threads: 2, hooks: false)) {
                 let tasks = try (0..<200).map { _ in
                     try co {
                         try semaphore.wait()
@@ -52,7 +52,7 @@ extension RuntimeTests {
 
         @Test func aWaitWithATimeoutGivesUpInATask() throws {
             let semaphore = try CoSemaphore(value: 0)
-            let waited = try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
+            let waited = try withCoroutines(Config(threads: 2, hooks: false)) {
                 try co { () throws -> Duration in
                     let start = ContinuousClock.now
                     #expect(try !semaphore.wait(timeout: .milliseconds(30)))
@@ -64,7 +64,7 @@ extension RuntimeTests {
 
         @Test func aSignalFromAPlainThreadWakesAWaitingTask() throws {
             let semaphore = try CoSemaphore(value: 0)
-            try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
+            try withCoroutines(Config(threads: 2, hooks: false)) {
                 let waiter = try co { try semaphore.wait() }
                 try Scheduler.sleep(for: .milliseconds(20))
                 #expect(!waiter.isFinished)
@@ -75,7 +75,7 @@ extension RuntimeTests {
 
         @Test func aCancelledWaiterThrowsAndTheNextSignalIsKept() throws {
             let semaphore = try CoSemaphore(value: 0)
-            try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
+            try withCoroutines(Config(threads: 2, hooks: false)) {
                 let waiter = try co { try semaphore.wait() }
                 try Scheduler.sleep(for: .milliseconds(20))
                 waiter.cancel()

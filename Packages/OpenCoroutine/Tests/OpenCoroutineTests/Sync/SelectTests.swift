@@ -51,7 +51,7 @@ extension RuntimeTests {
         @Test func aWaitingTaskGetsTheFirstElementSentToAnyChannel() throws {
             let numbers = Channel<Int>()
             let words = Channel<String>()
-            try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
+            try withCoroutines(Config(threads: 2, hooks: false)) {
                 let waiter = try co {
                     try Select<Delivery>()
                         .receive(from: numbers) { .number($0) }
@@ -70,7 +70,7 @@ extension RuntimeTests {
         @Test func selectingConsumersReceiveEveryElementOnce() throws {
             let evens = try Channel<Int>(capacity: 4)
             let odds = try Channel<Int>(capacity: 4)
-            try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
+            try withCoroutines(Config(threads: 2, hooks: false)) {
                 let consumers = try (0..<10).map { _ in
                     try co { () throws -> [Int] in
                         var received: [Int] = []
@@ -109,7 +109,7 @@ extension RuntimeTests {
         @Test func aCancelledTaskInASelectThrows() throws {
             let numbers = Channel<Int>()
             let words = Channel<String>()
-            try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
+            try withCoroutines(Config(threads: 2, hooks: false)) {
                 let waiter = try co {
                     try Select<Delivery>()
                         .receive(from: numbers) { .number($0) }

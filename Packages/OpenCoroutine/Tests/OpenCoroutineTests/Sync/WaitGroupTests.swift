@@ -26,7 +26,7 @@ extension RuntimeTests {
         @Test func waitReturnsOnceEveryMemberIsDone() throws {
             let group = WaitGroup()
             let finished = Atomic<Int>(0)
-            try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
+            try withCoroutines(Config(threads: 2, hooks: false)) {
                 group.add(100)
                 // One waiter in a task, one on this plain thread.
                 let waiter = try co { () -> Int in
@@ -49,7 +49,7 @@ extension RuntimeTests {
         @Test func aCancelledWaiterThrows() throws {
             let group = WaitGroup()
             group.add()
-            try OpenCoroutine.main(Config(threads: 2, hooks: false)) {
+            try withCoroutines(Config(threads: 2, hooks: false)) {
                 let waiter = try co { try group.wait() }
                 try Scheduler.sleep(for: .milliseconds(20))
                 waiter.cancel()
