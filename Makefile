@@ -6,6 +6,11 @@
 #                      LD_PRELOAD or to ship beside an executable (Docs/hooks.md)
 #   make run           the flagship demo: the 100-port echo server and its load client in one
 #                      process, printing connections, requests per second and latency
+#   make docs          the DocC documentation of CoroutineCore and OpenCoroutine, as static
+#                      websites in .build-docs/CoroutineCore and .build-docs/OpenCoroutine
+#                      (DocC's warnings are errors)
+#   make test-docs     the documentation built with DocC's warnings as errors, and every public
+#                      symbol checked for a doc comment (part of make test)
 #   make bench-switch  context-switch, spawn and memory figures beside boost.context
 #   make bench-spawn   task spawn, yield and skynet figures beside Go
 #   make bench-echo    TCP echo round trips per second and p99 latency beside SwiftNIO, Go and
@@ -23,7 +28,7 @@ PACKAGES := Packages/CoroutineCore Packages/CoroutineHook Packages/OpenCoroutine
 SYSTEM_PACKAGES := liburing-dev libjemalloc-dev libboost-context-dev g++ \
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libhiredis-dev redis-server
 
-.PHONY: deps build hook test test-packages test-release test-context test-workspace test-preload test-tsan test-user-package run bench-switch bench-spawn bench-echo bench-sleep bench-timers bench-preempt bench-files clean
+.PHONY: deps build hook docs test test-packages test-release test-context test-workspace test-preload test-tsan test-user-package test-docs run bench-switch bench-spawn bench-echo bench-sleep bench-timers bench-preempt bench-files clean
 
 deps:
 	@scripts/install-deps.sh $(SYSTEM_PACKAGES)
@@ -36,7 +41,29 @@ hook: deps
 	swift package --package-path Packages/CoroutineHook --allow-writing-to-package-directory \
 		--allow-writing-to-directory $(CURDIR)/bin build-hook-library --output $(CURDIR)/bin
 
-test: deps test-context test-packages test-release test-workspace test-preload test-tsan test-user-package
+# The documentation (swift-docc-plugin's generate-documentation, DocC's warnings as errors),
+# one static website per package: serve one, for example with
+# `python3 -m http.server -d .build-docs/OpenCoroutine`, and open /documentation/opencoroutine.
+# Each package builds in its own scratch folder under .build-docs, apart from other builds.
+DOC_MODULES := CoroutineCore OpenCoroutine
+DOCS := $(CURDIR)/.build-docs
+
+docs: deps
+	@set -e; for module in $(DOC_MODULES); do \
+		echo "== documentation of $$module"; \
+		swift package --package-path Packages/$$module --scratch-path $(DOCS)/build/$$module \
+			--allow-writing-to-directory $(DOCS) generate-documentation --target $$module \
+			--warnings-as-errors --output-path $(DOCS)/$$module; \
+	done
+
+# DocC warns about links and curation but not about undocumented symbols: the check reads the
+# symbol graphs the build above gave DocC and lists the public symbols without a doc comment.
+test-docs: docs
+	@set -e; for module in $(DOC_MODULES); do \
+		scripts/check-doc-comments.py $$module $(DOCS)/build/$$module Packages/$$module/Sources/$$module; \
+	done
+
+test: deps test-context test-packages test-release test-workspace test-preload test-tsan test-user-package test-docs
 
 test-packages:
 	@set -e; for package in $(PACKAGES); do \
