@@ -8,6 +8,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
+source Benchmarks/scripts/lib/output.sh
 out="$root/.build-bench/echo"
 seconds=${ECHO_SECONDS:-10}
 connections=${ECHO_CONNECTIONS:-1000}
@@ -38,17 +39,21 @@ quietly() {
 
 scripts/install-deps.sh golang-go libjemalloc-dev gcc >&2
 mkdir -p "$out"
+step "building the client and the thread-per-connection server"
 cc -O2 -pthread -o "$out/echo_client" Benchmarks/Echo/client/echo_client.c
 cc -O2 -pthread -o "$out/echo_threads" Benchmarks/Echo/threads/echo_threads.c
 # A clean release build: SwiftPM does not rebuild a client when only the body of an
 # @inlinable function in a path dependency changed.
 rm -rf "$out/swift/release" "$out/swift/$(uname -m)-unknown-linux-gnu/release"
+step "building ours (release)"
 quietly swift build -c release --product echo_benchmark_server --scratch-path "$out/swift"
+step "building the SwiftNIO server (release)"
 quietly swift build -c release --package-path Benchmarks/EchoNIO --scratch-path "$root/.build-bench/nio"
 go_out="$root/.build-go"
 mkdir -p "$go_out/cache" "$go_out/gopath"
+step "building the Go server"
 (cd Benchmarks/Anchors/go &&
-    GOCACHE="$go_out/cache" GOPATH="$go_out/gopath" GOPROXY=off GOFLAGS= GO111MODULE=on GOTOOLCHAIN=local \
+    GOCACHE="$go_out/cache" GOPATH="$go_out/gopath" GOPROXY=off GOFLAGS='' GO111MODULE=on GOTOOLCHAIN=local \
         go build -o "$go_out/echo_go" ./echo)
 
 server_pid=""
@@ -75,6 +80,7 @@ trap 'exit 1' INT TERM
 measure() {
     local name=$1
     shift
+    step "measuring $name: $connections connections, ${warmup} s warm-up, ${seconds} s measured"
     "$@" >"$server_log" &
     server_pid=$!
     local port=""
@@ -105,8 +111,7 @@ measure ours "$out/swift/release/echo_benchmark_server"
 measure nio "$root/.build-bench/nio/release/echo_nio_server"
 measure go env GOMAXPROCS=2 "$go_out/echo_go"
 measure threads "$out/echo_threads"
-printf '%s' "$results"
-value() { sed -n "s/^$1=//p" <<<"$results"; }
-ratio() { awk -v ours="$2" -v other="$3" -v name="$1" 'BEGIN { printf "%s=%.2f\n", name, ours / other }'; }
-ratio echo_ratio_nio "$(value echo_rps_ours)" "$(value echo_rps_nio)"
-ratio echo_ratio_go "$(value echo_rps_ours)" "$(value echo_rps_go)"
+emit "${results%$'\n'}"
+ratio echo_ratio_nio "$(value echo_rps_ours "$results")" "$(value echo_rps_nio "$results")"
+ratio echo_ratio_go "$(value echo_rps_ours "$results")" "$(value echo_rps_go "$results")"
+summary

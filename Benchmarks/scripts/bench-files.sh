@@ -8,19 +8,25 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
+source Benchmarks/scripts/lib/output.sh
 out="$root/.build-bench"
 seconds=${FILES_SECONDS:-5}
 "$root/scripts/install-deps.sh" fio >&2
 rm -rf "$out/swift/release" "$out/swift/$(uname -m)-unknown-linux-gnu/release"
+step "building ours (release)"
 swift build -c release --product files_benchmark --scratch-path "$out/swift" >/dev/null
 data="$out/files/data"
-ours=$(FILES_PATH="$data" FILES_SECONDS="$seconds" "$out/swift/release/files_benchmark")
-echo "$ours"
+[ -e "$data" ] || step "no ${data#"$root"/} yet: the benchmark writes its 1 GiB first"
+# One program measures both, one after the other.
+ours=$(FILES_PATH="$data" FILES_SECONDS="$seconds" run_step "running ours, then 64 threads (${seconds} s each)" \
+    "$out/swift/release/files_benchmark")
+emit "$ours"
 # fio reads the same file, its cached pages dropped first as for the others.
 python3 -c "import os; fd = os.open('$data', os.O_RDONLY); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)"
-fio_mbps=$(fio --name=randread --filename="$data" --rw=randread --bs=4k --ioengine=io_uring --iodepth=512 --fadvise_hint=0 \
+fio_mbps=$(run_step "running fio (${seconds} s)" \
+    fio --name=randread --filename="$data" --rw=randread --bs=4k --ioengine=io_uring --iodepth=512 --fadvise_hint=0 \
     --numjobs=2 --time_based --runtime="$seconds" --group_reporting --output-format=json |
     python3 -c "import json, sys; print('%.2f' % (json.load(sys.stdin)['jobs'][0]['read']['bw_bytes'] / 1e6))")
-echo "file_read_mbps_fio=$fio_mbps"
-awk -v ours="$(sed -n 's/^file_read_mbps_ours=//p' <<<"$ours")" -v fio="$fio_mbps" \
-    'BEGIN { printf "file_ours_vs_fio=%.2f\n", ours / fio }'
+emit "file_read_mbps_fio=$fio_mbps"
+ratio file_ours_vs_fio "$(value file_read_mbps_ours "$ours")" "$fio_mbps"
+summary

@@ -5,9 +5,13 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
+source Benchmarks/scripts/lib/output.sh
 out="$root/.build-bench/sleep"
 # A clean release build: SwiftPM does not rebuild a client when only the body of an
 # @inlinable function in a path dependency changed.
 rm -rf "$out/release" "$out/$(uname -m)-unknown-linux-gnu/release"
+step "building ours (release)"
 swift build -c release --product sleep_benchmark --scratch-path "$out" >/dev/null
-"$out/release/sleep_benchmark"
+ours=$(run_step "running ours: ready reads, then 100,000 sleepers twice" "$out/release/sleep_benchmark")
+emit "$ours"
+summary
