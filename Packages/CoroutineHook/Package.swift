@@ -11,9 +11,14 @@ let package = Package(
         .package(path: "../CoroutineCore"),
     ],
     targets: [
-        // The C entry points (the variadic calls, open_coroutine_init) and the load-time
-        // interposition check; the public header lives in include/.
-        .target(name: "CCoroutineHook", cSettings: [.headerSearchPath("../../include")]),
+        // The C entry points (the variadic calls, the pthread lock calls, open_coroutine_init)
+        // and the load-time interposition check; the public header lives in include/. The lock
+        // hooks read the runtime's C state (the running frame, the preemptible-code table).
+        .target(
+            name: "CCoroutineHook",
+            dependencies: [.product(name: "CoroutineCore", package: "CoroutineCore")],
+            cSettings: [.headerSearchPath("../../include")]
+        ),
         .target(
             name: "CoroutineHook",
             dependencies: ["CCoroutineHook", .product(name: "CoroutineCore", package: "CoroutineCore")]

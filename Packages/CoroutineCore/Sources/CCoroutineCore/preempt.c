@@ -124,12 +124,7 @@ static int add_code_ranges(struct dl_phdr_info *info, size_t size, void *count) 
     return 0;
 }
 
-void oc_preempt_refresh_code(void) {
-    unsigned long long counts[2] = {0, 0};
-    dl_iterate_phdr(read_load_counts, counts);
-    if (counts[0] == built_adds && counts[1] == built_subs) {
-        return;
-    }
+static void rebuild_code_table(const unsigned long long counts[2]) {
     __atomic_store_n(&code_sequence, code_sequence + 1, __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_RELEASE);
     uint32_t added = 0;
@@ -138,6 +133,21 @@ void oc_preempt_refresh_code(void) {
     __atomic_store_n(&code_sequence, code_sequence + 1, __ATOMIC_RELEASE);
     built_adds = counts[0];
     built_subs = counts[1];
+}
+
+/// Held by the one thread rebuilding the table; a second caller meanwhile has nothing to add.
+static bool refreshing;
+
+void oc_preempt_refresh_code(void) {
+    if (__atomic_exchange_n(&refreshing, true, __ATOMIC_ACQUIRE)) {
+        return;
+    }
+    unsigned long long counts[2] = {0, 0};
+    dl_iterate_phdr(read_load_counts, counts);
+    if (counts[0] != built_adds || counts[1] != built_subs) {
+        rebuild_code_table(counts);
+    }
+    __atomic_store_n(&refreshing, false, __ATOMIC_RELEASE);
 }
 
 bool oc_preempt_code_is_preemptible(uintptr_t pc) {

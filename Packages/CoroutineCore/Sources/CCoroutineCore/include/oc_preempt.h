@@ -46,7 +46,9 @@ void oc_preempt_attach(oc_preempt_counts *_Nullable counts);
 int oc_preempt_request(pid_t tid);
 
 /// Rebuilds the table of preemptible code if a shared object was loaded or unloaded since
-/// the last call (one cheap look when nothing changed).
+/// the last call (one cheap look when nothing changed). Any thread may call it: a call made
+/// while another thread rebuilds returns at once. The hook library's thread-lock hooks read
+/// the same table, so the runtime builds it at start even without preemption.
 void oc_preempt_refresh_code(void);
 
 /// Whether an instruction at `pc` may be interrupted by a switch: it belongs to the program

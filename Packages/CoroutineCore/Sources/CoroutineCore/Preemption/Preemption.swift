@@ -24,9 +24,10 @@ public enum Preemption {
 
     /// Runs `body` with the calling coroutine safe from preemption.
     ///
-    /// Wrap code that holds a lock other coroutines of the same thread may ask for (a
-    /// `pthread_mutex_t`, a `Mutex` of the Synchronization module): a coroutine preempted
-    /// while holding it would deadlock the next one on its thread that asks. Sections nest,
+    /// Wrap code that holds a lock other coroutines of the same thread may ask for (a `Mutex`
+    /// of the Synchronization module, an `NSLock`): a coroutine preempted while holding it
+    /// would deadlock the next one on its thread that asks. A `pthread_mutex_t` locked from
+    /// the program's own code needs no wrapping where the hook library runs: the asker parks. Sections nest,
     /// and a coroutine that suspends inside one keeps it open until it resumes and leaves.
     @inlinable
     public static func withoutPreemption<Result, Failure: Error>(

@@ -130,6 +130,8 @@ public final class CoroutineRuntime: Sendable {
         try running.withLock { (running) throws(RuntimeError) in
             guard running == nil else { throw .alreadyRunning }
             BlockingPool.waits.limit = configuration.blockingThreads
+            // Which code is the program's: preemption and the hook library's lock hooks ask.
+            oc_preempt_refresh_code()
             let generation = RuntimeGeneration(configuration: configuration)
             generations.withLock { $0.append(generation) }
             try generation.startThreads()

@@ -351,11 +351,14 @@ public final class Scheduler: @unchecked Sendable {
     /// Suspends the running coroutine until `ticket` is woken or `deadline` passes.
     ///
     /// `register` hands the ticket to whatever will wake it; when it returns false the
-    /// event already happened and the coroutine does not suspend at all.
+    /// event already happened and the coroutine does not suspend at all. A wait that is not
+    /// `cancellable` (a pthread mutex's, which POSIX never interrupts) ignores the task's
+    /// cancellation.
     func wait(
         for coroutine: Unmanaged<ScheduledCoroutine>,
         until deadline: UInt64?,
         inSyscall syscall: String? = nil,
+        cancellable: Bool = true,
         register: (WaitTicket) -> Bool
     ) -> WaitTicket.Outcome {
         let ticket = WaitTicket(.coroutine(coroutine.takeUnretainedValue(), self))
@@ -367,7 +370,7 @@ public final class Scheduler: @unchecked Sendable {
             timers.insert(ticket, deadline: deadline)
             ticket.timerMark = .queued
         }
-        let task = CurrentTask.task
+        let task = cancellable ? CurrentTask.task : nil
         task?.enterWait(ticket)
         suspension = .waiting
         suspendedInSyscall = syscall

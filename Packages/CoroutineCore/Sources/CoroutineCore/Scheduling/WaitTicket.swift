@@ -82,11 +82,13 @@ final class WaitTicket: @unchecked Sendable {
 
     /// Waits for a ticket handed to `register`: suspends the calling coroutine when a
     /// scheduler resumed it, else blocks the thread, until the ticket is woken, `deadline`
-    /// passes or the calling task is cancelled. When `register` returns false the event
-    /// already happened and nothing waits.
-    static func wait(until deadline: UInt64?, register: (WaitTicket) -> Bool) -> Outcome {
+    /// passes or (when `cancellable`) the calling task is cancelled. When `register` returns
+    /// false the event already happened and nothing waits.
+    static func wait(
+        until deadline: UInt64?, cancellable: Bool = true, register: (WaitTicket) -> Bool
+    ) -> Outcome {
         if let (scheduler, coroutine) = Scheduler.directlyScheduled() {
-            return scheduler.wait(for: coroutine, until: deadline, register: register)
+            return scheduler.wait(for: coroutine, until: deadline, cancellable: cancellable, register: register)
         }
         let parker = Parker()
         let ticket = WaitTicket(.thread(parker))

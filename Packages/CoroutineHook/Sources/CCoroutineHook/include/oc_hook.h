@@ -1,5 +1,6 @@
 // The C half of the hook library: what Swift cannot express (variadic entry points, a load-time
-// constructor, glibc's fortify failure) and the interposition check.
+// constructor, glibc's fortify failure), the interposition check, and the pthread lock hooks,
+// which must run before the Swift runtime does and call glibc by version.
 #ifndef OC_HOOK_H
 #define OC_HOOK_H
 
@@ -21,7 +22,19 @@ const char *oc_hook_failure(void);
 /// glibc's report of a buffer overflow caught by a fortified call (`__read_chk` and friends).
 _Noreturn void __chk_fail(void);
 
-// Implemented in Swift: the targets of the variadic entry points.
+/// How `oc_hook_park` ended (CoroutineCore's `ParkingLot.Outcome`).
+typedef enum oc_park_outcome {
+    OC_PARK_UNPARKED = 0,
+    OC_PARK_TIMED_OUT = 1,
+    /// `should_park` returned false: the caller never suspended.
+    OC_PARK_NOT_PARKED = 2,
+} oc_park_outcome;
+
+// Implemented in Swift: the parking lot of the lock hooks (thread_locks.c), whose deadlines
+// are monotonic nanoseconds (-1: none), and the targets of the variadic entry points.
+oc_park_outcome oc_hook_park(const void *address, int64_t deadline, bool (*should_park)(void *context),
+                             void *context);
+void oc_hook_unpark(const void *address, bool all);
 int oc_hook_fcntl(int fd, int command, long argument);
 int oc_hook_ioctl(int fd, unsigned long request, void *argument);
 int oc_hook_openat(int directory, const char *path, int flags, unsigned int mode);

@@ -1,0 +1,113 @@
+import Synchronization
+
+/// Waits keyed by memory address: a coroutine parks on an address until another party
+/// unparks it there, a deadline passes, or a check made after parking finds nothing to wait
+/// for.
+///
+/// It is what lets a lock or condition variable that lives outside the runtime (a
+/// `pthread_mutex_t`, a `pthread_cond_t`) suspend the coroutine that waits on it instead of
+/// its thread: the hook library parks the waiter on the object's address and unparks it from
+/// the unlock or signal. A parked plain thread blocks instead.
+///
+/// Addresses hash onto a fixed set of buckets, each with its own lock, so unrelated addresses
+/// rarely contend. Nothing is allocated per address while nobody waits on it.
+public enum ParkingLot {
+    /// How a park ended.
+    public enum Outcome: Sendable, Equatable {
+        /// Another party unparked the waiter.
+        case unparked
+        /// The deadline passed first.
+        case timedOut
+        /// The check after parking found nothing to wait for, so the caller never suspended.
+        case notParked
+    }
+
+    /// Parks the caller on `address` until it is unparked or `deadline` (monotonic
+    /// nanoseconds) passes.
+    ///
+    /// `shouldPark` runs once the waiter is visible to `unpark`, before suspending: it checks
+    /// the condition again (a lock that was released meanwhile), so that an unpark that came
+    /// between the caller's own check and the park is never lost. When it returns false the
+    /// caller does not suspend. The task's cancellation does not end a park, as it does not
+    /// end a pthread wait.
+    public static func park(
+        at address: UnsafeRawPointer, untilNanoseconds deadline: UInt64?, shouldPark: () -> Bool
+    ) -> Outcome {
+        let key = UInt(bitPattern: address)
+        let bucket = bucket(for: key)
+        var parked: WaitTicket?
+        let outcome = WaitTicket.wait(until: deadline, cancellable: false) { ticket in
+            bucket.add(ticket, at: key)
+            guard shouldPark() else {
+                bucket.remove(ticket, at: key)
+                return false
+            }
+            parked = ticket
+            return true
+        }
+        guard let parked else { return .notParked }
+        guard outcome == .notified else {
+            bucket.remove(parked, at: key)
+            return .timedOut
+        }
+        return .unparked
+    }
+
+    /// Unparks one waiter on `address` (the longest parked), or all of them; returns how
+    /// many it woke.
+    @discardableResult
+    public static func unpark(at address: UnsafeRawPointer, all: Bool) -> Int {
+        let key = UInt(bitPattern: address)
+        guard waiting.load(ordering: .sequentiallyConsistent) > 0 else { return 0 }
+        let bucket = bucket(for: key)
+        var woken = 0
+        while let ticket = bucket.takeFirst(at: key) {
+            if ticket.wake(.notified) {
+                woken += 1
+                if !all { break }
+            }
+        }
+        return woken
+    }
+
+    /// Waiters parked across all buckets.
+    fileprivate static let waiting = Atomic<Int>(0)
+
+    private static let buckets = (0..<64).map { _ in Bucket() }
+
+    private static func bucket(for key: UInt) -> Bucket {
+        // Objects are at least 8-byte aligned: the low bits carry no information.
+        buckets[Int((key >> 4) ^ (key >> 10)) & (buckets.count - 1)]
+    }
+}
+
+/// The waiters of the addresses that hash to one bucket, in parking order.
+private final class Bucket: Sendable {
+    private let queues = Mutex<[UInt: [WaitTicket]]>([:])
+
+    func add(_ ticket: WaitTicket, at key: UInt) {
+        queues.withLock { $0[key, default: []].append(ticket) }
+        ParkingLot.waiting.add(1, ordering: .sequentiallyConsistent)
+    }
+
+    func remove(_ ticket: WaitTicket, at key: UInt) {
+        let removed = queues.withLock { queues -> Bool in
+            guard let index = queues[key]?.firstIndex(where: { $0 === ticket }) else { return false }
+            queues[key]?.remove(at: index)
+            if queues[key]?.isEmpty == true { queues[key] = nil }
+            return true
+        }
+        if removed { ParkingLot.waiting.subtract(1, ordering: .sequentiallyConsistent) }
+    }
+
+    func takeFirst(at key: UInt) -> WaitTicket? {
+        let ticket = queues.withLock { queues -> WaitTicket? in
+            guard var queue = queues[key], !queue.isEmpty else { return nil }
+            let first = queue.removeFirst()
+            queues[key] = queue.isEmpty ? nil : queue
+            return first
+        }
+        if ticket != nil { ParkingLot.waiting.subtract(1, ordering: .sequentiallyConsistent) }
+        return ticket
+    }
+}

@@ -1,0 +1,23 @@
+import CCoroutineHook
+import CoroutineCore
+
+// The Swift half of the pthread mutex and condition hooks: their waits, on the runtime's
+// parking lot. The hooks themselves, and why they wait as they do, are in thread_locks.c.
+
+@_cdecl("oc_hook_park")
+func hookPark(
+    _ address: UnsafeRawPointer, _ deadline: Int64,
+    _ shouldPark: @convention(c) (UnsafeMutableRawPointer?) -> Bool, _ context: UnsafeMutableRawPointer?
+) -> oc_park_outcome {
+    let limit = deadline < 0 ? nil : UInt64(deadline)
+    switch ParkingLot.park(at: address, untilNanoseconds: limit, shouldPark: { shouldPark(context) }) {
+    case .unparked: return OC_PARK_UNPARKED
+    case .timedOut: return OC_PARK_TIMED_OUT
+    case .notParked: return OC_PARK_NOT_PARKED
+    }
+}
+
+@_cdecl("oc_hook_unpark")
+func hookUnpark(_ address: UnsafeRawPointer, _ all: Bool) {
+    ParkingLot.unpark(at: address, all: all)
+}
