@@ -6,6 +6,12 @@
 //                            (default 5) seconds: MB/s (10^6 bytes)
 //   file_read_mbps_threads   the same reads from 64 plain threads with libc's pread
 //   file_ours_vs_threads     ours / threads
+//   file_read_mbps_threads_per_core
+//                            the same reads from 2 plain threads, one per core: the threads
+//                            ours runs on, blocking in each read as code without the runtime
+//                            would
+//   file_ours_vs_threads_per_core
+//                            ours / threads per core
 //   tick_lateness_p99_ms     during ours, how late a task on the same 2 threads wakes from
 //                            10 ms sleeps: the 99th percentile
 //
@@ -101,7 +107,8 @@ func ours() throws -> (mbps: Double, lateness: Double) {
     }
 }
 
-func threads() -> Double {
+/// The reads from `count` plain threads.
+func threads(_ count: Int) -> Double {
     dropCache()
     let fd = open(path, O_RDONLY)
     defer { close(fd) }
@@ -109,7 +116,7 @@ func threads() -> Double {
     let deadline = start + .seconds(seconds)
     let total = Atomic<Int>(0)
     let group = DispatchGroup()
-    for index in 0..<64 {
+    for index in 0..<count {
         group.enter()
         Thread.detachNewThread {
             total.add(readRandomly(fd, seed: UInt64(index + 10_001), until: deadline), ordering: .relaxed)
@@ -122,8 +129,11 @@ func threads() -> Double {
 
 try makeFile()
 let (oursMBps, lateness) = try ours()
-let threadsMBps = threads()
+let threadsMBps = threads(64)
+let perCoreMBps = threads(2)
 print("file_read_mbps_ours=\(format(oursMBps))")
 print("file_read_mbps_threads=\(format(threadsMBps))")
 print("file_ours_vs_threads=\(format(oursMBps / threadsMBps))")
+print("file_read_mbps_threads_per_core=\(format(perCoreMBps))")
+print("file_ours_vs_threads_per_core=\(format(oursMBps / perCoreMBps))")
 print("tick_lateness_p99_ms=\(format(lateness))")

@@ -18,7 +18,7 @@ swift build -c release --product files_benchmark --scratch-path "$out/swift" >/d
 data="$out/files/data"
 [ -e "$data" ] || step "no ${data#"$root"/} yet: the benchmark writes its 1 GiB first"
 # One program measures both, one after the other.
-ours=$(FILES_PATH="$data" FILES_SECONDS="$seconds" run_step "running ours, then 64 threads (${seconds} s each)" \
+ours=$(FILES_PATH="$data" FILES_SECONDS="$seconds" run_step "running ours, then 64 threads, then 2 threads (${seconds} s each)" \
     "$out/swift/release/files_benchmark")
 emit "$ours"
 # fio reads the same file, its cached pages dropped first as for the others.
