@@ -4,11 +4,24 @@ import Testing
 @testable import CoroutineCore
 
 /// Part of the runtime's serialized suite: the runtime is one per process.
+///
+/// The operations run on Swift concurrency's pool, which has one thread per CPU and which the
+/// tests' own bodies run on: these tests await instead of blocking, so that they never hold a
+/// pool thread the operation they wait for needs (other suites' synchronous tests may hold
+/// the rest for seconds, hence the generous limits).
 extension CoroutineRuntimeTests {
     private struct Refused: Error, Equatable {}
 
-    @Test func awaitingSuspendsOnlyTheTaskNotItsThread() throws {
-        try withRuntime(RuntimeConfiguration(threads: 1)) {
+    /// Runs `body` on a started runtime of `threads` threads and stops it afterwards.
+    private func withRuntime(threads: Int, _ body: () async throws -> Void) async throws {
+        try runtime.start(RuntimeConfiguration(threads: threads))
+        defer { #expect(runtime.stop(timeout: .seconds(10)).isClean) }
+        try await body()
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func awaitingSuspendsOnlyTheTaskNotItsThread() async throws {
+        try await withRuntime(threads: 1) {
             let ticks = Atomic<Int>(0)
             let ticker = try runtime.spawn {
                 for _ in 0..<5 {
@@ -24,28 +37,30 @@ extension CoroutineRuntimeTests {
                 }
                 return [started, ticks.load(ordering: .relaxed), value.count]
             }
-            let seen = try awaiting.join(timeout: .seconds(10))
-            try ticker.join(timeout: .seconds(10))
+            let seen = try await awaiting.value
+            try await ticker.value
             // The only scheduler thread kept ticking while the task waited for the Task.
             #expect(seen[0] < 5 && seen[1] == 5)
             #expect(seen[2] == 4)
         }
     }
 
-    @Test func awaitingRethrowsTheOperationsError() throws {
-        try withRuntime {
+    @Test(.timeLimit(.minutes(1)))
+    func awaitingRethrowsTheOperationsError() async throws {
+        try await withRuntime(threads: 2) {
             let failing = try runtime.spawn {
                 try awaitResult { () async throws -> Int in
                     await Task.yield()
                     throw Refused()
                 }
             }
-            #expect(throws: Refused()) { try failing.join(timeout: .seconds(10)) }
+            await #expect(throws: Refused()) { try await failing.value }
         }
     }
 
-    @Test func cancellingTheWaiterCancelsTheOperation() throws {
-        try withRuntime {
+    @Test(.timeLimit(.minutes(1)))
+    func cancellingTheWaiterCancelsTheOperation() async throws {
+        try await withRuntime(threads: 2) {
             let sawCancellation = Atomic<Bool>(false)
             let started = Atomic<Bool>(false)
             let waiter = try runtime.spawn {
@@ -58,17 +73,22 @@ extension CoroutineRuntimeTests {
                     }
                 }
             }
-            #expect(eventually(within: .seconds(10)) { started.load(ordering: .relaxed) })
+            while !started.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(1)) }
             waiter.cancel()
-            #expect(throws: CoroutineError.cancelled) { try waiter.join(timeout: .seconds(10)) }
-            #expect(eventually(within: .seconds(10)) { sawCancellation.load(ordering: .relaxed) })
+            await #expect(throws: CoroutineError.cancelled) { try await waiter.value }
+            while !sawCancellation.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(1)) }
         }
     }
 
-    @Test func aPlainThreadBlocksUntilTheResult() throws {
-        let value = try awaitResult { () async throws -> Int in
-            try await Task.sleep(for: .milliseconds(20))
-            return 42
+    @Test(.timeLimit(.minutes(1)))
+    func aPlainThreadBlocksUntilTheResult() async throws {
+        let value = await withCheckedContinuation { (continuation: CheckedContinuation<Int?, Never>) in
+            Thread.detachNewThread {
+                continuation.resume(returning: try? awaitResult { () async throws -> Int in
+                    try await Task.sleep(for: .milliseconds(20))
+                    return 42
+                })
+            }
         }
         #expect(value == 42)
     }
