@@ -15,6 +15,9 @@ import Synchronization
 /// | `opencoroutine_syscall_waits` | waits inside the syscall layer |
 /// | `opencoroutine_preemptions` | coroutines preempted at the instruction they were running |
 /// | `opencoroutine_deferred_preemptions` | preemption requests that found an unsafe point |
+/// | `opencoroutine_ring_operations` | file operations of tasks submitted to io_uring |
+/// | `opencoroutine_blocking_calls` | calls of tasks made on the blocking pool |
+/// | `opencoroutine_stack_overflows` | tasks that overflowed their stack (each lost its worker) |
 ///
 /// The runtime only counts (a plain store on the thread that counts); a reporter thread reads
 /// the totals every `interval` and increments the metrics by the difference, so the metrics
@@ -38,6 +41,9 @@ final class RuntimeMetrics: Sendable {
             (\.syscallWaits, Counter(label: "opencoroutine_syscall_waits", factory: factory)),
             (\.preemptions, Counter(label: "opencoroutine_preemptions", factory: factory)),
             (\.deferredPreemptions, Counter(label: "opencoroutine_deferred_preemptions", factory: factory)),
+            (\.ringOperations, Counter(label: "opencoroutine_ring_operations", factory: factory)),
+            (\.blockingCalls, Counter(label: "opencoroutine_blocking_calls", factory: factory)),
+            (\.stackOverflows, Counter(label: "opencoroutine_stack_overflows", factory: factory)),
         ]
     }
 

@@ -29,6 +29,9 @@ extension RuntimeTests {
                 ("opencoroutine_steals", totals.steals),
                 ("opencoroutine_preemptions", totals.preemptions),
                 ("opencoroutine_deferred_preemptions", totals.deferredPreemptions),
+                ("opencoroutine_ring_operations", totals.ringOperations),
+                ("opencoroutine_blocking_calls", totals.blockingCalls),
+                ("opencoroutine_stack_overflows", totals.stackOverflows),
             ]
             for (label, total) in expected {
                 #expect(backend.counterTotal(label: label) == Int64(total), "\(label)")

@@ -8,7 +8,8 @@ import Synchronization
 /// itself, and yields to its scheduler when other coroutines are ready or timers are due.
 /// When a task blocks (sleeps, joins), its worker blocks with it and the next task gets
 /// another worker, so queued tasks keep moving. A worker with nothing to do parks as idle;
-/// beyond `minWorkers`, one idle for longer than `keepAlive` (idle time, not age) exits.
+/// beyond `minWorkers`, one idle for longer than `keepAlive` (idle time, not age) exits. A
+/// worker that overflows its stack dies with its task, and the pool takes its place back.
 /// Owner-thread only.
 final class CoroutinePool {
     /// Tasks check the scheduler's timers every this many tasks (a clock read costs).
@@ -43,6 +44,8 @@ final class CoroutinePool {
     /// The task each worker runs, by worker slot, so a stop can cancel them.
     @exclusivity(unchecked) private var activeTasks: [PoolTask?] = []
     @exclusivity(unchecked) private var freeSlots: [Int] = []
+    /// Each live worker's slot, to take it back from a worker that died.
+    @exclusivity(unchecked) private var workerSlots: [ObjectIdentifier: Int] = [:]
 
     init(
         index: Int,
@@ -102,7 +105,19 @@ final class CoroutinePool {
         }
     }
 
+    /// Takes back the slot of a worker that overflowed its stack: its task, and any task it
+    /// ran inline, fail with `CoroutineError.stackOverflow`, and the next task that needs a
+    /// worker gets a new one. The other tasks of the thread are untouched.
+    func workerOverflowed(_ worker: ScheduledCoroutine) {
+        guard let slot = workerSlots.removeValue(forKey: ObjectIdentifier(worker)) else { return }
+        activeTasks[slot].take()?.abandon(because: .stackOverflow)
+        freeSlots.append(slot)
+        total -= 1
+        scheduler.counters.stackOverflows.increment()
+    }
+
     private func retire(_ worker: ScheduledCoroutine) {
+        workerSlots[ObjectIdentifier(worker)] = nil
         retiring = true
         scheduler.resume(worker)
         retiring = false
@@ -129,9 +144,11 @@ final class CoroutinePool {
             activeTasks.append(nil)
             return activeTasks.count - 1
         }()
-        return ScheduledCoroutine(name: "pool-worker-\(index)", stackSize: configuration.stackSize) { [unowned self] _, _ in
+        let worker = ScheduledCoroutine(name: "pool-worker-\(index)", stackSize: configuration.stackSize) { [unowned self] _, _ in
             self.work(slot: slot)
         }
+        workerSlots[ObjectIdentifier(worker)] = slot
+        return worker
     }
 
     /// The body of every worker: run tasks while there are any, then park, until retired.

@@ -45,6 +45,9 @@ final class PoolTask: @unchecked Sendable {
     @usableFromInline @exclusivity(unchecked) var value: Any?
     /// What the body threw.
     @usableFromInline @exclusivity(unchecked) var error: (any Error)?
+    /// The task its worker runs inline on top of this one, through a join's shortcut, while
+    /// it does; worker-thread only.
+    @exclusivity(unchecked) private var inlineTask: PoolTask?
 
     @usableFromInline
     init(name: String?, priority: Int, generation: RuntimeGeneration, job: @escaping (PoolTask) -> Void) {
@@ -81,10 +84,27 @@ final class PoolTask: @unchecked Sendable {
     func runInline() -> Bool {
         guard let frame = oc_frame_peek(), let outer = frame.pointee.task,
               remainingStack() > Self.inlineStackReserve, claim() else { return false }
+        // Sound: the frame's task is the one its worker runs, alive until the worker clears it.
+        let outerTask = Unmanaged<PoolTask>.fromOpaque(outer)
+        outerTask._withUnsafeGuaranteedRef { $0.inlineTask = self }
         frame.pointee.task = Unmanaged.passUnretained(self).toOpaque()
         execute()
         frame.pointee.task = outer
+        outerTask._withUnsafeGuaranteedRef { $0.inlineTask = nil }
         return true
+    }
+
+    /// Ends this running task, and those its worker ran inline on top of it, as failed with
+    /// `error`: the worker died under them (it overflowed its stack) and none will return.
+    func abandon(because error: CoroutineError) {
+        var next: PoolTask? = self
+        while let task = next {
+            next = task.inlineTask.take()
+            guard task.state == .running else { continue }
+            task.job = nil
+            task.error = error
+            task.finish(.failed)
+        }
     }
 
     /// Stack a joiner keeps free for the task it runs inline and what that task calls.

@@ -23,6 +23,9 @@ public struct RuntimeCounters: Sendable, Equatable {
     /// Calls of coroutines made on the blocking pool (name lookups, `waitpid`, `flock`, and
     /// file I/O where io_uring is unavailable).
     public var blockingCalls: UInt64 = 0
+    /// Tasks that overflowed their stack. Each failed with `CoroutineError.stackOverflow` and
+    /// took its worker coroutine with it; the pool makes a new worker when one is needed.
+    public var stackOverflows: UInt64 = 0
 
     /// Counters starting at zero.
     public init() {}
@@ -56,6 +59,8 @@ final class SchedulerCounters: Sendable {
     let ringOperations = EventCount()
     /// Written by the scheduler's thread alone.
     let blockingCalls = EventCount()
+    /// Written by the scheduler's thread alone.
+    let stackOverflows = EventCount()
 
     func add(to totals: inout RuntimeCounters) {
         totals.coroutinesCreated &+= coroutinesCreated.load(ordering: .relaxed)
@@ -63,5 +68,6 @@ final class SchedulerCounters: Sendable {
         totals.syscallWaits &+= syscallWaits.current
         totals.ringOperations &+= ringOperations.current
         totals.blockingCalls &+= blockingCalls.current
+        totals.stackOverflows &+= stackOverflows.current
     }
 }

@@ -292,6 +292,9 @@ public final class Scheduler: @unchecked Sendable {
         case .cancelled:
             notify(.cancelled(coroutine))
         case .failed:
+            if failure as? CoroutineError == .stackOverflow {
+                pool?.workerOverflowed(coroutine)
+            }
             notify(.failed(coroutine, failure ?? CoroutineError.cancelled))
         case .ready, .running:
             break
