@@ -19,6 +19,8 @@
 #   make bench-timers  the timer wheel against a binary heap (how the timer structure was chosen)
 #   make bench-preempt preemption latency beside Go's, and preemption's cost to CPU-bound work
 #   make bench-files   random 4 KiB file reads from 1,000 tasks beside 64 threads and fio
+#   make plots         Docs/images/*.png from the latest run of each benchmark, which every
+#                      bench script saves in Benchmarks/results/
 #   make test-tsan     the work-stealing queue's stress test under ThreadSanitizer (part of make test)
 #   make test-user-package  a user's own package on the facade, built from a scratch copy (part
 #                      of make test): its output, and the hook library before libc in DT_NEEDED
@@ -28,7 +30,7 @@ PACKAGES := Packages/CoroutineCore Packages/CoroutineHook Packages/OpenCoroutine
 SYSTEM_PACKAGES := liburing-dev libjemalloc-dev libboost-context-dev g++ \
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libhiredis-dev redis-server
 
-.PHONY: deps build hook docs test test-packages test-release test-context test-workspace test-preload test-tsan test-user-package test-docs run bench-switch bench-spawn bench-echo bench-sleep bench-timers bench-preempt bench-files clean
+.PHONY: deps build hook docs test test-packages test-release test-context test-workspace test-preload test-tsan test-user-package test-docs run bench-switch bench-spawn bench-echo bench-sleep bench-timers bench-preempt bench-files plots clean
 
 deps:
 	@scripts/install-deps.sh $(SYSTEM_PACKAGES)
@@ -119,6 +121,10 @@ bench-preempt: deps
 
 bench-files: deps
 	Benchmarks/scripts/bench-files.sh
+
+plots:
+	@scripts/install-deps.sh python3-matplotlib
+	Benchmarks/scripts/plot.py
 
 bench-timers:
 	swift run --scratch-path .build-bench/timers -c release timer_benchmark

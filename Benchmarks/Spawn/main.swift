@@ -4,6 +4,8 @@
 //   spawn_join_ns  per task: a root task spawns 1,000,000 trivial tasks and waits for all
 //   yield_ns       one Scheduler.yield and reschedule, with nothing else runnable
 //   skynet_ms      the skynet tree: 1,000,000 leaves, each node spawning and joining 10
+//   channel_pingpong_ns  per round trip: two tasks pass a number back and forth over two
+//                  unbuffered channels (Go's anchor does the same with unbuffered chans)
 //   idle_cpu_percent  CPU the scheduler threads use over 5 s with nothing to do, in % of a core
 import Dispatch
 import Glibc
@@ -80,6 +82,27 @@ func skynetMilliseconds() throws -> Double {
     return elapsed / 1e6
 }
 
+/// Round trips of one number between two tasks over unbuffered channels, ns per round trip.
+func channelPingPongNanoseconds(roundTrips: Int = 200_000) throws -> Double {
+    let (ping, pong) = (Channel<Int>(), Channel<Int>())
+    let echo = try runtime.spawn {
+        while let value = try ping.receive() { try pong.send(value + 1) }
+    }
+    let elapsed = try runtime.spawn { () throws -> Double in
+        try nanoseconds {
+            var value = 0
+            for _ in 0..<roundTrips {
+                try ping.send(value)
+                value = try pong.receive() ?? value
+            }
+            precondition(value == roundTrips, "ping-pong ended at \(value)")
+        }
+    }.join()
+    ping.close()
+    try echo.join()
+    return elapsed / Double(roundTrips)
+}
+
 func format(_ value: Double) -> String {
     String(Double(Int((value * 100).rounded())) / 100)
 }
@@ -87,6 +110,7 @@ func format(_ value: Double) -> String {
 print("spawn_join_ns=\(format(try median { try spawnJoinNanoseconds() }))")
 print("yield_ns=\(format(try median { try yieldNanoseconds() }))")
 print("skynet_ms=\(format(try median { try skynetMilliseconds() }))")
+print("channel_pingpong_ns=\(format(try median { try channelPingPongNanoseconds() }))")
 
 func idleCPUPercent(over seconds: Int = 5) -> Double {
     sleep(1)

@@ -103,7 +103,7 @@ measure() {
     client_pid=""
     kill -0 "$server_pid" 2>/dev/null || { echo "bench-echo: the $name server died during the run" >&2; exit 1; }
     stop_processes
-    results+=$(sed -n "s/^rps=/echo_rps_$name=/p; s/^p99_us=/echo_p99_us_$name=/p" "$client_log")$'\n'
+    results+=$(sed -n "s/^rps=/echo_rps_$name=/p; s/^p\([0-9]*\)_us=/echo_p\1_us_$name=/p" "$client_log")$'\n'
 }
 
 results=""

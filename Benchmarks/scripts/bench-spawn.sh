@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Measures task spawn+join, yield and skynet on our runtime and on Go, both with 2 threads
-# (GOMAXPROCS=2), in one run; prints name=value lines and the ratios ours/Go.
+# Measures task spawn+join, yield, skynet and channel ping-pong on our runtime and on Go, both
+# with 2 threads (GOMAXPROCS=2), in one run; prints name=value lines and the ratios ours/Go.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -18,4 +18,5 @@ emit "$ours" "$go"
 ratio spawn_ratio "$(value spawn_join_ns "$ours")" "$(value go_spawn_join_ns "$go")"
 ratio yield_ratio "$(value yield_ns "$ours")" "$(value go_gosched_ns "$go")"
 ratio skynet_ratio "$(value skynet_ms "$ours")" "$(value go_skynet_ms "$go")"
+ratio channel_pingpong_ratio "$(value channel_pingpong_ns "$ours")" "$(value go_channel_pingpong_ns "$go")"
 summary

@@ -1,10 +1,12 @@
 // Go anchor benchmarks, compared side by side with the Swift coroutine runtime.
 // Standard library only. GOMAXPROCS comes from the environment (the caller sets it).
-// Prints exactly three name=value lines on stdout:
+// Prints exactly four name=value lines on stdout:
 //
 //	go_spawn_join_ns  median ns per task: spawn 1,000,000 trivial goroutines, wait for all
 //	go_gosched_ns     median ns per runtime.Gosched() with no other runnable goroutine
 //	go_skynet_ms      median ms for skynet (size 1,000,000, div 10)
+//	go_channel_pingpong_ns  median ns per round trip of a number between two goroutines
+//	                  over two unbuffered channels
 package main
 
 import (
@@ -24,6 +26,7 @@ const (
 	skynetSize   = 1_000_000
 	skynetDiv    = 10
 	skynetSum    = 499999500000
+	pingPongs    = 200_000
 )
 
 func median(xs []float64) float64 {
@@ -101,6 +104,30 @@ func skynetRun() float64 {
 	return float64(elapsed.Nanoseconds()) / 1e6
 }
 
+// pingPong passes a number back and forth n times between two goroutines over unbuffered
+// channels and returns ns per round trip.
+func pingPong(n int) float64 {
+	ping, pong := make(chan int), make(chan int)
+	go func() {
+		for v := range ping {
+			pong <- v + 1
+		}
+	}()
+	start := time.Now()
+	v := 0
+	for i := 0; i < n; i++ {
+		ping <- v
+		v = <-pong
+	}
+	elapsed := time.Since(start)
+	close(ping)
+	if v != n {
+		fmt.Fprintf(os.Stderr, "ping-pong: ended at %d != %d\n", v, n)
+		os.Exit(1)
+	}
+	return float64(elapsed.Nanoseconds()) / float64(n)
+}
+
 // measure runs one warm-up then `samples` timed runs (a GC before each, so garbage from
 // the previous run is not collected inside the timed region) and returns the median.
 func measure(run func() float64) float64 {
@@ -118,7 +145,9 @@ func main() {
 	spawn := measure(func() float64 { return spawnJoin(spawnTasks) })
 	yield := measure(func() float64 { return gosched(goschedIters) })
 	sky := measure(skynetRun)
+	pp := measure(func() float64 { return pingPong(pingPongs) })
 	fmt.Printf("go_spawn_join_ns=%.2f\n", spawn)
 	fmt.Printf("go_gosched_ns=%.2f\n", yield)
 	fmt.Printf("go_skynet_ms=%.2f\n", sky)
+	fmt.Printf("go_channel_pingpong_ns=%.2f\n", pp)
 }

@@ -3,10 +3,10 @@
 // Opens N connections to 127.0.0.1:PORT and runs a 64-byte ping-pong on each: send 64 bytes,
 // wait until the same 64 bytes came back, send the next. After a warm-up it counts the round
 // trips that complete within the measured window and records their latency in a log-linear
-// histogram. Prints two lines on stdout:
+// histogram. Prints four lines on stdout:
 //
 //   rps=<round trips per second>
-//   p99_us=<99th-percentile round trip, microseconds>
+//   p50_us=, p90_us=, p99_us=<the 50th, 90th and 99th percentile round trips, microseconds>
 //
 // Every payload differs (connection and sequence number) and every echo is compared with what
 // was sent; a mismatch, a closed or reset connection, or a connection that fails to connect
@@ -54,6 +54,14 @@ static uint64_t bucket_upper(int bucket) {
     int shift = (bucket - LINEAR) / SUB + 1;
     uint64_t mantissa = (uint64_t)((bucket - LINEAR) % SUB + SUB);
     return ((mantissa + 1) << shift) - 1;
+}
+
+// The bucket holding the `percent`th percentile of the `count` round trips in `histogram`.
+static int percentile_bucket(const uint64_t *histogram, uint64_t count, int percent) {
+    uint64_t rank = (count * (uint64_t)percent + 99) / 100, seen = 0;
+    int bucket = 0;
+    while (seen + histogram[bucket] < rank) seen += histogram[bucket++];
+    return bucket;
 }
 
 enum Phase { WARMUP, MEASURE, DONE };
@@ -252,10 +260,11 @@ int main(int argc, char **argv) {
     }
     if (round_trips == 0) fail("no round trip completed in the measured window", NULL);
 
-    uint64_t rank = (round_trips * 99 + 99) / 100, seen = 0;
-    int bucket = 0;
-    while (seen + histogram[bucket] < rank) seen += histogram[bucket++];
     printf("rps=%.0f\n", (double)round_trips / elapsed);
-    printf("p99_us=%.1f\n", (double)bucket_upper(bucket) / 1e3);
+    static const int percentiles[] = {50, 90, 99};
+    for (size_t p = 0; p < sizeof percentiles / sizeof percentiles[0]; p++) {
+        printf("p%d_us=%.1f\n", percentiles[p],
+               (double)bucket_upper(percentile_bucket(histogram, round_trips, percentiles[p])) / 1e3);
+    }
     return 0;
 }

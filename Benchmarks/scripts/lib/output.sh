@@ -11,7 +11,9 @@
 #   emit TEXT...                name=value lines to stdout, kept for the summary
 #   value NAME TEXT             the value of NAME in TEXT's name=value lines
 #   ratio NAME OURS OTHER       emits NAME=OURS/OTHER with two decimals
-#   summary                     every emitted figure in a table, against its goal in lib/goals
+#   summary                     every emitted figure in a table, against its goal in lib/goals,
+#                               and the lines saved as Benchmarks/results/NAME.txt, the latest
+#                               run of each benchmark, from which `make plots` draws the plots
 
 # A script that another one runs (bench-spawn.sh runs go-anchors.sh) keeps the outer one's
 # clock, and leaves the summary to it: the outer script emits the inner one's lines itself.
@@ -24,6 +26,7 @@ else
 fi
 bench_name=$(basename "$0" .sh)
 bench_goals="$(dirname "${BASH_SOURCE[0]}")/goals"
+bench_results="$(dirname "${BASH_SOURCE[0]}")/../../results"
 bench_emitted=""
 
 step() {
@@ -93,4 +96,6 @@ summary() {
             }
         }
     ' "$bench_goals" - <<<"$bench_emitted" >&2
+    mkdir -p "$bench_results"
+    printf '%s' "$bench_emitted" >"$bench_results/$bench_name.txt"
 }
