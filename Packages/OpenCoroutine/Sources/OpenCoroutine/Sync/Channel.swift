@@ -134,7 +134,24 @@ public final class Channel<Element: Sendable>: Sendable {
     /// - Returns: the element, or nil once the channel is closed and drained.
     /// - Throws: `CoroutineError.cancelled` when the calling task is cancelled while it waits.
     public func receive() throws(CoroutineError) -> Element? {
-        try Select<Element?>().receive(from: self) { $0 }.wait()
+        // What a one-channel `Select` would do, without its closures and arrays: a receive is
+        // the channel's hot path.
+        if let ready = poll() {
+            return ready.element
+        }
+        let mailbox = Mailbox()
+        let outcome = Waiter.wait(until: nil) { waiter in
+            enroll(waiter, as: 0, into: mailbox) != .completed
+        } withdraw: { waiter in
+            withdraw(waiter)
+        }
+        switch outcome {
+        case .completed:
+            return mailbox.element
+        case .cancelled, .timedOut:
+            // With no deadline, only a cancellation ends the wait without a completion.
+            throw .cancelled
+        }
     }
 
     /// Closes the channel: further sends throw `ChannelError.closed`, including those waiting
