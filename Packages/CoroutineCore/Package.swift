@@ -3,9 +3,11 @@ import PackageDescription
 
 /// jemalloc replaces malloc process-wide: tasks are allocated on one thread and freed on
 /// another all the time, which glibc's arenas handle poorly (spawn+join measured 2.5x faster;
-/// see Docs/benchmarks.md). Not under ThreadSanitizer (`make test-tsan` sets OC_TSAN), whose
-/// own allocator would then free what jemalloc allocated.
-let allocator: [Target.Dependency] = Context.environment["OC_TSAN"] == nil ? ["CJemalloc"] : []
+/// see Docs/benchmarks.md). Not under AddressSanitizer or ThreadSanitizer (`make test-asan`
+/// sets OC_ASAN, `make test-tsan` OC_TSAN), whose own allocator would then free what jemalloc
+/// allocated.
+let sanitized = Context.environment["OC_ASAN"] != nil || Context.environment["OC_TSAN"] != nil
+let allocator: [Target.Dependency] = sanitized ? [] : ["CJemalloc"]
 
 let package = Package(
     name: "CoroutineCore",

@@ -1,6 +1,10 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+/// Under AddressSanitizer or ThreadSanitizer (`make test-asan` sets OC_ASAN, `make test-tsan`
+/// OC_TSAN) jemalloc stays out, as in CoroutineCore: the sanitizer's allocator must serve malloc.
+let sanitized = Context.environment["OC_ASAN"] != nil || Context.environment["OC_TSAN"] != nil
+
 let package = Package(
     name: "OpenCoroutine",
     products: [
@@ -30,7 +34,7 @@ let package = Package(
             ],
             // jemalloc must come before libc too, to replace malloc; the runtime library's own
             // dependency on it would come after (see Docs/benchmarks.md for why jemalloc).
-            linkerSettings: [.linkedLibrary("jemalloc")]
+            linkerSettings: sanitized ? [] : [.linkedLibrary("jemalloc")]
         ),
         .testTarget(
             name: "OpenCoroutineTests",

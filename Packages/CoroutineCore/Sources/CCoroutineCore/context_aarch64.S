@@ -9,15 +9,19 @@
 //
 // Only callee-saved state is kept: everything else is dead across a call by the ABI.
 
+// Under a sanitizer the jump (and, under ASan, the call on another stack) take other names,
+// wrapped by the annotated switch of sanitizer_switch.c.
+#include "sanitizer_switch.h"
+
 #if defined(__aarch64__) && defined(__ELF__)
 
     .text
 
 // oc_transfer oc_context_jump(void *to, uintptr_t value)
-    .globl  oc_context_jump
-    .type   oc_context_jump, %function
+    .globl  OC_CONTEXT_JUMP
+    .type   OC_CONTEXT_JUMP, %function
     .p2align 4
-oc_context_jump:
+OC_CONTEXT_JUMP:
     .cfi_startproc
     sub     sp, sp, #0xb0
     .cfi_adjust_cfa_offset 0xb0
@@ -60,7 +64,7 @@ oc_context_jump:
     mov     x0, x10
     ret
     .cfi_endproc
-    .size   oc_context_jump, .-oc_context_jump
+    .size   OC_CONTEXT_JUMP, .-OC_CONTEXT_JUMP
 
 // void *oc_context_make(void *stack_top, void (*entry)(oc_transfer))
     .globl  oc_context_make
@@ -93,10 +97,10 @@ oc_context_trampoline:
     .size   oc_context_trampoline, .-oc_context_trampoline
 
 // void oc_call_on_stack(void *argument, void (*function)(void *), void *stack_top)
-    .globl  oc_call_on_stack
-    .type   oc_call_on_stack, %function
+    .globl  OC_CALL_ON_STACK
+    .type   OC_CALL_ON_STACK, %function
     .p2align 4
-oc_call_on_stack:
+OC_CALL_ON_STACK:
     .cfi_startproc
     stp     x29, x30, [sp, #-16]!
     .cfi_def_cfa_offset 16
@@ -115,7 +119,7 @@ oc_call_on_stack:
     .cfi_restore x30
     ret
     .cfi_endproc
-    .size   oc_call_on_stack, .-oc_call_on_stack
+    .size   OC_CALL_ON_STACK, .-OC_CALL_ON_STACK
 
 #endif
 

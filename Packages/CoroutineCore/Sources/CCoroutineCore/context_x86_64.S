@@ -8,6 +8,10 @@
 //
 // Only callee-saved state is kept: everything else is dead across a call by the ABI.
 
+// Under a sanitizer the jump (and, under ASan, the call on another stack) take other names,
+// wrapped by the annotated switch of sanitizer_switch.c.
+#include "sanitizer_switch.h"
+
 #if defined(__x86_64__) && defined(__ELF__)
 
     .text
@@ -16,10 +20,10 @@
 //
 // Saves the running context on its own stack, switches to `to`, and returns
 // {context of the side that jumped, value} on the side that resumes.
-    .globl  oc_context_jump
-    .type   oc_context_jump, @function
+    .globl  OC_CONTEXT_JUMP
+    .type   OC_CONTEXT_JUMP, @function
     .p2align 4
-oc_context_jump:
+OC_CONTEXT_JUMP:
     .cfi_startproc
     leaq    -0x38(%rsp), %rsp
     // From here the CFA is rsp + 0x40 on whichever stack is current: both hold the same
@@ -59,7 +63,7 @@ oc_context_jump:
     movq    %rax, %rdi
     jmp     *%r8
     .cfi_endproc
-    .size   oc_context_jump, .-oc_context_jump
+    .size   OC_CONTEXT_JUMP, .-OC_CONTEXT_JUMP
 
 // void *oc_context_make(void *stack_top, void (*entry)(oc_transfer))
 //
@@ -99,10 +103,10 @@ oc_context_trampoline:
 //
 // Calls function(argument) with the stack pointer at stack_top, then returns on the
 // caller's stack. The frame pointer links both stacks, so backtraces cross over.
-    .globl  oc_call_on_stack
-    .type   oc_call_on_stack, @function
+    .globl  OC_CALL_ON_STACK
+    .type   OC_CALL_ON_STACK, @function
     .p2align 4
-oc_call_on_stack:
+OC_CALL_ON_STACK:
     .cfi_startproc
     pushq   %rbp
     .cfi_def_cfa_offset 16
@@ -117,7 +121,7 @@ oc_call_on_stack:
     .cfi_def_cfa rsp, 8
     ret
     .cfi_endproc
-    .size   oc_call_on_stack, .-oc_call_on_stack
+    .size   OC_CALL_ON_STACK, .-OC_CALL_ON_STACK
 
 #endif
 

@@ -1,10 +1,12 @@
 #define _GNU_SOURCE
 #include "oc_frame.h"
+#include "sanitizer_switch.h"
 
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 __thread oc_frame *oc_current_frame __attribute__((tls_model("initial-exec")));
@@ -23,6 +25,9 @@ static struct sigaction forwarded_bus;
 
 void oc_frame_entry(oc_transfer transfer) {
     oc_frame *frame = oc_current_frame;
+#if OC_ASAN_SWITCH || OC_TSAN_SWITCH
+    oc_sanitizer_arrived(frame, NULL);
+#endif
     frame->resumer = transfer.context;
     frame->body(frame);
     oc_context_jump((void *)frame->resumer, OC_FINISHED);
@@ -56,8 +61,12 @@ static void forward_fault(int signal, siginfo_t *info, void *ucontext) {
 static void handle_fault(int signal, siginfo_t *info, void *ucontext) {
     oc_frame *frame = oc_current_frame;
     if (frame != NULL && is_guard_hit(frame, (uintptr_t)info->si_addr)) {
-        // SA_NODEFER left the signal mask untouched, so leaving the handler by a
-        // jump instead of a return keeps the thread's mask as it was.
+        // Leaving the handler by a jump skips the sigreturn that would restore the
+        // interrupted mask, so it is restored here. SA_NODEFER alone is not enough: an
+        // interposed sigaction may block more (ThreadSanitizer's blocks every signal for
+        // the handler's time), and the thread's next overflow would then kill the process.
+        const ucontext_t *interrupted = ucontext;
+        pthread_sigmask(SIG_SETMASK, &interrupted->uc_sigmask, NULL);
         oc_context_jump((void *)frame->resumer, OC_STACK_OVERFLOW);
     }
     forward_fault(signal, info, ucontext);

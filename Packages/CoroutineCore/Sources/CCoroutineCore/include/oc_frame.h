@@ -33,7 +33,8 @@ enum {
 typedef struct oc_frame {
     /// The saved context while suspended, or NULL once the body ended.
     void *_Nullable context;
-    /// The context of whoever resumed this frame, while it runs.
+    /// The context of whoever resumed this frame, while it runs. Under ThreadSanitizer a
+    /// suspended coroutine parks its fiber's whereabouts here (sanitizer_switch.c).
     void *_Nullable resumer;
     /// The stack in use: [stack_low, stack_high), with the guard region
     /// [guard_low, stack_low) below it.

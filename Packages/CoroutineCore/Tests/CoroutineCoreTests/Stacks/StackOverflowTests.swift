@@ -36,7 +36,11 @@ import Testing
         #expect(outcome.value == "\(CoroutineError.stackOverflow)")
     }
 
-    @Test func otherFaultsStillKillTheProcess() throws {
+    @Test(.disabled(
+        if: runsUnderSanitizer,
+        "the sanitizer's fault handler, which ours forwards to, reports the fault and exits with status 1 instead of dying by the signal"
+    ))
+    func otherFaultsStillKillTheProcess() throws {
         let child = fork()
         if child == 0 {
             let coroutine = Coroutine<Void, Void, Void> { _, _ in
