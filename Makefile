@@ -1,7 +1,8 @@
 # OpenCoroutine: build, test, run and measure.
 #   make test          everything: system packages, every package's tests (debug, and the
 #                      core in release), the context-switch harness on x86_64 and aarch64, the
-#                      hook library under LD_PRELOAD, the work-stealing queue under TSan
+#                      hook library under LD_PRELOAD, the core's and the facade's tests under
+#                      ASan, and their threaded tests under TSan
 #   make hook          libopen_coroutine_hook.so (release) and libCoroutineCore.so into bin/, for
 #                      LD_PRELOAD or to ship beside an executable (Docs/hooks.md)
 #   make run           the flagship demo: the 100-port echo server and its load client in one
@@ -21,7 +22,17 @@
 #   make bench-files   random 4 KiB file reads from 1,000 tasks beside 64 threads and fio
 #   make plots         Docs/images/*.png from the latest run of each benchmark, which every
 #                      bench script saves in Benchmarks/results/
-#   make test-tsan     the work-stealing queue's stress test under ThreadSanitizer (part of make test)
+#   make test-asan     the core's and the facade's tests under AddressSanitizer (part of make test)
+#   make soak          the echo server on the hook layer under 10,000 connections of checked,
+#                      random-sized messages with half-closes and reconnects, 60 s: bytes lost,
+#                      errors, memory growth, p99 (SOAK_SECONDS, SOAK_CONNECTIONS, SOAK_SEED)
+#   make test-soak     the soak for 10 s with 2,000 connections, failing on any lost byte or
+#                      error (part of make test)
+#   make test-tsan     the work-stealing, scheduler, pool, event-loop and channel tests under
+#                      ThreadSanitizer (part of make test)
+#   make fuzz          the errno fuzz alone: FUZZ_SEQUENCES random call sequences (10,000, as in
+#                      make test) from FUZZ_SEED, through libc and through the hook library in a
+#                      task; each difference prints its seed for a replay (Docs/syscalls.md)
 #   make test-user-package  a user's own package on the facade, built from a scratch copy (part
 #                      of make test): its output, and the hook library before libc in DT_NEEDED
 
@@ -30,7 +41,7 @@ PACKAGES := Packages/CoroutineCore Packages/CoroutineHook Packages/OpenCoroutine
 SYSTEM_PACKAGES := liburing-dev libjemalloc-dev libboost-context-dev g++ \
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libhiredis-dev redis-server
 
-.PHONY: deps build hook docs test test-packages test-release test-context test-workspace test-preload test-tsan test-user-package test-docs run bench-switch bench-spawn bench-echo bench-sleep bench-timers bench-preempt bench-files plots clean
+.PHONY: deps build hook docs test test-packages test-release test-context test-workspace test-preload test-asan test-tsan test-user-package test-docs run bench-switch bench-spawn bench-echo bench-sleep bench-timers bench-preempt bench-files plots soak test-soak fuzz clean
 
 deps:
 	@scripts/install-deps.sh $(SYSTEM_PACKAGES)
@@ -65,7 +76,7 @@ test-docs: docs
 		scripts/check-doc-comments.py $$module $(DOCS)/build/$$module Packages/$$module/Sources/$$module; \
 	done
 
-test: deps test-context test-packages test-release test-workspace test-preload test-tsan test-user-package test-docs
+test: deps test-context test-packages test-release test-workspace test-preload test-asan test-tsan test-user-package test-docs test-soak
 
 test-packages:
 	@set -e; for package in $(PACKAGES); do \
@@ -87,12 +98,29 @@ test-preload: hook
 test-user-package:
 	scripts/test-user-package.sh
 
-# ThreadSanitizer runs only the work-stealing queue tests: TSan keeps a shadow call stack and
-# happens-before clock per thread and does not understand the runtime's own stack switching
-# (hand-written assembly it never sees), so a coroutine that switches stacks, or resumes on
-# another thread, corrupts its bookkeeping and the coroutine tests would report only noise.
+# The sanitizers see every switch between stacks: the switch annotates them for each
+# (Docs/coroutines.md, "Under the sanitizers"), and each build has its own scratch folder.
+# Neither run links jemalloc (OC_ASAN, OC_TSAN: the sanitizer's allocator must serve malloc).
+# LeakSanitizer is off: it scans thread stacks but not coroutine stacks, so an object only a
+# suspended coroutine refers to looks leaked, and what an overflowed coroutine held is leaked by
+# design (Docs/architecture.md, "Faults"); a leak allocated inside a coroutine has a stack that
+# ends at the coroutine's entry, which no suppression could tell from a real one.
+test-asan:
+	@set -e; for package in CoroutineCore OpenCoroutine; do \
+		echo "== swift test under AddressSanitizer in Packages/$$package"; \
+		OC_ASAN=1 ASAN_OPTIONS=detect_leaks=0 swift test --package-path Packages/$$package \
+			--scratch-path .build-asan/$$package --sanitize=address; \
+	done
+
+# ThreadSanitizer over the tests that move coroutines between threads: the work-stealing queues,
+# the scheduler, the pool, the event loop and (in the facade) channels. The suppressions file
+# says why each entry is there (Swift's Mutex hands a contended lock over where TSan cannot see).
+TSAN_OPTIONS := suppressions=$(CURDIR)/scripts/tsan-suppressions.txt
 test-tsan:
-	OC_TSAN=1 swift test --package-path Packages/CoroutineCore --scratch-path .build-tsan --sanitize=thread --filter WorkStealing
+	OC_TSAN=1 TSAN_OPTIONS=$(TSAN_OPTIONS) swift test --package-path Packages/CoroutineCore \
+		--scratch-path .build-tsan/CoroutineCore --sanitize=thread --no-parallel --filter 'WorkStealing|Scheduler|CoroutineRuntime|EventLoop'
+	OC_TSAN=1 TSAN_OPTIONS=$(TSAN_OPTIONS) swift test --package-path Packages/OpenCoroutine \
+		--scratch-path .build-tsan/OpenCoroutine --sanitize=thread --no-parallel --filter Channel
 
 # The file tests time a ticking coroutine beside 1,000 file readers: they run on their own,
 # after the rest, so that no other test's processes share the 2 cores with them.
@@ -100,6 +128,14 @@ test-workspace:
 	swift build --build-tests
 	swift test --skip-build --skip FileTests
 	swift test --skip-build --filter FileTests
+
+# The errno fuzz (Tests/IntegrationTests/ErrnoFuzzTests.swift) reads its count and first seed
+# from the environment; an empty FUZZ_SEED leaves the test's own.
+FUZZ_SEQUENCES ?= 10000
+FUZZ_SEED ?=
+fuzz: deps
+	swift build --build-tests
+	FUZZ_SEQUENCES=$(FUZZ_SEQUENCES) FUZZ_SEED=$(FUZZ_SEED) swift test --skip-build --filter ErrnoFuzz
 
 run: deps
 	swift run echo_demo
@@ -125,6 +161,14 @@ bench-files: deps
 plots:
 	@scripts/install-deps.sh python3-matplotlib
 	Benchmarks/scripts/plot.py
+
+# The soak's client is a second process of the same program; scripts/soak.sh builds it in
+# release and passes SOAK_SECONDS, SOAK_CONNECTIONS, SOAK_WARMUP and SOAK_SEED on.
+soak: deps
+	scripts/soak.sh
+
+test-soak: deps
+	SOAK_SECONDS=10 SOAK_CONNECTIONS=2000 scripts/soak.sh
 
 bench-timers:
 	swift run --scratch-path .build-bench/timers -c release timer_benchmark

@@ -106,6 +106,21 @@ let package = Package(
             name: "dns_probe", dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine")],
             path: "Tests/DNSProbe"
         ),
+        // The soak of `make soak` and `make test-soak`: the echo server on the hook layer under
+        // 10,000 checked connections, with its client as a second process of the same program.
+        .executableTarget(
+            name: "soak", dependencies: ["ExampleSupport", .product(name: "OpenCoroutine", package: "OpenCoroutine")],
+            path: "Tests/Soak"
+        ),
+        // The fault-injection tests' probe: faults that kill or limit a whole process.
+        .executableTarget(
+            name: "fault_probe",
+            dependencies: [
+                .product(name: "OpenCoroutine", package: "OpenCoroutine"),
+                .product(name: "DescriptorScenarios", package: "CoroutineCore"),
+            ],
+            path: "Tests/FaultProbe"
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

@@ -45,6 +45,7 @@ int oc_epoll_collect(int epoll, oc_ready_event *events, int capacity, int timeou
         events[index].fd = raw[index].data.fd;
         events[index].readable = (failed || (flags & (EPOLLIN | EPOLLRDHUP))) ? 1 : 0;
         events[index].writable = (failed || (flags & EPOLLOUT)) ? 1 : 0;
+        events[index].hung_up = (failed || (flags & EPOLLRDHUP)) ? 1 : 0;
     }
     return count;
 }

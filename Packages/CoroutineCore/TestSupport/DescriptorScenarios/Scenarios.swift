@@ -253,6 +253,64 @@ extension DescriptorScenario {
                 _ = calls.close(fd)
             }
         },
+        DescriptorScenario(name: "copies share the non-blocking mode of their open file") { calls, transcript in
+            // O_NONBLOCK lives in the open file description, which dup and its family share.
+            let (left, right) = try calls.pair()
+            let copy = transcript.descriptor("dup", calls.dup(left))
+            let status = calls.fcntl(copy, F_GETFL, 0)
+            transcript.note("F_SETFL O_NONBLOCK on the copy", calls.fcntl(copy, F_SETFL, Int(status | O_NONBLOCK)))
+            transcript.fact("original F_GETFL non-blocking", calls.fcntl(left, F_GETFL, 0) & O_NONBLOCK)
+            transcript.read("read the original", calls.read(left))
+            transcript.note("F_SETFL blocking on the original", calls.fcntl(left, F_SETFL, Int(status)))
+            transcript.fact("copy F_GETFL non-blocking", calls.fcntl(copy, F_GETFL, 0) & O_NONBLOCK)
+            var on: Int32 = 1
+            var off: Int32 = 0
+            transcript.note("FIONBIO on the copy", calls.ioctl(copy, UInt(FIONBIO), &on))
+            transcript.fact("original F_GETFL non-blocking after FIONBIO", calls.fcntl(left, F_GETFL, 0) & O_NONBLOCK)
+            transcript.read("read the original after FIONBIO", calls.read(left))
+            transcript.note("close the copy", calls.close(copy))
+            transcript.fact("original F_GETFL non-blocking after the close", calls.fcntl(left, F_GETFL, 0) & O_NONBLOCK)
+            transcript.read("read the original after the close", calls.read(left))
+            transcript.note("FIONBIO off on the original", calls.ioctl(left, UInt(FIONBIO), &off))
+            let second = transcript.descriptor("dup again", calls.dup(left))
+            later(.milliseconds(20)) { calls.write(right, "!") }
+            transcript.read("blocking read on the new copy", calls.read(second))
+            // A timeout belongs to the socket, which the copies share too.
+            var short = timeval(tv_sec: 0, tv_usec: 20_000)
+            let size = socklen_t(MemoryLayout<timeval>.size)
+            transcript.note("SO_RCVTIMEO on the new copy", calls.setsockopt(second, SOL_SOCKET, SO_RCVTIMEO, &short, size))
+            transcript.read("read the original times out", calls.read(left))
+            for fd in [left, right, second] {
+                _ = calls.close(fd)
+            }
+
+            var fds: [Int32] = [-1, -1]
+            transcript.note("socketpair SOCK_NONBLOCK", calls.socketpair(AF_UNIX, stream | nonBlockingSocket, 0, &fds))
+            let (first, other) = (fds[0], fds[1])
+            let duplicate = transcript.descriptor("F_DUPFD", calls.fcntl(first, F_DUPFD, 0))
+            let nonBlocking = calls.fcntl(duplicate, F_GETFL, 0)
+            transcript.note("F_SETFL blocking on the F_DUPFD copy", calls.fcntl(duplicate, F_SETFL, Int(nonBlocking & ~O_NONBLOCK)))
+            transcript.fact("original F_GETFL non-blocking", calls.fcntl(first, F_GETFL, 0) & O_NONBLOCK)
+            later(.milliseconds(20)) { calls.write(other, "?") }
+            transcript.read("blocking read on the original", calls.read(first))
+            transcript.note("FIONBIO on the original", calls.ioctl(first, UInt(FIONBIO), &on))
+            // dup3 over a copy of another socket: the number leaves that socket's group.
+            let target = transcript.descriptor("dup of the other end", calls.dup(other))
+            transcript.fact("dup3 returns the target", calls.dup3(first, target, O_CLOEXEC) == target)
+            transcript.fact("dup3 copy F_GETFL non-blocking", calls.fcntl(target, F_GETFL, 0) & O_NONBLOCK)
+            transcript.note("FIONBIO off on the other end", calls.ioctl(other, UInt(FIONBIO), &off))
+            transcript.fact("dup3 copy F_GETFL non-blocking still", calls.fcntl(target, F_GETFL, 0) & O_NONBLOCK)
+            transcript.note("F_SETFL blocking on the original", calls.fcntl(first, F_SETFL, Int(nonBlocking & ~O_NONBLOCK)))
+            transcript.fact("dup3 copy F_GETFL non-blocking after", calls.fcntl(target, F_GETFL, 0) & O_NONBLOCK)
+            transcript.fact("F_DUPFD copy F_GETFL non-blocking after", calls.fcntl(duplicate, F_GETFL, 0) & O_NONBLOCK)
+            transcript.note("close the original", calls.close(first))
+            transcript.fact("dup3 copy F_GETFL non-blocking after the close", calls.fcntl(target, F_GETFL, 0) & O_NONBLOCK)
+            later(.milliseconds(20)) { calls.write(other, "#") }
+            transcript.read("blocking read on the dup3 copy", calls.read(target))
+            for fd in [other, duplicate, target] {
+                _ = calls.close(fd)
+            }
+        },
         DescriptorScenario(name: "ppoll and pselect") { calls, transcript in
             let (left, right) = try calls.pair()
             var entry = pollfd(fd: left, events: Int16(POLLIN), revents: 0)
@@ -367,6 +425,10 @@ extension DescriptorScenario {
                 transcript.note("O_DIRECT misaligned buffer", calls.pread(direct, aligned + 1, 4_096, 0))
                 transcript.note("O_DIRECT misaligned size", calls.pread(direct, aligned, 100, 0))
                 transcript.note("O_DIRECT aligned", calls.pread(direct, aligned, 4_096, 0))
+                // Reads at the file position move it: the second comes back empty, at the end.
+                transcript.note("O_DIRECT read", calls.read(direct, aligned, 4_096))
+                transcript.note("O_DIRECT read again, at the end", calls.read(direct, aligned, 4_096))
+                transcript.note("O_DIRECT misaligned read at the end", calls.read(direct, aligned + 1, 100))
                 _ = calls.close(direct)
             } else {
                 transcript.fact("O_DIRECT", "refused by this filesystem")

@@ -22,6 +22,11 @@ typedef struct oc_descriptor {
     /// UINT64_MAX means "expire at once" (a negative timeval, as the kernel treats it).
     uint64_t receive_timeout_ns;
     uint64_t send_timeout_ns;
+    /// Nonzero when `dup` (dup2, dup3, F_DUPFD) made this number or a copy of it: every number
+    /// with the same group names the same open file description, whose O_NONBLOCK (and
+    /// socket timeouts) a change through any of them must reach. 0 for a number never copied,
+    /// so that its changes never scan the table.
+    uint64_t group;
 } oc_descriptor;
 
 enum oc_descriptor_flag {
@@ -46,6 +51,9 @@ enum oc_descriptor_flag {
     /// A regular file, a directory or a block device: its calls go to io_uring (or the
     /// blocking pool) from a coroutine.
     OC_DESCRIPTOR_STORAGE = 1u << 7,
+    /// The event loop saw the peer's end of the stream (or a hang-up, or an error): a read
+    /// never waits again, however short the last one was, since the end is still to be read.
+    OC_DESCRIPTOR_HUNG_UP = 1u << 8,
 };
 
 /// The entry for `fd`, allocating its chunk on first use; NULL for a negative number, one past
@@ -55,6 +63,13 @@ oc_descriptor *oc_descriptor_get(int fd);
 
 /// The entry for `fd` only when its chunk already exists.
 oc_descriptor *oc_descriptor_peek(int fd);
+
+/// The group `source` shares with its copies, giving it a new one when it has none.
+uint64_t oc_descriptor_share_group(oc_descriptor *source);
+
+/// The first number above `after` whose entry is in `group` (nonzero), or -1; scans only the
+/// chunks allocated so far.
+int oc_descriptor_next_in_group(uint64_t group, int after);
 
 /// Whether every installed signal handler asks for SA_RESTART: a plain thread emulating a
 /// blocking call retries an interrupted wait only then, as the kernel would have restarted it.
@@ -80,11 +95,21 @@ static inline void oc_descriptor_remove_flags(oc_descriptor *entry, uint32_t fla
     __atomic_fetch_and(&entry->flags, ~flags, __ATOMIC_ACQ_REL);
 }
 
-/// Starts a new generation with nothing known; returns the loops that registered the old one.
+static inline uint64_t oc_descriptor_group(const oc_descriptor *entry) {
+    return __atomic_load_n(&entry->group, __ATOMIC_ACQUIRE);
+}
+
+static inline void oc_descriptor_join_group(oc_descriptor *entry, uint64_t group) {
+    __atomic_store_n(&entry->group, group, __ATOMIC_RELEASE);
+}
+
+/// Starts a new generation with nothing known (and in no group); returns the loops that
+/// registered the old one.
 static inline uint64_t oc_descriptor_reset(oc_descriptor *entry) {
     __atomic_store_n(&entry->flags, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&entry->receive_timeout_ns, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&entry->send_timeout_ns, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&entry->group, 0, __ATOMIC_RELEASE);
     __atomic_fetch_add(&entry->generation, 1, __ATOMIC_ACQ_REL);
     return __atomic_exchange_n(&entry->loops, 0, __ATOMIC_ACQ_REL);
 }

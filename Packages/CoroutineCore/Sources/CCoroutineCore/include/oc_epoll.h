@@ -10,6 +10,9 @@ typedef struct oc_ready_event {
     uint8_t readable;
     /// Writable, hung up, or in error: a writer should try again.
     uint8_t writable;
+    /// The peer shut its sending side down, or the socket hung up or failed: a read returns
+    /// at once from now on (0 at the end of the stream, or the error).
+    uint8_t hung_up;
 } oc_ready_event;
 
 /// A close-on-exec epoll instance, or -1 with errno.

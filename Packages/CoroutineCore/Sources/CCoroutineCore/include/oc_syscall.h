@@ -1,6 +1,7 @@
 #ifndef OC_SYSCALL_H
 #define OC_SYSCALL_H
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -13,6 +14,10 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <time.h>
+
+/// O_DIRECT, which Swift's Glibc does not import (a GNU extension); glibc's __O_DIRECT holds
+/// it for every architecture whatever the feature macros.
+static const int oc_open_direct = __O_DIRECT;
 
 // The kernel's own calls, bypassing libc's symbols: the syscall layer calls these so that
 // it never re-enters a hook that exports libc's names.

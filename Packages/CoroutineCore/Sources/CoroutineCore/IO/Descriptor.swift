@@ -75,6 +75,12 @@ struct Descriptor {
         let status = oc_sys_fcntl(fd, F_GETFL, 0)
         guard status >= 0 else { return [] }
         if status & O_NONBLOCK != 0 {
+            // A thread that classified this generation meanwhile records before it makes the
+            // socket non-blocking for the runtime: the flag may be the runtime's, not the
+            // user's, and that thread's record stands (taken for the user's, a blocking
+            // socket's calls would answer EAGAIN for good).
+            let recorded = recordedMode
+            if recorded.contains(.known) { return recorded }
             mode.insert(.userNonBlocking)
         }
         guard mode.contains(.socket) else {
@@ -99,9 +105,15 @@ struct Descriptor {
         oc_descriptor_set_flags(entry, mode.union(.known).rawValue)
     }
 
-    /// Copies what is known about `source` (an open file `dup` shares) into this number.
+    /// Copies what is known about `source` (an open file `dup` shares) into this number, and
+    /// puts both in one group when the table keeps the user's mode for it: the two share one
+    /// open file description, so one O_NONBLOCK and, for a socket, one pair of timeouts.
     func adopt(sameFileAs source: Descriptor) {
-        adopt(source.mode, receiveTimeout: source.timeout(.readable), sendTimeout: source.timeout(.writable))
+        let mode = source.mode
+        adopt(mode, receiveTimeout: source.timeout(.readable), sendTimeout: source.timeout(.writable))
+        if !mode.isDisjoint(with: [.socket, .pollable]) {
+            oc_descriptor_join_group(entry, oc_descriptor_share_group(source.entry))
+        }
     }
 
     /// Ends the current generation: the number no longer names the file it named. Every
@@ -127,6 +139,8 @@ struct Descriptor {
         let status = oc_sys_fcntl(fd, F_GETFL, 0)
         guard status >= 0, oc_sys_fcntl(fd, F_SETFL, Int(status | O_NONBLOCK)) == 0 else { return false }
         oc_descriptor_add_flags(entry, Mode.runtimeNonBlocking.rawValue)
+        // The copies' O_NONBLOCK changed with it: they must hide it too, and wait for it.
+        forEachCopy { oc_descriptor_add_flags($0.entry, Mode.runtimeNonBlocking.rawValue) }
         return true
     }
 
@@ -136,9 +150,27 @@ struct Descriptor {
         !mode.isDisjoint(with: [.socket, .pollable])
     }
 
-    /// Records the blocking mode the user asked for.
+    /// Records the blocking mode the user asked for, on this number and its copies: the kernel
+    /// keeps O_NONBLOCK in the open file description they share. A copy's next call sees the
+    /// new mode; one already waiting waits on, as the kernel's socket calls do (they read the
+    /// flag when they start).
     func setUserNonBlocking(_ nonBlocking: Bool) {
         set(.userNonBlocking, nonBlocking)
+        forEachCopy { $0.set(.userNonBlocking, nonBlocking) }
+    }
+
+    /// Calls `body` with every other number in this one's group (see `adopt(sameFileAs:)`).
+    /// A number never copied is in none, and costs no scan.
+    private func forEachCopy(_ body: (Descriptor) -> Void) {
+        let group = oc_descriptor_group(entry)
+        guard group != 0 else { return }
+        var copy = oc_descriptor_next_in_group(group, -1)
+        while copy >= 0 {
+            if copy != fd, let descriptor = Descriptor.existing(copy) {
+                body(descriptor)
+            }
+            copy = oc_descriptor_next_in_group(group, copy)
+        }
     }
 
     /// Records that a read emptied the receive queue.
@@ -146,8 +178,11 @@ struct Descriptor {
         set(.drained, true)
     }
 
-    /// Records that data may have arrived (a readable edge).
-    func noteReadable() {
+    /// Records that data may have arrived (a readable edge), and whether the peer ended its
+    /// stream. The hang-up is recorded first: a read that marks the socket drained meanwhile
+    /// then sees it (BlockingCall), or sees the drained mark cleared.
+    func noteReadable(hungUp: Bool) {
+        if hungUp { set(.hungUp, true) }
         set(.drained, false)
     }
 
@@ -168,8 +203,10 @@ struct Descriptor {
         oc_descriptor_timeout(entry, direction == .readable)
     }
 
+    /// Records a timeout the kernel now holds for the socket, and so for every copy of it.
     func setTimeout(_ direction: FileEvents, nanoseconds: UInt64) {
         oc_descriptor_set_timeout(entry, direction == .readable, nanoseconds)
+        forEachCopy { oc_descriptor_set_timeout($0.entry, direction == .readable, nanoseconds) }
     }
 
     /// The classification of a descriptor.
@@ -182,6 +219,7 @@ struct Descriptor {
         static let runtimeNonBlocking = Mode(rawValue: UInt32(OC_DESCRIPTOR_RUNTIME_NONBLOCK.rawValue))
         static let stream = Mode(rawValue: UInt32(OC_DESCRIPTOR_STREAM.rawValue))
         static let drained = Mode(rawValue: UInt32(OC_DESCRIPTOR_DRAINED.rawValue))
+        static let hungUp = Mode(rawValue: UInt32(OC_DESCRIPTOR_HUNG_UP.rawValue))
         static let pollable = Mode(rawValue: UInt32(OC_DESCRIPTOR_POLLABLE.rawValue))
         static let storage = Mode(rawValue: UInt32(OC_DESCRIPTOR_STORAGE.rawValue))
 

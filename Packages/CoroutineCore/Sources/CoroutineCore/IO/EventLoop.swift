@@ -194,7 +194,7 @@ final class EventLoop: @unchecked Sendable {
 
     private func dispatch(_ event: oc_ready_event) {
         if event.readable != 0 {
-            Descriptor.existing(event.fd)?.noteReadable()
+            Descriptor.existing(event.fd)?.noteReadable(hungUp: event.hung_up != 0)
         }
         guard let (readers, writers) = registrations[event.fd]?.take(readable: event.readable != 0, writable: event.writable != 0) else {
             return

@@ -75,8 +75,24 @@ final class CoroutinePool {
     func dispatch() -> Bool {
         guard !idle.isEmpty || total < configuration.maxWorkers, let task = nextTask() else { return false }
         handoff = task
-        scheduler.resume(idle.popLast()?.worker ?? makeWorker())
+        let worker = idle.popLast()?.worker ?? makeWorker()
+        scheduler.resume(worker)
+        if worker.status == .failed, let unstarted = handoff.take() {
+            workerFailedToStart(worker, task: unstarted)
+        }
         return true
+    }
+
+    /// Takes back the slot of a new worker that never started, because the kernel refused it
+    /// a stack, and fails the task handed to it with that error
+    /// (`CoroutineError.stackAllocationFailed`): left waiting, the task and its joiners would
+    /// hang, and the next task handed over would take its place.
+    private func workerFailedToStart(_ worker: ScheduledCoroutine, task: PoolTask) {
+        if let slot = workerSlots.removeValue(forKey: ObjectIdentifier(worker)) {
+            freeSlots.append(slot)
+            total -= 1
+        }
+        task.failUnstarted(because: worker.failure as? CoroutineError ?? .stackAllocationFailed(errno: ENOMEM))
     }
 
     /// Takes back a worker that ran out of tasks.

@@ -107,6 +107,14 @@ final class PoolTask: @unchecked Sendable {
         }
     }
 
+    /// Ends this task, which no worker started, as failed with `error`: the worker it was
+    /// handed to could not start.
+    func failUnstarted(because error: CoroutineError) {
+        if claim() {
+            abandon(because: error)
+        }
+    }
+
     /// Stack a joiner keeps free for the task it runs inline and what that task calls.
     private static let inlineStackReserve = 192 * 1024
 

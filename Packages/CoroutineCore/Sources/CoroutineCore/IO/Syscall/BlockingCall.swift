@@ -34,30 +34,72 @@ extension Syscall {
     ///     shorter result means the receive queue is now empty, so the next such call waits
     ///     for the socket's readable edge before it tries: it saves the read that would only
     ///     have returned EAGAIN (in a request-response exchange, every other read).
+    ///   - afterProgress: the user's call already moved data. A wait that ends in an error (or,
+    ///     for a send, a hang-up) then returns -1 without trying again: the kernel's blocking
+    ///     call returns its count there and leaves the error (ECONNRESET, say) and SIGPIPE for
+    ///     the next call, and a try would consume the error, or raise SIGPIPE a call early.
     @inline(__always)
     static func blocking(
         _ fd: Int32, _ direction: FileEvents, _ syscall: String, dontWait: Bool = false, receiving requested: Int? = nil,
-        _ operation: () -> Int
+        afterProgress: Bool = false, _ operation: () -> Int
     ) -> Int {
         guard !dontWait, let descriptor = preparedSocket(fd) else { return operation() }
         var deadline: UInt64??
         var mode = descriptor.mode
-        if let requested, requested > 0, mode.contains(.drained), mode.waitsForRuntime {
+        // A short read leaves the end of the stream (or an error) to be read when it came with
+        // the data: no edge follows it, so a socket whose peer hung up never waits here.
+        if let requested, requested > 0, mode.contains(.drained), !mode.contains(.hungUp), mode.waitsForRuntime {
             deadline = descriptor.deadline(for: direction)
             guard waitUntilReady(fd, for: direction, until: deadline ?? nil, syscall) else { return -1 }
         }
         while true {
             let result = operation()
-            if let requested, result >= 0, result < requested, mode.contains(.stream) {
+            // The end of the stream (0) is no sign of a drained queue: the next read returns 0
+            // at once too, with no edge to wait for.
+            if let requested, result > 0, result < requested, mode.contains(.stream) {
                 descriptor.noteDrained()
             }
             guard result < 0, errno == EAGAIN else { return result }
             mode = descriptor.mode
             guard mode.waitsForRuntime else { return result }
+            if direction == .readable, isShutDownForReading(fd) { return inKernelBlockingMode(fd, operation) }
             let end = deadline ?? descriptor.deadline(for: direction)
             deadline = end
             guard waitUntilReady(fd, for: direction, until: end, syscall) else { return -1 }
+            if afterProgress, hasPendingFailure(fd, for: direction) { return -1 }
         }
+    }
+
+    /// Runs `operation` with `fd` blocking in the kernel, for a socket whose reading side is
+    /// shut down with nothing left to take. Datagram and listening sockets answer a
+    /// non-blocking call EAGAIN there, and no readiness edge would ever end a wait, but a
+    /// blocking call returns at once (a receive 0 with its address and message fields set, an
+    /// accept EINVAL): only the kernel's blocking path gives that answer exactly, and with the
+    /// reading side shut it cannot wait.
+    private static func inKernelBlockingMode(_ fd: Int32, _ operation: () -> Int) -> Int {
+        let status = oc_sys_fcntl(fd, F_GETFL, 0)
+        guard status >= 0, oc_sys_fcntl(fd, F_SETFL, Int(status & ~O_NONBLOCK)) == 0 else { return operation() }
+        let result = operation()
+        let error = errno
+        _ = oc_sys_fcntl(fd, F_SETFL, Int(status))
+        errno = error
+        return result
+    }
+
+    /// Whether `fd`'s reading side is shut down (by either end), as poll reports it.
+    private static func isShutDownForReading(_ fd: Int32) -> Bool {
+        // POLLRDHUP, a GNU extension that Swift's Glibc does not import.
+        let readHangUp: Int16 = 0x2000
+        var request = pollfd(fd: fd, events: readHangUp, revents: 0)
+        return oc_sys_poll(&request, 1, 0) > 0 && request.revents & readHangUp != 0
+    }
+
+    /// Whether `fd` holds an error, or for a send a hang-up, without consuming the error. (A
+    /// receive goes on after a hang-up: data may still be queued before the end of file.)
+    private static func hasPendingFailure(_ fd: Int32, for direction: FileEvents) -> Bool {
+        var request = pollfd(fd: fd, events: 0, revents: 0)
+        let failures = Int16(direction == .writable ? POLLERR | POLLHUP : POLLERR)
+        return oc_sys_poll(&request, 1, 0) > 0 && request.revents & failures != 0
     }
 
     /// Repeats `step` until `total` bytes moved, for the calls that block until all of it
@@ -70,7 +112,7 @@ extension Syscall {
     ) -> Int {
         var done = 0
         repeat {
-            let result = blocking(fd, direction, syscall, dontWait: dontWait) { step(done) }
+            let result = blocking(fd, direction, syscall, dontWait: dontWait, afterProgress: done > 0) { step(done) }
             guard result > 0 else { return result < 0 && done == 0 ? -1 : done }
             done += result
         } while done < total && !dontWait && Descriptor.existing(fd)?.mode.waitsForRuntime == true

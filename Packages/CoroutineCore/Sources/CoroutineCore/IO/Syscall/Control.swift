@@ -6,7 +6,8 @@ extension Syscall {
     ///
     /// - `F_GETFL` shows the mode the user asked for: a socket the runtime keeps
     ///   non-blocking in the kernel reads as blocking unless the user made it non-blocking.
-    /// - `F_SETFL` records the user's `O_NONBLOCK` and keeps the runtime's in the kernel.
+    /// - `F_SETFL` records the user's `O_NONBLOCK`, for the number and its copies (they share
+    ///   it), and keeps the runtime's in the kernel.
     /// - `F_DUPFD` and `F_DUPFD_CLOEXEC` share what is known, as `dup` does.
     /// - `F_SETLKW` and `F_OFD_SETLKW`, which wait for a lock, wait on the blocking pool in a
     ///   coroutine.

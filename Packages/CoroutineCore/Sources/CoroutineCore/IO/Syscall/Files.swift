@@ -56,16 +56,18 @@ extension Syscall {
 
         /// Runs the call on the thread's io_uring when it has one that supports `operation`
         /// (`submit` queues it), else on the blocking pool (`call` makes it there). Returns
-        /// the result, or -1 with errno set.
+        /// the result, or -1 with errno set. `poolDecidesInvalid`: the ring's EINVAL is
+        /// checked by the plain call on the pool (the call moved nothing, so making it again
+        /// is safe).
         func run(
             _ name: String, _ operation: oc_ring_opcode, submit: (OpaquePointer, UInt64) -> Int32,
-            orOnPool call: @escaping () -> Int
+            poolDecidesInvalid: Bool = false, orOnPool call: @escaping () -> Int
         ) -> Int {
             if let ring = scheduler.ring, ring.supports(operation) {
                 let result = ring.perform(name, in: scheduler, coroutine: coroutine, submit: submit)
                 // Where the file's filesystem refuses the operation through io_uring, the
                 // blocking pool makes the plain call.
-                if result != -EOPNOTSUPP {
+                if result != -EOPNOTSUPP, result != -EINVAL || !poolDecidesInvalid {
                     guard result >= 0 else {
                         errno = -result
                         return -1
@@ -76,10 +78,18 @@ extension Syscall {
             return Syscall.run(name, on: BlockingPool.files, call)
         }
 
+        /// Two O_DIRECT cases go to the plain call on the pool. A read at the file position
+        /// (`offset` -1): the ring reads there but leaves the position where it was (Linux
+        /// 6.18), so the next read would read the same bytes again. A read the ring refuses
+        /// with EINVAL: at the end of the file, with buffers out of alignment, the kernel's
+        /// call returns 0.
         func readv(_ fd: Int32, _ vectors: UnsafePointer<iovec>?, _ count: Int32, at offset: Int64, _ name: String) -> Int {
-            run(name, OC_RING_READV, submit: { oc_ring_readv($0, fd, vectors, UInt32(clamping: count), offset, $1) }) {
-                offset < 0 ? oc_sys_readv(fd, vectors, count) : oc_sys_preadv(fd, vectors, count, off_t(offset))
+            let plain = { offset < 0 ? oc_sys_readv(fd, vectors, count) : oc_sys_preadv(fd, vectors, count, off_t(offset)) }
+            if offset < 0, oc_sys_fcntl(fd, F_GETFL, 0) & oc_open_direct != 0 {
+                return Syscall.run(name, on: BlockingPool.files, plain)
             }
+            return run(name, OC_RING_READV, submit: { oc_ring_readv($0, fd, vectors, UInt32(clamping: count), offset, $1) },
+                       poolDecidesInvalid: true, orOnPool: plain)
         }
 
         func writev(_ fd: Int32, _ vectors: UnsafePointer<iovec>?, _ count: Int32, at offset: Int64, _ name: String) -> Int {
@@ -87,6 +97,29 @@ extension Syscall {
                 offset < 0 ? oc_sys_writev(fd, vectors, count) : oc_sys_pwritev(fd, vectors, count, off_t(offset))
             }
         }
+    }
+
+    /// Whether io_uring would answer a read or write of these vectors otherwise than the
+    /// kernel's own call, which such a call then goes to. The ring checks the vectors before
+    /// the descriptor's mode (EINVAL or EFAULT where libc says EBADF) and takes a negative
+    /// count as none (0 where libc says EINVAL), and a transfer that faults partway on a
+    /// vector with no buffer leaves the file position where it was (the kernel's call moves
+    /// it past what it wrote). The shapes sent to the kernel: no vectors, a count out of
+    /// range, a length beyond 2 GiB (which no transfer reaches: the kernel stops each at
+    /// MAX_RW_COUNT), a NULL buffer with a length.
+    static func ringAnswersOtherwise(_ vectors: UnsafePointer<iovec>?, _ count: Int32) -> Bool {
+        guard let vectors, count > 0, count <= 1_024 else { return true }
+        return (0..<Int(count)).contains { index in
+            let vector = vectors[index]
+            return !(0...Int(Int32.max)).contains(vector.iov_len) || (vector.iov_base == nil && vector.iov_len > 0)
+        }
+    }
+
+    /// Whether the ring takes a single buffer's transfer of `count` bytes as the kernel's own
+    /// call does: not beyond 2 GiB (as above), and not 0, which the kernel's read and pread
+    /// still check against the file (a directory's `EISDIR`) where the ring answers 0.
+    static func ringTakes(_ count: Int) -> Bool {
+        (1...Int(Int32.max)).contains(count)
     }
 
     /// Calls `body` with `buffer` as one vector.

@@ -13,7 +13,10 @@ extension Syscall {
 
     /// `openat(2)`, as `open`, relative to `directory`.
     public static func openat(_ directory: Int32, _ path: UnsafePointer<CChar>?, _ flags: Int32, _ mode: mode_t = 0) -> Int32 {
-        let fd = StorageCall.current.map { call in
+        // A missing or empty path fails at once in the kernel, which checks the flags first
+        // (EINVAL) where io_uring looks at the path first (ENOENT).
+        let named = path.map { $0.pointee != 0 } ?? false
+        let fd = (named ? StorageCall.current : nil).map { call in
             Int32(call.run("openat", OC_RING_OPENAT, submit: { oc_ring_openat($0, directory, path, flags, mode, $1) }) {
                 Int(oc_sys_openat(directory, path, flags, mode))
             })

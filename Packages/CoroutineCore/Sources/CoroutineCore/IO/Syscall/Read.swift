@@ -8,7 +8,11 @@ extension Syscall {
     /// to the kernel.
     public static func read(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
         switch fileRoute(fd) {
-        case .storage(let call): withVector(buffer, count) { call.readv(fd, $0, 1, at: -1, "read") }
+        case .storage(let call) where ringTakes(count): withVector(buffer, count) { call.readv(fd, $0, 1, at: -1, "read") }
+        case .storage: oc_sys_read(fd, buffer, count)  // see `ringTakes`
+        // A "negative" count fails at once (EFAULT), before any wait, where RWF_NOWAIT's
+        // vector would say EINVAL.
+        case .stream where count < 0: oc_sys_read(fd, buffer, count)
         case .stream: withVector(buffer, count) { streamRead(fd, $0, 1, "read") }
         case .other: blocking(fd, .readable, "read", receiving: count) { oc_sys_read(fd, buffer, count) }
         }
@@ -17,7 +21,8 @@ extension Syscall {
     /// `readv(2)`, as `read`.
     public static func readv(_ fd: Int32, _ vectors: UnsafePointer<iovec>?, _ count: Int32) -> Int {
         switch fileRoute(fd) {
-        case .storage(let call): call.readv(fd, vectors, count, at: -1, "readv")
+        case .storage(let call) where !ringAnswersOtherwise(vectors, count): call.readv(fd, vectors, count, at: -1, "readv")
+        case .storage: oc_sys_readv(fd, vectors, count)
         case .stream: streamRead(fd, vectors, count, "readv")
         case .other:
             blocking(fd, .readable, "readv", receiving: totalLength(vectors, count)) { oc_sys_readv(fd, vectors, count) }
@@ -77,13 +82,15 @@ extension Syscall {
     /// `pread(2)`: in a coroutine, a file is read through io_uring; everything else goes to
     /// the kernel (which also refuses a negative offset, io_uring's "file position").
     public static func pread(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int, _ offset: off_t) -> Int {
-        guard offset >= 0, case .storage(let call) = fileRoute(fd) else { return oc_sys_pread(fd, buffer, count, offset) }
+        guard offset >= 0, ringTakes(count), case .storage(let call) = fileRoute(fd) else { return oc_sys_pread(fd, buffer, count, offset) }
         return withVector(buffer, count) { call.readv(fd, $0, 1, at: Int64(offset), "pread") }
     }
 
     /// `preadv(2)`, as `pread`.
     public static func preadv(_ fd: Int32, _ vectors: UnsafePointer<iovec>?, _ count: Int32, _ offset: off_t) -> Int {
-        guard offset >= 0, case .storage(let call) = fileRoute(fd) else { return oc_sys_preadv(fd, vectors, count, offset) }
+        guard offset >= 0, !ringAnswersOtherwise(vectors, count), case .storage(let call) = fileRoute(fd) else {
+            return oc_sys_preadv(fd, vectors, count, offset)
+        }
         return call.readv(fd, vectors, count, at: Int64(offset), "preadv")
     }
 }

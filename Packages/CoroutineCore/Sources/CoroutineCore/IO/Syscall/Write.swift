@@ -10,7 +10,11 @@ extension Syscall {
     /// (Files.swift). Other descriptors go to the kernel.
     public static func write(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {
         switch fileRoute(fd) {
-        case .storage(let call): withVector(buffer, count) { call.writev(fd, $0, 1, at: -1, "write") }
+        case .storage(let call) where ringTakes(count): withVector(buffer, count) { call.writev(fd, $0, 1, at: -1, "write") }
+        case .storage: oc_sys_write(fd, buffer, count)  // see `ringTakes`
+        // A "negative" count fails at once (EFAULT), before any wait, where RWF_NOWAIT's
+        // vector would say EINVAL.
+        case .stream where count < 0: oc_sys_write(fd, buffer, count)
         case .stream: withVector(buffer, count) { streamWrite(fd, $0, 1, "write") }
         case .other:
             blockingAll(fd, .writable, "write", total: count) { done in
@@ -22,7 +26,8 @@ extension Syscall {
     /// `writev(2)`, as `write`.
     public static func writev(_ fd: Int32, _ vectors: UnsafePointer<iovec>?, _ count: Int32) -> Int {
         switch fileRoute(fd) {
-        case .storage(let call): call.writev(fd, vectors, count, at: -1, "writev")
+        case .storage(let call) where !ringAnswersOtherwise(vectors, count): call.writev(fd, vectors, count, at: -1, "writev")
+        case .storage: oc_sys_writev(fd, vectors, count)
         case .stream: streamWrite(fd, vectors, count, "writev")
         case .other:
             blockingAll(fd, .writable, "writev", total: totalLength(vectors, count)) { done in
@@ -70,13 +75,15 @@ extension Syscall {
     /// `pwrite(2)`: in a coroutine, a file is written through io_uring; everything else goes
     /// to the kernel (which also refuses a negative offset, io_uring's "file position").
     public static func pwrite(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int, _ offset: off_t) -> Int {
-        guard offset >= 0, case .storage(let call) = fileRoute(fd) else { return oc_sys_pwrite(fd, buffer, count, offset) }
+        guard offset >= 0, ringTakes(count), case .storage(let call) = fileRoute(fd) else { return oc_sys_pwrite(fd, buffer, count, offset) }
         return withVector(buffer, count) { call.writev(fd, $0, 1, at: Int64(offset), "pwrite") }
     }
 
     /// `pwritev(2)`, as `pwrite`.
     public static func pwritev(_ fd: Int32, _ vectors: UnsafePointer<iovec>?, _ count: Int32, _ offset: off_t) -> Int {
-        guard offset >= 0, case .storage(let call) = fileRoute(fd) else { return oc_sys_pwritev(fd, vectors, count, offset) }
+        guard offset >= 0, !ringAnswersOtherwise(vectors, count), case .storage(let call) = fileRoute(fd) else {
+            return oc_sys_pwritev(fd, vectors, count, offset)
+        }
         return call.writev(fd, vectors, count, at: Int64(offset), "pwritev")
     }
 }

@@ -45,6 +45,33 @@ extension CoroutineRuntimeTests {
         try server.join(timeout: .seconds(10))
     }
 
+    /// Data and the end of the stream that arrive together make one readable edge: after the
+    /// short read of the data, the next read returns 0 at once, as libc's does, instead of
+    /// waiting for an edge that never comes (the soak's half-closes hung here).
+    @Test func aShortReadBeforeTheEndOfTheStreamWaitsForNoOtherEdge() throws {
+        let runtime = CoroutineRuntime.shared
+        try runtime.start(RuntimeConfiguration(threads: 1))
+        defer { runtime.stop(timeout: .seconds(10)) }
+        let (reader, writer) = try DescriptorCalls.ours.pair()
+        defer {
+            _ = Syscall.close(reader)
+            _ = Syscall.close(writer)
+        }
+        let reads = try runtime.spawn { () -> [Int] in
+            var buffer = [UInt8](repeating: 0, count: 16_384)
+            let data = Syscall.read(reader, &buffer, buffer.count)
+            let end = Syscall.read(reader, &buffer, buffer.count)
+            return [data, end]
+        }
+        try runtime.spawn {
+            // Both at once on the only thread, while the reader waits: the event loop then
+            // sees the data and the hang-up as one edge.
+            _ = Syscall.write(writer, "twenty-one bytes long", 21)
+            _ = Syscall.shutdown(writer, Int32(SHUT_WR))
+        }
+        #expect(try reads.join(timeout: .seconds(5)) == [21, 0])
+    }
+
     @Test func closingADescriptorWakesItsReaderWithEBADF() throws {
         let runtime = CoroutineRuntime.shared
         try runtime.start(RuntimeConfiguration(threads: 2))
