@@ -103,14 +103,27 @@ final class CoroutinePool {
     /// When the longest-idle worker beyond `minWorkers` is due to exit.
     var nextExpiry: UInt64? {
         guard total > configuration.minWorkers, let oldest = idle.first else { return nil }
-        let (expiry, overflow) = oldest.since.addingReportingOverflow(keepAliveNanoseconds)
+        return expiry(ofIdleSince: oldest.since)
+    }
+
+    /// When a worker idle since `since` is due to exit; nil when never.
+    private func expiry(ofIdleSince since: UInt64) -> UInt64? {
+        let (expiry, overflow) = since.addingReportingOverflow(keepAliveNanoseconds)
         return overflow ? nil : expiry
     }
 
-    /// Lets workers idle for longer than `keepAlive` exit, keeping `minWorkers`.
+    /// Lets workers idle for longer than `keepAlive` exit, keeping `minWorkers`. The idle list
+    /// is in idling order, so the expired ones are a prefix, taken off in one step: after a
+    /// burst, thousands expire together, and taking them off one by one moved the rest of
+    /// the list each time.
     func retireExpired(now: UInt64) {
-        while let expiry = nextExpiry, expiry <= now {
-            retire(idle.removeFirst().worker)
+        let expired = idle.prefix(max(0, total - configuration.minWorkers)).prefix { entry in
+            expiry(ofIdleSince: entry.since).map { $0 <= now } ?? false
+        }.map(\.worker)
+        guard !expired.isEmpty else { return }
+        idle.removeFirst(expired.count)
+        for worker in expired {
+            retire(worker)
         }
     }
 
