@@ -37,6 +37,9 @@ final class CoroutinePool {
     /// `total` and the idle count, for other threads to read (statistics).
     let publishedTotal = Atomic<Int>(0)
     let publishedIdle = Atomic<Int>(0)
+    /// Workers that yielded between two tasks and wait in the ready queue: each takes the next
+    /// queued task when it runs again, so while one waits no other worker needs to start.
+    @exclusivity(unchecked) private var yieldedBetweenTasks = 0
     /// The task a worker picks up when resumed by `dispatch`.
     @exclusivity(unchecked) private var handoff: PoolTask?
     /// Set while resuming an idle worker so that it exits.
@@ -73,7 +76,9 @@ final class CoroutinePool {
     /// Starts a queued task on an idle or new worker; false when none is queued or the pool
     /// is at `maxWorkers` with every worker busy.
     func dispatch() -> Bool {
-        guard !idle.isEmpty || total < configuration.maxWorkers, let task = nextTask() else { return false }
+        guard yieldedBetweenTasks == 0, !idle.isEmpty || total < configuration.maxWorkers, let task = nextTask() else {
+            return false
+        }
         handoff = task
         let worker = idle.popLast()?.worker ?? makeWorker()
         scheduler.resume(worker)
@@ -190,9 +195,11 @@ final class CoroutinePool {
                 CurrentTask.run(task)
                 activeTasks[slot] = nil
                 sinceTimerCheck += 1
-                if scheduler.hasReadyWork || dueTimers(&sinceTimerCheck) {
+                if othersWait(&sinceTimerCheck) {
+                    yieldedBetweenTasks += 1
                     scheduler.suspension = .yielded
                     scheduler.switchOut(me)
+                    yieldedBetweenTasks -= 1
                 }
             }
             scheduler.suspension = .idle
@@ -203,6 +210,14 @@ final class CoroutinePool {
                 return
             }
         }
+    }
+
+    /// Whether a worker between two tasks should let other coroutines run first: ones made
+    /// ready that are not workers between tasks (those would only take tasks too; letting
+    /// each go first put every task behind a switch to a cold stack, 1 switch per task and
+    /// 2.5 times the time in bench-spawn), or due timers.
+    private func othersWait(_ sinceTimerCheck: inout Int) -> Bool {
+        scheduler.readyCount > yieldedBetweenTasks || scheduler.hasArrivals || dueTimers(&sinceTimerCheck)
     }
 
     private func dueTimers(_ sinceCheck: inout Int) -> Bool {

@@ -224,7 +224,17 @@ public final class Scheduler: @unchecked Sendable {
 
     /// Whether a round would find work now, without running it.
     var hasReadyWork: Bool {
-        !ready.isEmpty || inboxFilled.load(ordering: .acquiring)
+        !ready.isEmpty || hasArrivals
+    }
+
+    /// Coroutines in the ready queue (not those still in the inbox).
+    var readyCount: Int {
+        ready.count
+    }
+
+    /// Whether other threads made coroutines of this scheduler ready since the last round.
+    var hasArrivals: Bool {
+        inboxFilled.load(ordering: .acquiring)
     }
 
     /// The earliest timer deadline, if any coroutine sleeps.
