@@ -25,46 +25,72 @@ import Synchronization
 /// ```
 public final class Channel<Element: Sendable>: Sendable {
     /// Where a sender leaves the element for a receiver parked on an empty channel.
+    @usableFromInline
     final class Mailbox: @unchecked Sendable {
         // @unchecked Sendable: written by the sender inside `Waiter.complete`, read by the
         // receiver after its wait ended; the waiter's lock orders the two.
-        var element: Element?
+        @usableFromInline var element: Element?
+
+        @inlinable
+        init() {}
     }
 
     /// What a receive finds ready.
-    enum Taken {
+    @usableFromInline
+    enum Taken: Sendable {
         case element(Element)
         case closed
 
         /// The element, or nil for a closed and drained channel.
+        @inlinable
         var element: Element? {
             guard case .element(let element) = self else { return nil }
             return element
         }
     }
 
-    private struct Receiver {
-        let waiter: Waiter
+    @usableFromInline
+    struct Receiver {
+        @usableFromInline let waiter: Waiter
         /// The receiver's case in its select.
-        let index: Int
-        let mailbox: Mailbox
+        @usableFromInline let index: Int
+        @usableFromInline let mailbox: Mailbox
+
+        @inlinable
+        init(waiter: Waiter, index: Int, mailbox: Mailbox) {
+            self.waiter = waiter
+            self.index = index
+            self.mailbox = mailbox
+        }
     }
 
-    private struct Sender {
-        let waiter: Waiter
-        let element: Element
+    @usableFromInline
+    struct Sender {
+        @usableFromInline let waiter: Waiter
+        @usableFromInline let element: Element
+
+        @inlinable
+        init(waiter: Waiter, element: Element) {
+            self.waiter = waiter
+            self.element = element
+        }
     }
 
-    private struct State {
-        var buffer = Deque<Element>()
+    @usableFromInline
+    struct State {
+        @usableFromInline var buffer = Deque<Element>()
         /// Waiting only while the buffer is empty: a send hands its element to one directly.
-        var receivers = Deque<Receiver>()
+        @usableFromInline var receivers = Deque<Receiver>()
         /// Waiting only while the buffer is full: a receive moves one's element into it.
-        var senders = Deque<Sender>()
-        var isClosed = false
+        @usableFromInline var senders = Deque<Sender>()
+        @usableFromInline var isClosed = false
+
+        @inlinable
+        init() {}
 
         /// Takes the oldest element (or notes the closure) and lets the longest-waiting
         /// sender into the freed slot; returns that sender, to be woken.
+        @inlinable
         mutating func take() -> (taken: Taken, sender: Waiter?)? {
             guard let element = buffer.popFirst() else {
                 return isClosed ? (.closed, nil) : nil
@@ -80,7 +106,8 @@ public final class Channel<Element: Sendable>: Sendable {
     }
 
     /// What a send did.
-    private enum Offer {
+    @usableFromInline
+    enum Offer: Sendable {
         /// Sent: into the buffer, or to the waiting receiver to be woken.
         case sent(receiver: Waiter?)
         case closed
@@ -90,7 +117,7 @@ public final class Channel<Element: Sendable>: Sendable {
 
     /// The most elements the channel holds; nil when it is unbounded.
     public let capacity: Int?
-    private let state = UnpreemptedMutex(State())
+    @usableFromInline let state = UnpreemptedMutex(State())
 
     /// Creates a bounded channel: `send` waits while it holds `capacity` elements.
     ///
@@ -106,6 +133,7 @@ public final class Channel<Element: Sendable>: Sendable {
     }
 
     /// Whether `close()` was called; elements sent before may still be waiting to be received.
+    @inlinable
     public var isClosed: Bool {
         state.withLock { $0.isClosed }
     }
@@ -115,6 +143,7 @@ public final class Channel<Element: Sendable>: Sendable {
     /// - Throws: `ChannelError.closed` when the channel is closed, before or during the wait
     ///   (the element is not sent); `CoroutineError.cancelled` when the calling task is
     ///   cancelled while it waits (the element is not sent).
+    @inlinable
     public func send(_ element: Element) throws {
         _ = try send(element, until: nil)
     }
@@ -123,6 +152,7 @@ public final class Channel<Element: Sendable>: Sendable {
     ///
     /// - Returns: true when sent, false when `timeout` passed first (the element is not sent).
     /// - Throws: as `send(_:)`.
+    @inlinable
     public func send(_ element: Element, timeout: Duration) throws -> Bool {
         try send(element, until: .now + timeout)
     }
@@ -133,6 +163,7 @@ public final class Channel<Element: Sendable>: Sendable {
     ///
     /// - Returns: the element, or nil once the channel is closed and drained.
     /// - Throws: `CoroutineError.cancelled` when the calling task is cancelled while it waits.
+    @inlinable
     public func receive() throws(CoroutineError) -> Element? {
         // What a one-channel `Select` would do, without its closures and arrays: a receive is
         // the channel's hot path.
@@ -156,6 +187,7 @@ public final class Channel<Element: Sendable>: Sendable {
 
     /// Closes the channel: further sends throw `ChannelError.closed`, including those waiting
     /// now; receivers get the elements already sent, then nil. Closing twice does nothing.
+    @inlinable
     public func close() {
         let woken = state.withLock { state -> [Waiter] in
             guard !state.isClosed else { return [] }
@@ -172,7 +204,8 @@ public final class Channel<Element: Sendable>: Sendable {
         }
     }
 
-    private func send(_ element: Element, until deadline: ContinuousClock.Instant?) throws -> Bool {
+    @inlinable
+    func send(_ element: Element, until deadline: ContinuousClock.Instant?) throws -> Bool {
         switch offer(element, from: nil) {
         case .sent(let receiver):
             receiver?.wake()
@@ -212,7 +245,8 @@ public final class Channel<Element: Sendable>: Sendable {
 
     /// Hands `element` to the longest-waiting receiver, or puts it in the buffer; when the
     /// buffer is full, queues `sender` if there is one.
-    private func offer(_ element: Element, from sender: Waiter?) -> Offer {
+    @inlinable
+    func offer(_ element: Element, from sender: Waiter?) -> Offer {
         state.withLock { state in
             guard !state.isClosed else { return .closed }
             while let receiver = state.receivers.popFirst() {
@@ -234,6 +268,7 @@ public final class Channel<Element: Sendable>: Sendable {
 
     /// Takes what is ready now, without waiting: an element, or the closure of a drained
     /// channel.
+    @inlinable
     func poll() -> Taken? {
         let ready = state.withLock { $0.take() }
         ready?.sender?.wake()
@@ -242,6 +277,7 @@ public final class Channel<Element: Sendable>: Sendable {
 
     /// Completes `waiter` as case `index` of a select with what is ready now, leaving the
     /// element in `mailbox`; queues it as a receiver when nothing is ready.
+    @inlinable
     func enroll(_ waiter: Waiter, as index: Int, into mailbox: Mailbox) -> SelectEnrollment {
         var sender: Waiter?
         let enrollment = state.withLock { state -> SelectEnrollment in
@@ -262,6 +298,7 @@ public final class Channel<Element: Sendable>: Sendable {
     }
 
     /// Takes out a receiver whose select ended elsewhere or gave up.
+    @inlinable
     func withdraw(_ waiter: Waiter) {
         state.withLock { $0.receivers.removeAll { $0.waiter === waiter } }
     }

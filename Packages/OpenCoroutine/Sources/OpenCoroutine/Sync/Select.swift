@@ -126,7 +126,8 @@ public struct Select<Result> {
 }
 
 /// How a channel took in a select's waiter.
-enum SelectEnrollment {
+@usableFromInline
+enum SelectEnrollment: Sendable {
     /// Nothing was ready: the waiter is queued as a receiver.
     case queued
     /// Something was ready, and the waiter is completed with it.

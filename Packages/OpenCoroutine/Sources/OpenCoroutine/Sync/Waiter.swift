@@ -11,16 +11,25 @@ import Synchronization
 /// first wins. A waiter that finds itself completed after its park ended takes what it was
 /// handed, so nothing is lost. A select enrolls one waiter in several channels, and the first
 /// channel to complete it wins.
+@usableFromInline
 final class Waiter: Sendable {
     /// What a waker decided.
+    @usableFromInline
     struct Completion: Sendable, Equatable {
         /// Which of a select's cases completed the wait (0 for the other primitives).
-        var index = 0
+        @usableFromInline var index: Int
         /// Whether the channel was closed rather than an element handed over.
-        var closed = false
+        @usableFromInline var closed: Bool
+
+        @inlinable
+        init(index: Int = 0, closed: Bool = false) {
+            self.index = index
+            self.closed = closed
+        }
     }
 
     /// How a wait ended.
+    @usableFromInline
     enum Outcome: Sendable, Equatable {
         case completed(Completion)
         case timedOut
@@ -55,6 +64,7 @@ final class Waiter: Sendable {
     /// Completes the wait unless it already ended, running `deliver` first under the waiter's
     /// lock so that whatever it stores is visible to the waiter. Does not wake it: the waker
     /// calls `wake()` once it released its own lock.
+    @usableFromInline
     func complete(_ completion: Completion = Completion(), deliver: () -> Void = {}) -> Bool {
         state.withLock { state in
             guard case .waiting = state else { return false }
@@ -65,6 +75,7 @@ final class Waiter: Sendable {
     }
 
     /// Unparks the waiter.
+    @usableFromInline
     func wake() {
         token?.unpark()
     }
@@ -99,6 +110,7 @@ final class Waiter: Sendable {
     /// wakers look in and returns true, or completes the waiter itself and returns false,
     /// when what the caller waits for is already there. A waiter that timed out or was
     /// cancelled is handed to `withdraw`, to be taken out of those queues.
+    @usableFromInline
     static func wait(
         until deadline: ContinuousClock.Instant?,
         enroll: (Waiter) -> Bool,
