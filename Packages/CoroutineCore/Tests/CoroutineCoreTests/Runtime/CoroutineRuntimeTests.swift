@@ -378,7 +378,9 @@ extension CoroutineRuntimeTests {
         let after = try #require(runtime.counters)
         #expect(after.tasksQueued - before.tasksQueued == 2_001)
         #expect(after.syscallWaits - before.syscallWaits >= 2_000)
-        #expect(after.switches - before.switches >= 4_000)
+        // Each sleep ends with a resume of its worker; starting a task costs another only when
+        // no worker takes it straight after its previous task.
+        #expect(after.switches - before.switches >= 2_000)
         #expect(after.coroutinesCreated > before.coroutinesCreated)
         #expect(after.steals > before.steals)
     }
