@@ -101,7 +101,9 @@ struct TimerQueue<Element> {
 
     /// The earliest deadline, if any.
     var nextDeadline: UInt64? {
-        guard let (level, slot) = firstOccupied() else { return nil }
+        // The scheduler asks after every resume; most threads have no timer at all, and the
+        // scan of every level's bitmap cost 8% of a yield round trip (perf).
+        guard count > 0, let (level, slot) = firstOccupied() else { return nil }
         return slots[level * Self.slotsPerLevel + slot].minimum
     }
 
