@@ -20,6 +20,10 @@
 #   make bench-timers  the timer wheel against a binary heap (how the timer structure was chosen)
 #   make bench-preempt preemption latency beside Go's, and preemption's cost to CPU-bound work
 #   make bench-files   random 4 KiB file reads from 1,000 tasks beside 64 threads and fio
+#   make bench-scaling spawn throughput and echo requests/s at 1 and 2 scheduler threads (and nproc)
+#   make bench-micro   switch, create, spawn, yield, timer and channel figures as distributions, on
+#                      package-benchmark (Benchmarks/Micro, release)
+#   make bench-micro-check  the same, failing where a p90 is twice its checked-in threshold
 #   make plots         Docs/images/*.png from the latest run of each benchmark, which every
 #                      bench script saves in Benchmarks/results/
 #   make test-asan     the core's and the facade's tests under AddressSanitizer (part of make test)
@@ -41,7 +45,7 @@ PACKAGES := Packages/CoroutineCore Packages/CoroutineHook Packages/OpenCoroutine
 SYSTEM_PACKAGES := liburing-dev libjemalloc-dev libboost-context-dev g++ \
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libhiredis-dev redis-server
 
-.PHONY: deps build hook docs test test-packages test-release test-context test-workspace test-preload test-asan test-tsan test-user-package test-docs run bench-switch bench-spawn bench-echo bench-sleep bench-timers bench-preempt bench-files plots soak test-soak fuzz clean
+.PHONY: deps build hook docs test test-packages test-release test-context test-workspace test-preload test-asan test-tsan test-user-package test-docs run bench-switch bench-spawn bench-echo bench-scaling bench-sleep bench-timers bench-preempt bench-files bench-micro bench-micro-check plots soak test-soak fuzz clean
 
 deps:
 	@scripts/install-deps.sh $(SYSTEM_PACKAGES)
@@ -149,6 +153,9 @@ bench-spawn: deps
 bench-echo: deps
 	Benchmarks/scripts/bench-echo.sh
 
+bench-scaling: deps
+	Benchmarks/scripts/bench-scaling.sh
+
 bench-sleep: deps
 	Benchmarks/scripts/bench-sleep.sh
 
@@ -157,6 +164,18 @@ bench-preempt: deps
 
 bench-files: deps
 	Benchmarks/scripts/bench-files.sh
+
+# The micro benchmarks are a package of their own (Benchmarks/Micro), built in release in its own
+# scratch folder; the check compares each p90 with Benchmarks/Micro/Thresholds.
+MICRO := $(CURDIR)/Benchmarks/Micro
+MICRO_BENCHMARK := swift package --package-path $(MICRO) --scratch-path $(MICRO)/.build benchmark
+
+bench-micro: deps
+	$(MICRO_BENCHMARK) --benchmark-build-configuration release --no-progress
+
+bench-micro-check: deps
+	$(MICRO_BENCHMARK) thresholds check --path $(MICRO)/Thresholds \
+		--benchmark-build-configuration release --no-progress
 
 plots:
 	@scripts/install-deps.sh python3-matplotlib

@@ -1,5 +1,5 @@
 // Scheduling figures, printed as name=value lines, on a runtime of 2 scheduler threads
-// (the same thread count as the Go anchor's GOMAXPROCS):
+// (the same thread count as the Go anchor's GOMAXPROCS), or of BENCH_THREADS threads:
 //
 //   spawn_join_ns  per task: a root task spawns 1,000,000 trivial tasks and waits for all
 //   yield_ns       one Scheduler.yield and reschedule, with nothing else runnable
@@ -7,13 +7,57 @@
 //   channel_pingpong_ns  per round trip: two tasks pass a number back and forth over two
 //                  unbuffered channels (Go's anchor does the same with unbuffered chans)
 //   idle_cpu_percent  CPU the scheduler threads use over 5 s with nothing to do, in % of a core
+//
+// With BENCH_ONLY=spawn only spawn_join_ns is measured (make bench-scaling times it at several
+// thread counts, where the other figures would only lengthen the run), followed by
+//
+//   spawn_steals   steals of the work-stealing queues per spawn run, the mean over its warm-up
+//                  and its samples (each steal takes half of a sibling's ring)
+//
+// An empty variable counts as unset; any other value the benchmark does not know ends it with
+// a message on stderr and exit status 2, before anything is measured.
 import Dispatch
 import Glibc
 import OpenCoroutine
 import Synchronization
 
+/// Ends the process with `message` on stderr, as a bad setting of the benchmark's caller.
+func reject(_ message: String) -> Never {
+    let line = "spawn_benchmark: \(message)\n"
+    // Through the descriptor: Swift 6 rejects naming C's global `stderr`.
+    _ = line.withCString { write(STDERR_FILENO, $0, strlen($0)) }
+    exit(2)
+}
+
+/// The value of the environment variable `name`, or nil when it is unset or empty.
+func environment(_ name: String) -> String? {
+    guard let value = getenv(name).map({ String(cString: $0) }), !value.isEmpty else { return nil }
+    return value
+}
+
+/// The scheduler threads: BENCH_THREADS, or 2 when unset.
+func schedulerThreads() -> Int {
+    guard let text = environment("BENCH_THREADS") else { return 2 }
+    let allowed = 1...RuntimeConfiguration.maximumThreads
+    guard let threads = Int(text), allowed.contains(threads) else {
+        reject("BENCH_THREADS=\(text) is not a number of scheduler threads in \(allowed)")
+    }
+    return threads
+}
+
+/// Whether BENCH_ONLY asks for the spawn figure alone; false when it is unset.
+func measuresSpawnOnly() -> Bool {
+    guard let only = environment("BENCH_ONLY") else { return false }
+    guard only == "spawn" else {
+        reject("BENCH_ONLY=\(only) is not a figure this benchmark can run alone (spawn)")
+    }
+    return true
+}
+
+// Both read before the runtime starts, so that a bad value costs no measurement.
+let spawnOnly = measuresSpawnOnly()
 let runtime = CoroutineRuntime.shared
-try runtime.start(RuntimeConfiguration(threads: 2))
+try runtime.start(RuntimeConfiguration(threads: schedulerThreads()))
 
 /// Median of `samples` runs after one warm-up.
 func median(samples: Int = 5, _ run: () throws -> Double) rethrows -> Double {
@@ -107,11 +151,6 @@ func format(_ value: Double) -> String {
     String(Double(Int((value * 100).rounded())) / 100)
 }
 
-print("spawn_join_ns=\(format(try median { try spawnJoinNanoseconds() }))")
-print("yield_ns=\(format(try median { try yieldNanoseconds() }))")
-print("skynet_ms=\(format(try median { try skynetMilliseconds() }))")
-print("channel_pingpong_ns=\(format(try median { try channelPingPongNanoseconds() }))")
-
 func idleCPUPercent(over seconds: Int = 5) -> Double {
     sleep(1)
     let before = runtime.threadsCPUTime()
@@ -120,5 +159,17 @@ func idleCPUPercent(over seconds: Int = 5) -> Double {
     return Double(used.components.attoseconds) / 1e16 / Double(seconds) + Double(used.components.seconds) * 100 / Double(seconds)
 }
 
-print("idle_cpu_percent=\(format(idleCPUPercent()))")
+// The counters are totals since the start: the steals of the spawn runs are the difference.
+let stealsBefore = runtime.counters?.steals ?? 0
+var spawnRuns = 0
+print("spawn_join_ns=\(format(try median { spawnRuns += 1; return try spawnJoinNanoseconds() }))")
+if spawnOnly {
+    let steals = (runtime.counters?.steals ?? stealsBefore) - stealsBefore
+    print("spawn_steals=\(steals / UInt64(spawnRuns))")
+} else {
+    print("yield_ns=\(format(try median { try yieldNanoseconds() }))")
+    print("skynet_ms=\(format(try median { try skynetMilliseconds() }))")
+    print("channel_pingpong_ns=\(format(try median { try channelPingPongNanoseconds() }))")
+    print("idle_cpu_percent=\(format(idleCPUPercent()))")
+}
 runtime.stop()
