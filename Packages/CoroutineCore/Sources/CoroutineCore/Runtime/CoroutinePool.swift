@@ -144,10 +144,11 @@ final class CoroutinePool {
     /// worker gets a new one. The other tasks of the thread are untouched.
     func workerOverflowed(_ worker: ScheduledCoroutine) {
         guard let slot = workerSlots.removeValue(forKey: ObjectIdentifier(worker)) else { return }
+        // Counted before the task fails, so a joiner that sees the failure sees the count.
+        scheduler.counters.stackOverflows.increment()
         activeTasks[slot].take()?.abandon(because: .stackOverflow)
         freeSlots.append(slot)
         total -= 1
-        scheduler.counters.stackOverflows.increment()
     }
 
     private func retire(_ worker: ScheduledCoroutine) {
