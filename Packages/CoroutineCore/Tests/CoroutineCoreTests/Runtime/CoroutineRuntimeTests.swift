@@ -64,6 +64,41 @@ import Testing
         }
     }
 
+    /// Yields that go on without switching still end the round as often as switching ones:
+    /// on one thread, a coroutine spinning on yield lets a descriptor wait end and a task it
+    /// queued start.
+    @Test func aYieldingSpinnerLetsDescriptorWaitsAndQueuedTasksRun() throws {
+        try withRuntime(RuntimeConfiguration(threads: 1)) {
+            var ends: [Int32] = [0, 0]
+            try #require(pipe(&ends) == 0)
+            defer { close(ends[0]) }
+            let (readEnd, writeEnd) = (ends[0], ends[1])
+            let readerWoke = Atomic<Bool>(false)
+            let reader = try runtime.spawn { () -> Scheduler.Readiness in
+                defer { readerWoke.store(true, ordering: .releasing) }
+                return try Scheduler.waitUntilReady(readEnd, for: .readable, deadline: .now + .seconds(10))
+            }
+            let spinner = try runtime.spawn { () -> Bool in
+                let childRan = Atomic<Bool>(false)
+                _ = try CoroutineRuntime.shared.spawn { childRan.store(true, ordering: .releasing) }
+                let deadline = ContinuousClock.now + .seconds(10)
+                while !(readerWoke.load(ordering: .acquiring) && childRan.load(ordering: .acquiring)) {
+                    guard ContinuousClock.now < deadline else { return false }
+                    try Scheduler.yield()
+                }
+                return true
+            }
+            let writer = Thread {
+                usleep(20_000)
+                _ = write(writeEnd, "x", 1)
+                close(writeEnd)
+            }
+            writer.start()
+            #expect(try reader.join(timeout: .seconds(20)) == .ready)
+            #expect(try spinner.join(timeout: .seconds(20)))
+        }
+    }
+
     @Test func aThreadBlockedInComputationDoesNotHoldItsQueuedWork() throws {
         try withRuntime {
             let done = Atomic<Int>(0)

@@ -40,6 +40,20 @@ import Testing
         #expect(log.withLock { $0 } == ["a0", "b0", "a1", "b1", "a2", "b2"])
     }
 
+    @Test func aYieldWithNothingElseReadyGoesOnWithoutSwitching() throws {
+        let scheduler = try Scheduler()
+        let yields = Atomic<Int>(0)
+        scheduler.submit {
+            for _ in 0..<1_000 {
+                try Scheduler.yield()
+                yields.add(1, ordering: .relaxed)
+            }
+        }
+        scheduler.trySchedule()
+        #expect(yields.load(ordering: .relaxed) == 1_000)
+        #expect(scheduler.counters.switches.current == 1)
+    }
+
     @Test func sleepersWakeAtOrAfterTheirDeadlineInOrder() throws {
         let scheduler = try Scheduler()
         let log = Mutex<[(Int, ContinuousClock.Instant)]>([])
