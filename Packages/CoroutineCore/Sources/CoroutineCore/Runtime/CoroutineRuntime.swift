@@ -165,26 +165,32 @@ public final class CoroutineRuntime: Sendable {
         priority: Int = 0,
         _ body: @escaping @Sendable () throws -> Value
     ) throws(RuntimeError) -> JoinHandle<Value> {
-        let generation = try runningGeneration()
-        let task = generation.makeTask(name: name, priority: priority) { task in
+        let task = try submitTask(name: name, priority: priority) { task in
             do {
                 task.value = try body()
             } catch {
                 task.error = error
             }
         }
-        generation.submit(task)
         return JoinHandle(task: task)
     }
 
-    /// The running generation, for spawning.
+    /// Makes a task of `job` and queues it on the running generation.
     @usableFromInline
-    func runningGeneration() throws(RuntimeError) -> RuntimeGeneration {
-        guard let generation = published.load(ordering: .acquiring)?.takeUnretainedValue(),
-              generation.phase == .running else {
-            throw .notRunning
+    func submitTask(
+        name: String?, priority: Int, job: @escaping (PoolTask) -> Void
+    ) throws(RuntimeError) -> PoolTask {
+        guard let published = published.load(ordering: .acquiring) else { throw .notRunning }
+        // Sound: generations are never freed (see `published`). Borrowed, because every thread
+        // that spawns would otherwise retain and release the one generation object per task.
+        let task: PoolTask? = published._withUnsafeGuaranteedRef { generation in
+            guard generation.phase == .running else { return nil }
+            let task = generation.makeTask(name: name, priority: priority, job: job)
+            generation.submit(task)
+            return task
         }
-        return generation
+        guard let task else { throw .notRunning }
+        return task
     }
 }
 
