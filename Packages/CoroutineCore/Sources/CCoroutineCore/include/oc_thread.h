@@ -18,6 +18,10 @@ void oc_parker_unpark(oc_parker *parker);
 /// Pins the calling thread to one CPU; returns 0 or an errno value.
 int oc_thread_pin(int cpu);
 
+/// Names the calling thread as `top -H`, `ps -L`, `perf` and debuggers show it. Linux keeps 15
+/// bytes of a name, so a longer one is cut there rather than refused.
+void oc_thread_set_name(const char *name);
+
 /// The number of CPUs this process may run on.
 int oc_available_cpus(void);
 

@@ -21,15 +21,19 @@ final class BlockingPool: @unchecked Sendable {
     // written under that lock too.
 
     /// The pool for calls that wait.
-    static let waits = BlockingPool(limit: RuntimeConfiguration.defaultBlockingThreads)
+    static let waits = BlockingPool(limit: RuntimeConfiguration.defaultBlockingThreads, threadName: "oc-blocking")
     /// The pool for file I/O without io_uring.
-    static let files = BlockingPool(limit: filesLimit)
+    static let files = BlockingPool(limit: filesLimit, threadName: "oc-files")
     /// Threads of `files`: enough to keep a disk's queue full, few enough that copying file
     /// data never crowds the scheduler threads off the CPUs.
     static let filesLimit = max(4, 2 * Int(oc_available_cpus()))
 
-    private init(limit: Int) {
+    /// What the pool's threads are called.
+    private let threadName: String
+
+    private init(limit: Int, threadName: String) {
         state = Mutex(State(limit: limit))
+        self.threadName = threadName
     }
 
     /// How long an idle pool thread stays.
@@ -99,6 +103,7 @@ final class BlockingPool: @unchecked Sendable {
             guard let argument else { return nil }
             // Sound: `startThread` passed a retained box.
             let box = Unmanaged<StartBox>.fromOpaque(argument).takeRetainedValue()
+            oc_thread_set_name(box.pool.threadName)
             box.pool.work(first: box.job)
             return nil
         }, start)

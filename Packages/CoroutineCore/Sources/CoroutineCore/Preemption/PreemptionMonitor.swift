@@ -92,6 +92,7 @@ final class PreemptionMonitor: @unchecked Sendable {
 
     private func run() {
         guard let generation else { return }
+        oc_thread_set_name("oc-preempt")
         cpuClock.recordCallingThread()
         defer { cpuClock.forgetThread() }
         oc_preempt_refresh_code()

@@ -71,6 +71,7 @@ final class SchedulerThread: @unchecked Sendable {
     }
 
     private func run() {
+        oc_thread_set_name("oc-scheduler-\(index)")
         cpuClock.recordCallingThread()
         if generation.configuration.pinsThreads {
             _ = oc_thread_pin(Int32(index) % oc_available_cpus())

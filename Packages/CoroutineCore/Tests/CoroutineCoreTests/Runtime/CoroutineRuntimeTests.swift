@@ -99,6 +99,28 @@ import Testing
         }
     }
 
+    /// The runtime's threads carry names that `top -H`, `perf` and debuggers show.
+    @Test func theRuntimesThreadsAreNamed() throws {
+        try withRuntime(RuntimeConfiguration(threads: 2)) {
+            let names = try (0..<8).map { _ in
+                try runtime.spawn { () -> [String] in
+                    let scheduler = callingThreadName()
+                    let pool = Syscall.runOnBlockingPool("test") { callingThreadName() }
+                    return [scheduler, pool]
+                }
+            }.map { try $0.join(timeout: .seconds(10)) }
+            for pair in names {
+                #expect(["oc-scheduler-0", "oc-scheduler-1"].contains(pair[0]))
+                #expect(pair[1] == "oc-blocking")
+            }
+            // The monitor names itself once it runs, which a loaded machine may delay.
+            #expect(eventually(within: .seconds(10)) {
+                let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+                return tasks.contains { threadName(at: "/proc/self/task/\($0)/comm") == "oc-preempt" }
+            })
+        }
+    }
+
     @Test func aThreadBlockedInComputationDoesNotHoldItsQueuedWork() throws {
         try withRuntime {
             let done = Atomic<Int>(0)
@@ -419,4 +441,14 @@ extension CoroutineRuntimeTests {
         #expect(after.coroutinesCreated > before.coroutinesCreated)
         #expect(after.steals > before.steals)
     }
+}
+
+/// The calling thread's name, as the kernel keeps it.
+private func callingThreadName() -> String {
+    threadName(at: "/proc/thread-self/comm")
+}
+
+/// The name of the thread whose `comm` file is at `path`.
+private func threadName(at path: String) -> String {
+    ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
 }
