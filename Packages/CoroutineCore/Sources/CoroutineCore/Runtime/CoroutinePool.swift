@@ -224,7 +224,6 @@ final class CoroutinePool {
     private func dueTimers(_ sinceCheck: inout Int) -> Bool {
         guard sinceCheck >= Self.timerCheckInterval else { return false }
         sinceCheck = 0
-        guard let next = scheduler.nextDeadline else { return false }
-        return next <= monotonicNanoseconds()
+        return scheduler.hasDueTimer
     }
 }

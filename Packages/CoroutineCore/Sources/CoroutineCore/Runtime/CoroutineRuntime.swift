@@ -279,7 +279,6 @@ final class RuntimeGeneration: @unchecked Sendable {
     // MARK: - Tasks
 
     /// A new task, counted as started by the calling thread.
-    @usableFromInline
     func makeTask(name: String?, priority: Int, job: @escaping (PoolTask) -> Void) -> PoolTask {
         callingThreadCounter().add(1)
         return PoolTask(name: name, priority: priority, generation: self, job: job)
@@ -298,7 +297,6 @@ final class RuntimeGeneration: @unchecked Sendable {
     }
 
     /// Queues a task: on the calling scheduler thread's own queue when there is one.
-    @usableFromInline
     func submit(_ task: PoolTask) {
         if task.priority != 0 {
             priorityTasks.push(task)

@@ -217,7 +217,7 @@ public final class Scheduler: @unchecked Sendable {
             roundBudget -= 1
             resumed += 1
             // A sleeper whose deadline passed mid-round goes ahead of the rest of the round.
-            if let next = timers.nextDeadline, next <= monotonicNanoseconds() {
+            if hasDueTimer {
                 fireDueTimers()
             }
             // A preempted coroutine goes behind everything waiting, queued tasks included:
@@ -230,6 +230,17 @@ public final class Scheduler: @unchecked Sendable {
     /// Whether a round would find work now, without running it.
     var hasReadyWork: Bool {
         !ready.isEmpty || hasArrivals
+    }
+
+    /// Whether a sleeper's deadline has passed; reads the clock only when someone sleeps.
+    var hasDueTimer: Bool {
+        timers.nextDeadline.map { $0 <= monotonicNanoseconds() } ?? false
+    }
+
+    /// Whether a coroutine other than the running one could run now: a ready one, one that
+    /// arrived from another thread, or a sleeper whose deadline passed.
+    private var othersWaitToRun: Bool {
+        hasReadyWork || hasDueTimer
     }
 
     /// Coroutines in the ready queue (not those still in the inbox).
@@ -466,8 +477,7 @@ public final class Scheduler: @unchecked Sendable {
     /// completed without waiting (a file read from the page cache): a coroutine that does a
     /// long stretch of such calls would otherwise hold the thread until preempted.
     func giveWayIfOthersWait(_ coroutine: Unmanaged<ScheduledCoroutine>) {
-        let timerDue = timers.nextDeadline.map { $0 <= monotonicNanoseconds() } ?? false
-        guard timerDue || hasReadyWork else { return }
+        guard othersWaitToRun else { return }
         suspension = .yielded
         switchOut(coroutine)
     }
@@ -485,10 +495,7 @@ public final class Scheduler: @unchecked Sendable {
     /// resumption of the round's budget, so the thread polls descriptors and starts queued
     /// tasks as often as when every yield switched. Listeners see every yield switch.
     private func continuesInPlace() -> Bool {
-        guard roundBudget > 1, ready.isEmpty, !hasArrivals, !hasListeners.load(ordering: .relaxed) else {
-            return false
-        }
-        if let next = timers.nextDeadline, next <= monotonicNanoseconds() { return false }
+        guard roundBudget > 1, !othersWaitToRun, !hasListeners.load(ordering: .relaxed) else { return false }
         roundBudget -= 1
         return true
     }
