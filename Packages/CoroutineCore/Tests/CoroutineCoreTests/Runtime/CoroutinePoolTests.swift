@@ -37,8 +37,9 @@ extension CoroutineRuntimeTests {
     /// A child joined before it started runs inline on its parent's stack: an overflow there
     /// ends both, each with the error, and nothing waits forever.
     @Test func anOverflowInATaskRunInlineFailsItAndItsParent() throws {
-        // Default stacks: room for the inline run's reserve.
-        try withRuntime {
+        // Default stacks: room for the inline run's reserve. One thread: no other thread can
+        // steal the child before its parent joins it.
+        try withRuntime(RuntimeConfiguration(threads: 1)) {
             let parent = try runtime.spawn { () -> Int in
                 let child = try CoroutineRuntime.shared.spawn { recurseForever(1) }
                 // Reached only if the child ran on a worker of its own, not inline.
