@@ -121,6 +121,11 @@ let package = Package(
             ],
             path: "Tests/FaultProbe"
         ),
+        // The crash tests' probe: a task that crashes on purpose.
+        .executableTarget(
+            name: "crash_probe", dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine")],
+            path: "Tests/CrashProbe"
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

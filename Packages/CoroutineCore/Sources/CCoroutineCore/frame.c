@@ -3,6 +3,8 @@
 #include "sanitizer_switch.h"
 
 #include <pthread.h>
+#include <sched.h>
+#include <time.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -134,4 +136,120 @@ oc_frame *oc_thread_prepare(void) {
     measure_thread_stack(&thread_frame);
     oc_current_frame = &thread_frame;
     return &thread_frame;
+}
+
+// MARK: - The list of coroutine frames
+
+// Every coroutine's frame, from its first run until its stack goes back to the pool, so that
+// a dump, a crash report or a debugger can find every coroutine, suspended or not. A spin
+// lock guards it: its sections are a few stores (the walks of a dump excepted), and the
+// runtime must not go through the hooked pthread calls.
+
+/// The first frame of the list; debuggers start here (Tools/gdb/open_coroutine.py).
+oc_frame *oc_frames_first;
+static bool frames_locked;
+
+static void lock_frames(void) {
+    while (__atomic_test_and_set(&frames_locked, __ATOMIC_ACQUIRE)) {
+        sched_yield();
+    }
+}
+
+static void unlock_frames(void) {
+    __atomic_clear(&frames_locked, __ATOMIC_RELEASE);
+}
+
+void oc_frames_register(oc_frame *frame) {
+    lock_frames();
+    frame->registry_previous = NULL;
+    frame->registry_next = oc_frames_first;
+    if (oc_frames_first != NULL) {
+        oc_frames_first->registry_previous = frame;
+    }
+    oc_frames_first = frame;
+    unlock_frames();
+}
+
+void oc_frames_unregister(oc_frame *frame) {
+    lock_frames();
+    if (frame->registry_previous != NULL) {
+        frame->registry_previous->registry_next = frame->registry_next;
+    } else if (oc_frames_first == frame) {
+        oc_frames_first = frame->registry_next;
+    }
+    if (frame->registry_next != NULL) {
+        frame->registry_next->registry_previous = frame->registry_previous;
+    }
+    frame->registry_previous = NULL;
+    frame->registry_next = NULL;
+    unlock_frames();
+}
+
+void oc_frames_each(void (*visit)(const oc_frame *frame, void *context), void *context) {
+    lock_frames();
+    for (oc_frame *frame = oc_frames_first; frame != NULL; frame = frame->registry_next) {
+        visit(frame, context);
+    }
+    unlock_frames();
+}
+
+void oc_frame_saved_registers(const oc_frame *frame, uintptr_t *pc, uintptr_t *fp) {
+    const uintptr_t *record = __atomic_load_n(&frame->context, __ATOMIC_RELAXED);
+    *pc = 0;
+    *fp = 0;
+    if (record == NULL || (uintptr_t)record < frame->stack_low || (uintptr_t)record >= frame->stack_high) {
+        return;
+    }
+    // The record oc_context_jump leaves on the stack (context_x86_64.S, context_aarch64.S).
+#if defined(__x86_64__)
+    *fp = record[6];
+    *pc = record[7];
+#elif defined(__aarch64__)
+    *fp = record[18];
+    *pc = record[19];
+#endif
+}
+
+int oc_frame_walk(uintptr_t fp, uintptr_t low, uintptr_t high, uintptr_t *addresses, int capacity) {
+    int count = 0;
+    // Each frame record is {previous fp, return address}; the chain climbs the stack.
+    while (count < capacity && fp >= low && fp + 2 * sizeof(uintptr_t) <= high && fp % sizeof(uintptr_t) == 0) {
+        const uintptr_t *record = (const uintptr_t *)fp;
+        uintptr_t next = record[0];
+        uintptr_t address = record[1];
+        if (address == 0) {
+            break;
+        }
+        addresses[count++] = address;
+        if (next <= fp) {
+            break;
+        }
+        fp = next;
+    }
+    return count;
+}
+
+static uint64_t monotonic_now_ns(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
+void oc_frame_note_wait(oc_frame *frame, uint8_t kind, int32_t fd, uint8_t events, uint64_t target,
+                        uint64_t deadline_ns, const char *call) {
+    oc_wait *wait = &frame->wait;
+    wait->since_ns = monotonic_now_ns();
+    wait->deadline_ns = deadline_ns;
+    wait->target = target;
+    wait->fd = fd;
+    wait->events = events;
+    size_t length = 0;
+    if (call != NULL) {
+        while (call[length] != '\0' && length < sizeof wait->call - 1) {
+            wait->call[length] = call[length];
+            length++;
+        }
+    }
+    wait->call[length] = '\0';
+    __atomic_store_n(&wait->kind, kind, __ATOMIC_RELEASE);
 }

@@ -31,6 +31,7 @@ __attribute__((constructor)) static void oc_hook_check_interposition(void) {
         return;
     }
     if (resolved != NULL && dladdr(resolved, &found) != 0 && found.dli_fbase == ours.dli_fbase) {
+        oc_hook_prepare();
         interposes = true;
         __atomic_store_n(&enabled, 1, __ATOMIC_RELEASE);
         return;

@@ -82,7 +82,7 @@ static long parked_waiters;
 /// The coroutine its scheduler resumed directly, running now; NULL elsewhere.
 static inline void *scheduled_coroutine(void) {
     oc_frame *frame = oc_frame_peek();
-    if (frame == NULL || frame->owner == NULL || frame->owner != oc_preempt_target) {
+    if (frame == NULL || frame->owner == NULL || frame->owner != oc_preempt_target || !oc_frame_runs_here(frame)) {
         return NULL;
     }
     return frame->owner;

@@ -1,24 +1,13 @@
 import CoroutineCore
 import Glibc
 
-private let libcClose = libcFunction("close", as: (@convention(c) (Int32) -> Int32).self)
-private let libcDup = libcFunction("dup", as: (@convention(c) (Int32) -> Int32).self)
-private let libcDup2 = libcFunction("dup2", as: (@convention(c) (Int32, Int32) -> Int32).self)
-private let libcDup3 = libcFunction("dup3", as: (@convention(c) (Int32, Int32, Int32) -> Int32).self)
-private let libcFcntl = libcFunction("fcntl", as: (@convention(c) (Int32, Int32, Int) -> Int32).self)
-private let libcIoctl = libcFunction("ioctl", as: (@convention(c) (Int32, UInt, UnsafeMutableRawPointer?) -> Int32).self)
-private let libcGetsockopt = libcFunction(
-    "getsockopt",
-    as: (@convention(c) (Int32, Int32, Int32, UnsafeMutableRawPointer?, UnsafeMutablePointer<socklen_t>?) -> Int32).self)
-private let libcSetsockopt = libcFunction(
-    "setsockopt", as: (@convention(c) (Int32, Int32, Int32, UnsafeRawPointer?, socklen_t) -> Int32).self)
 
 // These change what the runtime knows about a descriptor, so they go to the layer wherever
 // they are called: a close on a plain thread must still wake the coroutines waiting on it.
 
 @_cdecl("close")
 public func hookClose(_ fd: Int32) -> Int32 {
-    Route.always ? Syscall.close(fd) : libcClose(fd)
+    Route.always ? Syscall.close(fd) : libc.close(fd)
 }
 
 @_cdecl("__close")
@@ -28,12 +17,12 @@ public func hookInternalClose(_ fd: Int32) -> Int32 {
 
 @_cdecl("dup")
 public func hookDup(_ fd: Int32) -> Int32 {
-    Route.always ? Syscall.dup(fd) : libcDup(fd)
+    Route.always ? Syscall.dup(fd) : libc.dup(fd)
 }
 
 @_cdecl("dup2")
 public func hookDup2(_ fd: Int32, _ target: Int32) -> Int32 {
-    Route.always ? Syscall.dup2(fd, target) : libcDup2(fd, target)
+    Route.always ? Syscall.dup2(fd, target) : libc.dup2(fd, target)
 }
 
 @_cdecl("__dup2")
@@ -43,13 +32,13 @@ public func hookInternalDup2(_ fd: Int32, _ target: Int32) -> Int32 {
 
 @_cdecl("dup3")
 public func hookDup3(_ fd: Int32, _ target: Int32, _ flags: Int32) -> Int32 {
-    Route.always ? Syscall.dup3(fd, target, flags) : libcDup3(fd, target, flags)
+    Route.always ? Syscall.dup3(fd, target, flags) : libc.dup3(fd, target, flags)
 }
 
 /// The target of the C entry points `fcntl`, `fcntl64` and `__fcntl` (variadic, so in C).
 @_cdecl("oc_hook_fcntl")
 public func hookFcntl(_ fd: Int32, _ command: Int32, _ argument: Int) -> Int32 {
-    Route.always ? Syscall.fcntl(fd, command, argument) : libcFcntl(fd, command, argument)
+    Route.always ? Syscall.fcntl(fd, command, argument) : libc.fcntl(fd, command, argument)
 }
 
 /// The target of the C entry points `open`, `openat` and their other names (variadic, so in C)
@@ -62,19 +51,19 @@ public func hookOpenat(_ directory: Int32, _ path: UnsafePointer<CChar>?, _ flag
 /// The target of the C entry point `ioctl` (variadic, so in C).
 @_cdecl("oc_hook_ioctl")
 public func hookIoctl(_ fd: Int32, _ request: UInt, _ argument: UnsafeMutableRawPointer?) -> Int32 {
-    Route.always ? Syscall.ioctl(fd, request, argument) : libcIoctl(fd, request, argument)
+    Route.always ? Syscall.ioctl(fd, request, argument) : libc.ioctl(fd, request, argument)
 }
 
 @_cdecl("getsockopt")
 public func hookGetsockopt(
     _ fd: Int32, _ level: Int32, _ name: Int32, _ value: UnsafeMutableRawPointer?, _ length: UnsafeMutablePointer<socklen_t>?
 ) -> Int32 {
-    Route.always ? Syscall.getsockopt(fd, level, name, value, length) : libcGetsockopt(fd, level, name, value, length)
+    Route.always ? Syscall.getsockopt(fd, level, name, value, length) : libc.getsockopt(fd, level, name, value, length)
 }
 
 @_cdecl("setsockopt")
 public func hookSetsockopt(
     _ fd: Int32, _ level: Int32, _ name: Int32, _ value: UnsafeRawPointer?, _ length: socklen_t
 ) -> Int32 {
-    Route.always ? Syscall.setsockopt(fd, level, name, value, length) : libcSetsockopt(fd, level, name, value, length)
+    Route.always ? Syscall.setsockopt(fd, level, name, value, length) : libc.setsockopt(fd, level, name, value, length)
 }

@@ -5,44 +5,20 @@ import Glibc
 // io_uring (the layer's Files.swift), and the calls no event loop can wait for (locks, child
 // processes, name lookups) run on the blocking pool while only the coroutine waits.
 
-private let libcFsync = libcFunction("fsync", as: (@convention(c) (Int32) -> Int32).self)
-private let libcFdatasync = libcFunction("fdatasync", as: (@convention(c) (Int32) -> Int32).self)
-private let libcFstat = libcFunction("fstat", as: (@convention(c) (Int32, UnsafeMutablePointer<stat>?) -> Int32).self)
-private let libcStatx = libcFunction(
-    "statx",
-    as: (@convention(c) (Int32, UnsafePointer<CChar>?, Int32, UInt32, UnsafeMutableRawPointer?) -> Int32).self)
-private let libcFlock = libcFunction("flock", as: (@convention(c) (Int32, Int32) -> Int32).self)
-private let libcWait4 = libcFunction(
-    "wait4",
-    as: (@convention(c) (pid_t, UnsafeMutablePointer<Int32>?, Int32, UnsafeMutablePointer<rusage>?) -> pid_t).self)
-private let libcGetaddrinfo = libcFunction(
-    "getaddrinfo",
-    as: (@convention(c) (UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<addrinfo>?,
-                         UnsafeMutablePointer<UnsafeMutablePointer<addrinfo>?>?) -> Int32).self)
-private let libcGetnameinfo = libcFunction(
-    "getnameinfo",
-    as: (@convention(c) (UnsafePointer<sockaddr>?, socklen_t, UnsafeMutablePointer<CChar>?, socklen_t,
-                         UnsafeMutablePointer<CChar>?, socklen_t, Int32) -> Int32).self)
-private let libcGethostbyname = libcFunction(
-    "gethostbyname", as: (@convention(c) (UnsafePointer<CChar>?) -> UnsafeMutablePointer<hostent>?).self)
-private let libcGethostbynameR = libcFunction(
-    "gethostbyname_r",
-    as: (@convention(c) (UnsafePointer<CChar>?, UnsafeMutablePointer<hostent>?, UnsafeMutablePointer<CChar>?, Int,
-                         UnsafeMutablePointer<UnsafeMutablePointer<hostent>?>?, UnsafeMutablePointer<Int32>?) -> Int32).self)
 
 @_cdecl("fsync")
 public func hookFsync(_ fd: Int32) -> Int32 {
-    Route.forDescriptor(fd) ? Syscall.fsync(fd) : libcFsync(fd)
+    Route.forDescriptor(fd) ? Syscall.fsync(fd) : libc.fsync(fd)
 }
 
 @_cdecl("fdatasync")
 public func hookFdatasync(_ fd: Int32) -> Int32 {
-    Route.forDescriptor(fd) ? Syscall.fdatasync(fd) : libcFdatasync(fd)
+    Route.forDescriptor(fd) ? Syscall.fdatasync(fd) : libc.fdatasync(fd)
 }
 
 @_cdecl("fstat")
 public func hookFstat(_ fd: Int32, _ status: UnsafeMutablePointer<stat>?) -> Int32 {
-    Route.forDescriptor(fd) ? Syscall.fstat(fd, status) : libcFstat(fd, status)
+    Route.forDescriptor(fd) ? Syscall.fstat(fd, status) : libc.fstat(fd, status)
 }
 
 @_cdecl("fstat64")
@@ -54,20 +30,20 @@ public func hookFstat64(_ fd: Int32, _ status: UnsafeMutablePointer<stat>?) -> I
 public func hookStatx(
     _ directory: Int32, _ path: UnsafePointer<CChar>?, _ flags: Int32, _ mask: UInt32, _ result: UnsafeMutableRawPointer?
 ) -> Int32 {
-    guard Route.inCoroutine else { return libcStatx(directory, path, flags, mask, result) }
+    guard Route.inCoroutine else { return libc.statx(directory, path, flags, mask, result) }
     return Syscall.statx(directory, path, flags, mask, result)
 }
 
 @_cdecl("flock")
 public func hookFlock(_ fd: Int32, _ operation: Int32) -> Int32 {
-    Route.inCoroutine ? Syscall.flock(fd, operation) : libcFlock(fd, operation)
+    Route.inCoroutine ? Syscall.flock(fd, operation) : libc.flock(fd, operation)
 }
 
 @_cdecl("wait4")
 public func hookWait4(
     _ pid: pid_t, _ status: UnsafeMutablePointer<Int32>?, _ options: Int32, _ usage: UnsafeMutablePointer<rusage>?
 ) -> pid_t {
-    Route.inCoroutine ? Syscall.wait4(pid, status, options, usage) : libcWait4(pid, status, options, usage)
+    Route.inCoroutine ? Syscall.wait4(pid, status, options, usage) : libc.wait4(pid, status, options, usage)
 }
 
 @_cdecl("waitpid")
@@ -94,8 +70,8 @@ public func hookGetaddrinfo(
     _ node: UnsafePointer<CChar>?, _ service: UnsafePointer<CChar>?, _ hints: UnsafePointer<addrinfo>?,
     _ result: UnsafeMutablePointer<UnsafeMutablePointer<addrinfo>?>?
 ) -> Int32 {
-    guard Route.inCoroutine else { return libcGetaddrinfo(node, service, hints, result) }
-    return Syscall.runOnBlockingPool("getaddrinfo") { libcGetaddrinfo(node, service, hints, result) }
+    guard Route.inCoroutine else { return libc.getaddrinfo(node, service, hints, result) }
+    return Syscall.runOnBlockingPool("getaddrinfo") { libc.getaddrinfo(node, service, hints, result) }
 }
 
 @_cdecl("getnameinfo")
@@ -104,17 +80,17 @@ public func hookGetnameinfo(
     _ service: UnsafeMutablePointer<CChar>?, _ serviceLength: socklen_t, _ flags: Int32
 ) -> Int32 {
     guard Route.inCoroutine else {
-        return libcGetnameinfo(address, length, host, hostLength, service, serviceLength, flags)
+        return libc.getnameinfo(address, length, host, hostLength, service, serviceLength, flags)
     }
     return Syscall.runOnBlockingPool("getnameinfo") {
-        libcGetnameinfo(address, length, host, hostLength, service, serviceLength, flags)
+        libc.getnameinfo(address, length, host, hostLength, service, serviceLength, flags)
     }
 }
 
 @_cdecl("gethostbyname")
 public func hookGethostbyname(_ name: UnsafePointer<CChar>?) -> UnsafeMutablePointer<hostent>? {
-    guard Route.inCoroutine else { return libcGethostbyname(name) }
-    return withHostErrno("gethostbyname") { libcGethostbyname(name) }
+    guard Route.inCoroutine else { return libc.gethostbyname(name) }
+    return withHostErrno("gethostbyname") { libc.gethostbyname(name) }
 }
 
 @_cdecl("gethostbyname_r")
@@ -122,8 +98,8 @@ public func hookGethostbynameR(
     _ name: UnsafePointer<CChar>?, _ entry: UnsafeMutablePointer<hostent>?, _ buffer: UnsafeMutablePointer<CChar>?,
     _ length: Int, _ result: UnsafeMutablePointer<UnsafeMutablePointer<hostent>?>?, _ error: UnsafeMutablePointer<Int32>?
 ) -> Int32 {
-    guard Route.inCoroutine else { return libcGethostbynameR(name, entry, buffer, length, result, error) }
-    return Syscall.runOnBlockingPool("gethostbyname_r") { libcGethostbynameR(name, entry, buffer, length, result, error) }
+    guard Route.inCoroutine else { return libc.gethostbynameR(name, entry, buffer, length, result, error) }
+    return Syscall.runOnBlockingPool("gethostbyname_r") { libc.gethostbynameR(name, entry, buffer, length, result, error) }
 }
 
 /// Runs a lookup of the gethostbyname family on the blocking pool and sets this thread's

@@ -12,7 +12,9 @@ import Glibc
 //                   fcntl, ioctl, setsockopt) go to the layer wherever they are made.
 //
 // With hooking off (the library does not interpose libc, or the user switched it off) every
-// hook is libc's own function.
+// hook is libc's own function; so it is for a caller on a foreign stack (a signal handler on
+// its alternate stack, a crash handler's cloned helper), which the thread's runtime state
+// does not describe.
 //
 // A hooked call made in a coroutine is also a safe point for preemption: a request that found
 // the coroutine somewhere unsafe (inside libc, say) takes effect here, before the call.
@@ -22,7 +24,7 @@ enum Route {
     /// The call waits cooperatively: hooking is on and the caller runs in a scheduled coroutine.
     @inline(__always)
     static var inCoroutine: Bool {
-        guard oc_hook_enabled(), Syscall.waitsCooperatively else { return false }
+        guard oc_hook_enabled(), !oc_hook_caller_is_foreign(), Syscall.waitsCooperatively else { return false }
         Preemption.safePoint()
         return true
     }
@@ -30,7 +32,7 @@ enum Route {
     /// The call on `fd` belongs to the runtime: in a coroutine, or on a socket it manages.
     @inline(__always)
     static func forDescriptor(_ fd: Int32) -> Bool {
-        guard oc_hook_enabled() else { return false }
+        guard oc_hook_enabled(), !oc_hook_caller_is_foreign() else { return false }
         guard Syscall.waitsCooperatively else { return Syscall.managesDescriptor(fd) }
         Preemption.safePoint()
         return true
@@ -39,7 +41,7 @@ enum Route {
     /// Hooking is on.
     @inline(__always)
     static var always: Bool {
-        oc_hook_enabled()
+        oc_hook_enabled() && !oc_hook_caller_is_foreign()
     }
 }
 

@@ -1,24 +1,10 @@
 import CoroutineCore
 import Glibc
 
-private let libcPoll = libcFunction("poll", as: (@convention(c) (UnsafeMutablePointer<pollfd>?, nfds_t, Int32) -> Int32).self)
-private let libcPpoll = libcFunction(
-    "ppoll",
-    as: (@convention(c) (UnsafeMutablePointer<pollfd>?, nfds_t, UnsafePointer<timespec>?, UnsafePointer<sigset_t>?) -> Int32).self)
-private let libcSelect = libcFunction(
-    "select",
-    as: (@convention(c) (Int32, UnsafeMutablePointer<fd_set>?, UnsafeMutablePointer<fd_set>?, UnsafeMutablePointer<fd_set>?,
-                         UnsafeMutablePointer<timeval>?) -> Int32).self)
-private let libcPselect = libcFunction(
-    "pselect",
-    as: (@convention(c) (Int32, UnsafeMutablePointer<fd_set>?, UnsafeMutablePointer<fd_set>?, UnsafeMutablePointer<fd_set>?,
-                         UnsafePointer<timespec>?, UnsafePointer<sigset_t>?) -> Int32).self)
-private let libcEpollWait = libcFunction(
-    "epoll_wait", as: (@convention(c) (Int32, UnsafeMutableRawPointer?, Int32, Int32) -> Int32).self)
 
 @_cdecl("poll")
 public func hookPoll(_ fds: UnsafeMutablePointer<pollfd>?, _ count: nfds_t, _ timeout: Int32) -> Int32 {
-    Route.inCoroutine ? Syscall.poll(fds, count, timeout) : libcPoll(fds, count, timeout)
+    Route.inCoroutine ? Syscall.poll(fds, count, timeout) : libc.poll(fds, count, timeout)
 }
 
 @_cdecl("__poll")
@@ -37,7 +23,7 @@ public func hookCheckedPoll(_ fds: UnsafeMutablePointer<pollfd>?, _ count: nfds_
 public func hookPpoll(
     _ fds: UnsafeMutablePointer<pollfd>?, _ count: nfds_t, _ timeout: UnsafePointer<timespec>?, _ mask: UnsafePointer<sigset_t>?
 ) -> Int32 {
-    Route.inCoroutine ? Syscall.ppoll(fds, count, timeout, mask) : libcPpoll(fds, count, timeout, mask)
+    Route.inCoroutine ? Syscall.ppoll(fds, count, timeout, mask) : libc.ppoll(fds, count, timeout, mask)
 }
 
 @_cdecl("__ppoll_chk")
@@ -56,7 +42,7 @@ public func hookSelect(
 ) -> Int32 {
     Route.inCoroutine
         ? Syscall.select(count, read, write, except, timeout)
-        : libcSelect(count, read, write, except, timeout)
+        : libc.select(count, read, write, except, timeout)
 }
 
 @_cdecl("__select")
@@ -74,20 +60,14 @@ public func hookPselect(
 ) -> Int32 {
     Route.inCoroutine
         ? Syscall.pselect(count, read, write, except, timeout, mask)
-        : libcPselect(count, read, write, except, timeout, mask)
+        : libc.pselect(count, read, write, except, timeout, mask)
 }
 
 @_cdecl("epoll_wait")
 public func hookEpollWait(_ epoll: Int32, _ events: UnsafeMutableRawPointer?, _ maxEvents: Int32, _ timeout: Int32) -> Int32 {
-    Route.inCoroutine ? Syscall.epoll_wait(epoll, events, maxEvents, timeout) : libcEpollWait(epoll, events, maxEvents, timeout)
+    Route.inCoroutine ? Syscall.epoll_wait(epoll, events, maxEvents, timeout) : libc.epollWait(epoll, events, maxEvents, timeout)
 }
 
-private let libcEpollPwait = libcFunction(
-    "epoll_pwait",
-    as: (@convention(c) (Int32, UnsafeMutableRawPointer?, Int32, Int32, UnsafePointer<sigset_t>?) -> Int32).self)
-private let libcEpollPwait2 = libcFunction(
-    "epoll_pwait2",
-    as: (@convention(c) (Int32, UnsafeMutableRawPointer?, Int32, UnsafePointer<timespec>?, UnsafePointer<sigset_t>?) -> Int32).self)
 
 @_cdecl("epoll_pwait")
 public func hookEpollPwait(
@@ -95,7 +75,7 @@ public func hookEpollPwait(
 ) -> Int32 {
     Route.inCoroutine
         ? Syscall.epoll_pwait(epoll, events, maxEvents, timeout, mask)
-        : libcEpollPwait(epoll, events, maxEvents, timeout, mask)
+        : libc.epollPwait(epoll, events, maxEvents, timeout, mask)
 }
 
 @_cdecl("epoll_pwait2")
@@ -105,5 +85,5 @@ public func hookEpollPwait2(
 ) -> Int32 {
     Route.inCoroutine
         ? Syscall.epoll_pwait2(epoll, events, maxEvents, timeout, mask)
-        : libcEpollPwait2(epoll, events, maxEvents, timeout, mask)
+        : libc.epollPwait2(epoll, events, maxEvents, timeout, mask)
 }

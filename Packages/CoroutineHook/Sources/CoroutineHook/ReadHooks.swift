@@ -1,19 +1,10 @@
 import CoroutineCore
 import Glibc
 
-private let libcRead = libcFunction("read", as: (@convention(c) (Int32, UnsafeMutableRawPointer?, Int) -> Int).self)
-private let libcReadv = libcFunction("readv", as: (@convention(c) (Int32, UnsafePointer<iovec>?, Int32) -> Int).self)
-private let libcRecvfrom = libcFunction(
-    "recvfrom",
-    as: (@convention(c) (Int32, UnsafeMutableRawPointer?, Int, Int32, UnsafeMutablePointer<sockaddr>?,
-                         UnsafeMutablePointer<socklen_t>?) -> Int).self)
-private let libcRecvmsg = libcFunction("recvmsg", as: (@convention(c) (Int32, UnsafeMutablePointer<msghdr>?, Int32) -> Int).self)
-private let libcPread = libcFunction("pread", as: (@convention(c) (Int32, UnsafeMutableRawPointer?, Int, off_t) -> Int).self)
-private let libcPreadv = libcFunction("preadv", as: (@convention(c) (Int32, UnsafePointer<iovec>?, Int32, off_t) -> Int).self)
 
 @_cdecl("read")
 public func hookRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
-    Route.forDescriptor(fd) ? Syscall.read(fd, buffer, count) : libcRead(fd, buffer, count)
+    Route.forDescriptor(fd) ? Syscall.read(fd, buffer, count) : libc.read(fd, buffer, count)
 }
 
 @_cdecl("__read")
@@ -29,7 +20,7 @@ public func hookCheckedRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ c
 
 @_cdecl("readv")
 public func hookReadv(_ fd: Int32, _ vectors: UnsafePointer<iovec>?, _ count: Int32) -> Int {
-    Route.forDescriptor(fd) ? Syscall.readv(fd, vectors, count) : libcReadv(fd, vectors, count)
+    Route.forDescriptor(fd) ? Syscall.readv(fd, vectors, count) : libc.readv(fd, vectors, count)
 }
 
 @_cdecl("recv")
@@ -50,7 +41,7 @@ public func hookRecvfrom(
 ) -> Int {
     Route.forDescriptor(fd)
         ? Syscall.recvfrom(fd, buffer, count, flags, address, length)
-        : libcRecvfrom(fd, buffer, count, flags, address, length)
+        : libc.recvfrom(fd, buffer, count, flags, address, length)
 }
 
 @_cdecl("__recvfrom_chk")
@@ -64,7 +55,7 @@ public func hookCheckedRecvfrom(
 
 @_cdecl("recvmsg")
 public func hookRecvmsg(_ fd: Int32, _ message: UnsafeMutablePointer<msghdr>?, _ flags: Int32) -> Int {
-    Route.forDescriptor(fd) ? Syscall.recvmsg(fd, message, flags) : libcRecvmsg(fd, message, flags)
+    Route.forDescriptor(fd) ? Syscall.recvmsg(fd, message, flags) : libc.recvmsg(fd, message, flags)
 }
 
 // Positioned reads are for files, which the layer reads through io_uring in a coroutine;
@@ -72,7 +63,7 @@ public func hookRecvmsg(_ fd: Int32, _ message: UnsafeMutablePointer<msghdr>?, _
 
 @_cdecl("pread")
 public func hookPread(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int, _ offset: off_t) -> Int {
-    Route.inCoroutine ? Syscall.pread(fd, buffer, count, offset) : libcPread(fd, buffer, count, offset)
+    Route.inCoroutine ? Syscall.pread(fd, buffer, count, offset) : libc.pread(fd, buffer, count, offset)
 }
 
 @_cdecl("pread64")
@@ -93,7 +84,7 @@ public func hookCheckedPread64(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, 
 
 @_cdecl("preadv")
 public func hookPreadv(_ fd: Int32, _ vectors: UnsafePointer<iovec>?, _ count: Int32, _ offset: off_t) -> Int {
-    Route.inCoroutine ? Syscall.preadv(fd, vectors, count, offset) : libcPreadv(fd, vectors, count, offset)
+    Route.inCoroutine ? Syscall.preadv(fd, vectors, count, offset) : libc.preadv(fd, vectors, count, offset)
 }
 
 @_cdecl("preadv64")

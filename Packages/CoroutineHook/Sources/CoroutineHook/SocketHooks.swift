@@ -1,34 +1,25 @@
 import CoroutineCore
 import Glibc
 
-private let libcSocket = libcFunction("socket", as: (@convention(c) (Int32, Int32, Int32) -> Int32).self)
-private let libcSocketpair = libcFunction(
-    "socketpair", as: (@convention(c) (Int32, Int32, Int32, UnsafeMutablePointer<Int32>?) -> Int32).self)
-private let libcConnect = libcFunction("connect", as: (@convention(c) (Int32, UnsafePointer<sockaddr>?, socklen_t) -> Int32).self)
-private let libcListen = libcFunction("listen", as: (@convention(c) (Int32, Int32) -> Int32).self)
-private let libcAccept4 = libcFunction(
-    "accept4",
-    as: (@convention(c) (Int32, UnsafeMutablePointer<sockaddr>?, UnsafeMutablePointer<socklen_t>?, Int32) -> Int32).self)
-private let libcShutdown = libcFunction("shutdown", as: (@convention(c) (Int32, Int32) -> Int32).self)
 
 // Sockets created in a coroutine start non-blocking in the kernel; elsewhere libc creates them,
 // and the layer learns about them when a coroutine first uses them.
 
 @_cdecl("socket")
 public func hookSocket(_ domain: Int32, _ type: Int32, _ protocolNumber: Int32) -> Int32 {
-    Route.inCoroutine ? Syscall.socket(domain, type, protocolNumber) : libcSocket(domain, type, protocolNumber)
+    Route.inCoroutine ? Syscall.socket(domain, type, protocolNumber) : libc.socket(domain, type, protocolNumber)
 }
 
 @_cdecl("socketpair")
 public func hookSocketpair(_ domain: Int32, _ type: Int32, _ protocolNumber: Int32, _ pair: UnsafeMutablePointer<Int32>?) -> Int32 {
     Route.inCoroutine
         ? Syscall.socketpair(domain, type, protocolNumber, pair)
-        : libcSocketpair(domain, type, protocolNumber, pair)
+        : libc.socketpair(domain, type, protocolNumber, pair)
 }
 
 @_cdecl("connect")
 public func hookConnect(_ fd: Int32, _ address: UnsafePointer<sockaddr>?, _ length: socklen_t) -> Int32 {
-    Route.forDescriptor(fd) ? Syscall.connect(fd, address, length) : libcConnect(fd, address, length)
+    Route.forDescriptor(fd) ? Syscall.connect(fd, address, length) : libc.connect(fd, address, length)
 }
 
 @_cdecl("__connect")
@@ -38,7 +29,7 @@ public func hookInternalConnect(_ fd: Int32, _ address: UnsafePointer<sockaddr>?
 
 @_cdecl("listen")
 public func hookListen(_ fd: Int32, _ backlog: Int32) -> Int32 {
-    Route.always ? Syscall.listen(fd, backlog) : libcListen(fd, backlog)
+    Route.always ? Syscall.listen(fd, backlog) : libc.listen(fd, backlog)
 }
 
 @_cdecl("accept")
@@ -50,27 +41,18 @@ public func hookAccept(_ fd: Int32, _ address: UnsafeMutablePointer<sockaddr>?, 
 public func hookAccept4(
     _ fd: Int32, _ address: UnsafeMutablePointer<sockaddr>?, _ length: UnsafeMutablePointer<socklen_t>?, _ flags: Int32
 ) -> Int32 {
-    Route.forDescriptor(fd) ? Syscall.accept4(fd, address, length, flags) : libcAccept4(fd, address, length, flags)
+    Route.forDescriptor(fd) ? Syscall.accept4(fd, address, length, flags) : libc.accept4(fd, address, length, flags)
 }
 
 @_cdecl("shutdown")
 public func hookShutdown(_ fd: Int32, _ how: Int32) -> Int32 {
-    Route.always ? Syscall.shutdown(fd, how) : libcShutdown(fd, how)
+    Route.always ? Syscall.shutdown(fd, how) : libc.shutdown(fd, how)
 }
 
-private let libcSendfile = libcFunction(
-    "sendfile", as: (@convention(c) (Int32, Int32, UnsafeMutablePointer<off_t>?, Int) -> Int).self)
-private let libcSplice = libcFunction(
-    "splice",
-    as: (@convention(c) (Int32, UnsafeMutablePointer<Int64>?, Int32, UnsafeMutablePointer<Int64>?, Int, UInt32) -> Int).self)
-private let libcRecvmmsg = libcFunction(
-    "recvmmsg", as: (@convention(c) (Int32, UnsafeMutableRawPointer?, UInt32, Int32, UnsafeMutablePointer<timespec>?) -> Int32).self)
-private let libcSendmmsg = libcFunction(
-    "sendmmsg", as: (@convention(c) (Int32, UnsafeMutableRawPointer?, UInt32, Int32) -> Int32).self)
 
 @_cdecl("sendfile")
 public func hookSendfile(_ out: Int32, _ input: Int32, _ offset: UnsafeMutablePointer<off_t>?, _ count: Int) -> Int {
-    Route.forDescriptor(out) ? Syscall.sendfile(out, input, offset, count) : libcSendfile(out, input, offset, count)
+    Route.forDescriptor(out) ? Syscall.sendfile(out, input, offset, count) : libc.sendfile(out, input, offset, count)
 }
 
 @_cdecl("sendfile64")
@@ -85,17 +67,17 @@ public func hookSplice(
 ) -> Int {
     Route.forDescriptor(input) || Route.forDescriptor(out)
         ? Syscall.splice(input, inputOffset, out, outputOffset, count, flags)
-        : libcSplice(input, inputOffset, out, outputOffset, count, flags)
+        : libc.splice(input, inputOffset, out, outputOffset, count, flags)
 }
 
 @_cdecl("recvmmsg")
 public func hookRecvmmsg(
     _ fd: Int32, _ messages: UnsafeMutableRawPointer?, _ count: UInt32, _ flags: Int32, _ timeout: UnsafeMutablePointer<timespec>?
 ) -> Int32 {
-    Route.forDescriptor(fd) ? Syscall.recvmmsg(fd, messages, count, flags, timeout) : libcRecvmmsg(fd, messages, count, flags, timeout)
+    Route.forDescriptor(fd) ? Syscall.recvmmsg(fd, messages, count, flags, timeout) : libc.recvmmsg(fd, messages, count, flags, timeout)
 }
 
 @_cdecl("sendmmsg")
 public func hookSendmmsg(_ fd: Int32, _ messages: UnsafeMutableRawPointer?, _ count: UInt32, _ flags: Int32) -> Int32 {
-    Route.forDescriptor(fd) ? Syscall.sendmmsg(fd, messages, count, flags) : libcSendmmsg(fd, messages, count, flags)
+    Route.forDescriptor(fd) ? Syscall.sendmmsg(fd, messages, count, flags) : libc.sendmmsg(fd, messages, count, flags)
 }

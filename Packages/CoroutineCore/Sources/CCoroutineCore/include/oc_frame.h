@@ -2,6 +2,7 @@
 #define OC_FRAME_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,45 @@ enum {
     /// The coroutine hit the guard region below its stack.
     OC_STACK_OVERFLOW = 2,
 };
+
+/// What a suspended coroutine waits for: the dump, the crash report and the debugger
+/// extension (Docs/debugging.md) read it. OC_WAIT_NONE while it runs or is ready to run.
+typedef enum oc_wait_kind {
+    OC_WAIT_NONE = 0,
+    /// A deadline (`deadline_ns`).
+    OC_WAIT_SLEEP = 1,
+    /// Descriptor `fd` to become ready for `events` (1 readable, 2 writable, 3 both).
+    OC_WAIT_DESCRIPTOR = 2,
+    /// Any of `target` descriptors (poll, select, epoll_wait).
+    OC_WAIT_DESCRIPTORS = 3,
+    /// The task whose id is `target` to end.
+    OC_WAIT_JOIN = 4,
+    /// A lock, condition or other parking address (`target`).
+    OC_WAIT_LOCK = 5,
+    /// A call the blocking pool runs for it.
+    OC_WAIT_BLOCKING_POOL = 6,
+    /// A pool worker with no task.
+    OC_WAIT_IDLE = 7,
+    /// Anything else that will wake it (a channel, a wait group).
+    OC_WAIT_OTHER = 8,
+} oc_wait_kind;
+
+/// The wait a suspended coroutine is in; written only by the coroutine itself, just
+/// before it suspends, and read by others without synchronization (a snapshot may be torn,
+/// which a report tolerates).
+typedef struct oc_wait {
+    /// CLOCK_MONOTONIC nanoseconds when the wait began.
+    uint64_t since_ns;
+    /// CLOCK_MONOTONIC nanoseconds when the wait times out; 0 without a deadline.
+    uint64_t deadline_ns;
+    /// A task id, an address or a count, as `kind` says.
+    uint64_t target;
+    int32_t fd;
+    uint8_t kind;
+    uint8_t events;
+    /// The system call waited in, NUL-terminated; empty when none.
+    char call[18];
+} oc_wait;
 
 /// Everything about one stack of execution that C code (the switch, the fault
 /// handler) needs. A coroutine owns one; a plain thread has one in thread-local
@@ -54,6 +94,15 @@ typedef struct oc_frame {
     /// Open `Preemption.withoutPreemption` sections of this frame: while nonzero, the
     /// preemption handler leaves the frame running (oc_preempt.h).
     uint32_t preemption_disabled;
+    /// The id of the pool task running on this frame; 0 outside tasks.
+    uint64_t task_id;
+    /// The task's name, NUL-terminated, owned by the task; NULL when it has none.
+    const char *_Nullable task_name;
+    /// What the coroutine waits for while suspended.
+    oc_wait wait;
+    /// The links of the process's list of coroutine frames (oc_frames_register).
+    struct oc_frame *_Nullable registry_previous;
+    struct oc_frame *_Nullable registry_next;
 } oc_frame;
 
 /// The frame running on this thread: a coroutine's, or the thread's own.
@@ -110,6 +159,37 @@ static inline __attribute__((always_inline)) uintptr_t oc_frame_suspend(oc_frame
     frame->resumer = transfer.context;
     return transfer.value;
 }
+
+/// Whether the caller runs on `frame`'s own stack: false in a signal handler on an alternate
+/// stack, and on a thread that shares this thread's TLS without its stack (the Swift crash
+/// handler's memory server is cloned so), where the frame's thread-local slot is not about
+/// the caller.
+static inline __attribute__((always_inline)) bool oc_frame_runs_here(const oc_frame *frame) {
+    uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+    return here >= frame->stack_low && here < frame->stack_high;
+}
+
+/// Adds a coroutine's frame to the process's list of coroutine frames, which the dump, the
+/// crash report and debuggers walk (`oc_frames_first` in gdb).
+void oc_frames_register(oc_frame *frame);
+
+/// Takes a frame off the list, before its stack is reused.
+void oc_frames_unregister(oc_frame *frame);
+
+/// Runs `visit` on every registered frame while the list is locked: no frame leaves the
+/// list (nor its stack the process) meanwhile, though its coroutine may run.
+void oc_frames_each(void (*visit)(const oc_frame *frame, void *_Nullable context), void *_Nullable context);
+
+/// The saved program counter and frame pointer of a suspended frame's context.
+void oc_frame_saved_registers(const oc_frame *frame, uintptr_t *pc, uintptr_t *fp);
+
+/// Walks the frame-pointer chain from `fp` within [low, high): stores up to `capacity`
+/// return addresses and returns how many. Never reads outside the range.
+int oc_frame_walk(uintptr_t fp, uintptr_t low, uintptr_t high, uintptr_t *addresses, int capacity);
+
+/// Notes the wait the running coroutine is about to suspend in (see oc_wait).
+void oc_frame_note_wait(oc_frame *frame, uint8_t kind, int32_t fd, uint8_t events, uint64_t target,
+                        uint64_t deadline_ns, const char *_Nullable call);
 
 /// Bytes of stack left below the caller on the running frame's stack.
 static inline __attribute__((always_inline)) uintptr_t oc_stack_remaining(void) {

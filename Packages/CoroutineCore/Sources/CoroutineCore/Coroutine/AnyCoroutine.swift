@@ -217,25 +217,24 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
         let top = stack.high - frameSize
         // Sound: the top bytes of a stack we own hold its frame; the stack grows below it.
         let frame = top.bindMemory(to: oc_frame.self, capacity: 1)
-        frame.initialize(to: oc_frame(
-            context: oc_context_make(top, oc_frame_entry),
-            resumer: nil,
-            stack_low: UInt(bitPattern: stack.low),
-            stack_high: UInt(bitPattern: top),
-            guard_low: UInt(bitPattern: stack.guardLow),
-            exclusivity: (nil, nil),
-            saved_errno: 0,
-            owner: Unmanaged.passUnretained(self).toOpaque(),
-            body: runCoroutineBody,
-            task: nil,
-            preemption_disabled: 0
-        ))
+        var fresh = oc_frame()
+        fresh.context = oc_context_make(top, oc_frame_entry)
+        fresh.stack_low = UInt(bitPattern: stack.low)
+        fresh.stack_high = UInt(bitPattern: top)
+        fresh.guard_low = UInt(bitPattern: stack.guardLow)
+        fresh.owner = Unmanaged.passUnretained(self).toOpaque()
+        fresh.body = runCoroutineBody
+        frame.initialize(to: fresh)
+        oc_frames_register(frame)
         self.stack = stack
         self.frame = frame
         return frame
     }
 
     private func end(as status: CoroutineStatus) {
+        if let frame {
+            oc_frames_unregister(frame)
+        }
         frame = nil
         if let stack {
             self.stack = nil

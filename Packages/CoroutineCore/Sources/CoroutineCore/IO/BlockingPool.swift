@@ -224,7 +224,7 @@ extension Syscall {
             offloaded.finish(result, error: errno)
         }
         scheduler.pooledCalls += 1
-        while scheduler.wait(for: coroutine, until: nil, inSyscall: name, register: offloaded.await) != .notified {}
+        while scheduler.wait(for: coroutine, until: nil, inSyscall: name, reason: .blockingPool, register: offloaded.await) != .notified {}
         scheduler.pooledCalls -= 1
         errno = offloaded.error
         // Sound: the wait ends `.notified` only once the call finished and stored its result.

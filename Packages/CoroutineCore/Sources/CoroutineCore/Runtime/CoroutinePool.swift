@@ -204,7 +204,10 @@ final class CoroutinePool {
                 }
             }
             scheduler.suspension = .idle
+            let frame = oc_frame_current()
+            WaitReason.idle.note(in: frame, deadline: nil, call: nil)
             scheduler.switchOut(me)
+            frame.pointee.wait.kind = UInt8(OC_WAIT_NONE.rawValue)
             if retiring {
                 total -= 1
                 freeSlots.append(slot)

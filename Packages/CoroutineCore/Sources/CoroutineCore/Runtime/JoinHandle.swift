@@ -106,7 +106,8 @@ public struct JoinHandle<Value: Sendable>: Sendable {
         let register = { (ticket: WaitTicket) -> Bool in
             tasks.allSatisfy { $0.addWaiter(ticket) }
         }
-        switch WaitTicket.wait(until: deadline, register: register) {
+        let reason = tasks.count == 1 ? WaitReason.join(taskID: tasks[0].id) : .other
+        switch WaitTicket.wait(until: deadline, reason: reason, register: register) {
         case .timedOut: throw JoinError.timedOut
         case .cancelled: throw CoroutineError.cancelled
         case .notified, .waiting, .closed: return

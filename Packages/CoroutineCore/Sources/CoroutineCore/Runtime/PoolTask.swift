@@ -1,4 +1,5 @@
 import CCoroutineCore
+import Glibc
 import Synchronization
 
 /// A closure submitted to the runtime's pool, with what it needs to be joined and cancelled.
@@ -30,6 +31,9 @@ final class PoolTask: @unchecked Sendable {
     let id: UInt64
     /// The name given at submission.
     let name: String?
+    /// The name as C text, for the frame that runs the task (the crash report and debuggers
+    /// read it there); nil without a name.
+    private let cName: UnsafeMutablePointer<CChar>?
     /// Smaller runs sooner.
     let priority: Int
 
@@ -53,9 +57,23 @@ final class PoolTask: @unchecked Sendable {
     init(name: String?, priority: Int, generation: RuntimeGeneration, job: @escaping (PoolTask) -> Void) {
         self.id = nextTaskID.wrappingAdd(1, ordering: .relaxed).oldValue
         self.name = name
+        self.cName = name.flatMap { strdup($0) }
         self.priority = priority
         self.generation = generation
         self.job = job
+    }
+
+    deinit {
+        free(cName)
+    }
+
+    /// Marks `frame` as running this task, for the dump, the crash report and debuggers;
+    /// returns what it ran before, for `restore`.
+    fileprivate func label(_ frame: UnsafeMutablePointer<oc_frame>) -> (UInt64, UnsafePointer<CChar>?) {
+        let outer = (frame.pointee.task_id, frame.pointee.task_name)
+        frame.pointee.task_id = id
+        frame.pointee.task_name = UnsafePointer(cName)
+        return outer
     }
 
     var state: State {
@@ -88,7 +106,9 @@ final class PoolTask: @unchecked Sendable {
         let outerTask = Unmanaged<PoolTask>.fromOpaque(outer)
         outerTask._withUnsafeGuaranteedRef { $0.inlineTask = self }
         frame.pointee.task = Unmanaged.passUnretained(self).toOpaque()
+        let outerLabel = label(frame)
         execute()
+        (frame.pointee.task_id, frame.pointee.task_name) = outerLabel
         frame.pointee.task = outer
         outerTask._withUnsafeGuaranteedRef { $0.inlineTask = nil }
         return true
@@ -216,7 +236,9 @@ enum CurrentTask {
     static func run(_ task: PoolTask) {
         let frame = oc_frame_current()
         frame.pointee.task = Unmanaged.passUnretained(task).toOpaque()
+        _ = task.label(frame)
         task.run()
+        (frame.pointee.task_id, frame.pointee.task_name) = (0, nil)
         frame.pointee.task = nil
     }
 }

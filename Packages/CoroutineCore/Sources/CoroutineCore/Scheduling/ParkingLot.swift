@@ -36,7 +36,7 @@ public enum ParkingLot {
         let key = UInt(bitPattern: address)
         let bucket = bucket(for: key)
         var parked: WaitTicket?
-        let outcome = WaitTicket.wait(until: deadline, cancellable: false) { ticket in
+        let outcome = WaitTicket.wait(until: deadline, reason: .lock(address), cancellable: false) { ticket in
             bucket.add(ticket, at: key)
             guard shouldPark() else {
                 bucket.remove(ticket, at: key)

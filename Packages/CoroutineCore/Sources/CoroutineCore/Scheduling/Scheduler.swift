@@ -387,6 +387,7 @@ public final class Scheduler: @unchecked Sendable {
         for coroutine: Unmanaged<ScheduledCoroutine>,
         until deadline: UInt64?,
         inSyscall syscall: String? = nil,
+        reason: WaitReason,
         cancellable: Bool = true,
         register: (WaitTicket) -> Bool
     ) -> WaitTicket.Outcome {
@@ -406,7 +407,10 @@ public final class Scheduler: @unchecked Sendable {
         if syscall != nil {
             counters.syscallWaits.increment()
         }
+        let frame = oc_frame_current()
+        reason.note(in: frame, deadline: deadline, call: syscall)
         switchOut(coroutine)
+        frame.pointee.wait.kind = UInt8(OC_WAIT_NONE.rawValue)
         task?.leaveWait()
         let outcome = ticket.outcome
         if ticket.timerMark == .queued, outcome != .timedOut {
@@ -426,7 +430,8 @@ public final class Scheduler: @unchecked Sendable {
     /// The running coroutine when the caller runs directly in it (not in a coroutine nested
     /// inside it, not on the scheduler's own stack).
     var directlyRunning: Unmanaged<ScheduledCoroutine>? {
-        guard let running, oc_frame_peek()?.pointee.owner == running.toOpaque() else { return nil }
+        guard let running, let frame = oc_frame_peek(), frame.pointee.owner == running.toOpaque(),
+              oc_frame_runs_here(frame) else { return nil }
         return running
     }
 
@@ -450,7 +455,7 @@ public final class Scheduler: @unchecked Sendable {
             blockThread(until: deadline)
             return
         }
-        if scheduler.wait(for: coroutine, until: deadline, register: { _ in true }) == .cancelled {
+        if scheduler.wait(for: coroutine, until: deadline, reason: .sleep, register: { _ in true }) == .cancelled {
             throw .cancelled
         }
     }
@@ -579,7 +584,9 @@ public final class Scheduler: @unchecked Sendable {
         }
         var failure: SystemError?
         var watched: WaitTicket?
-        let outcome = scheduler.wait(for: coroutine, until: deadline, inSyscall: syscall) { ticket in
+        let outcome = scheduler.wait(
+            for: coroutine, until: deadline, inSyscall: syscall, reason: .descriptor(fd, interest)
+        ) { ticket in
             do throws(SystemError) {
                 try scheduler.eventLoop.watch(fd: fd, for: interest, ticket: ticket)
             } catch {

@@ -85,10 +85,12 @@ final class WaitTicket: @unchecked Sendable {
     /// passes or (when `cancellable`) the calling task is cancelled. When `register` returns
     /// false the event already happened and nothing waits.
     static func wait(
-        until deadline: UInt64?, cancellable: Bool = true, register: (WaitTicket) -> Bool
+        until deadline: UInt64?, reason: WaitReason = .other, cancellable: Bool = true,
+        register: (WaitTicket) -> Bool
     ) -> Outcome {
         if let (scheduler, coroutine) = Scheduler.directlyScheduled() {
-            return scheduler.wait(for: coroutine, until: deadline, cancellable: cancellable, register: register)
+            return scheduler.wait(
+                for: coroutine, until: deadline, reason: reason, cancellable: cancellable, register: register)
         }
         let parker = Parker()
         let ticket = WaitTicket(.thread(parker))

@@ -8,13 +8,29 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "oc_frame.h"
+
 /// Whether the hooks route calls to the runtime: the library interposes libc (checked when it
 /// was loaded) and nobody switched hooking off.
 bool oc_hook_enabled(void);
 
+/// Whether the caller runs where this thread's runtime state does not describe it: a signal
+/// handler on an alternate stack, or a thread cloned without thread-local storage of its own
+/// (Swift's crash handler clones its memory server so, on a 4 KiB stack), which sees the
+/// slots of the thread it was cloned from. Such a caller gets libc's own call, before any
+/// Swift code runs: nothing else is safe there.
+static inline __attribute__((always_inline)) bool oc_hook_caller_is_foreign(void) {
+    oc_frame *frame = oc_frame_peek();
+    return frame != NULL && !oc_frame_runs_here(frame);
+}
+
 /// Switches hooking on or off; on only works when the library really interposes libc.
 /// Returns whether hooking is on afterwards.
 bool oc_hook_set_enabled(bool enabled);
+
+/// Resolves the libc functions the hooks fall back to (LibcFunctions.swift); the library's
+/// constructor calls it once.
+void oc_hook_prepare(void);
 
 /// Why the library does not interpose libc, or NULL when it does.
 const char *oc_hook_failure(void);

@@ -27,7 +27,9 @@ extension Syscall {
         var watched: [Int32] = []
         var unwatchable = false
         var issued: WaitTicket?
-        let outcome = scheduler.wait(for: coroutine, until: deadline, inSyscall: syscall) { ticket in
+        let outcome = scheduler.wait(
+            for: coroutine, until: deadline, inSyscall: syscall, reason: .descriptors(count: descriptors.count)
+        ) { ticket in
             issued = ticket
             for (fd, interest) in descriptors {
                 do throws(SystemError) {

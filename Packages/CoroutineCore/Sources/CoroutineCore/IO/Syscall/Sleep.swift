@@ -29,7 +29,7 @@ extension Syscall {
         guard wait > 0 else { return 0 }
         let deadline = deadlineNanoseconds(afterNanoseconds: wait)
         // A task cancelled before or during the sleep is woken as by a signal.
-        switch scheduler.wait(for: coroutine, until: deadline, inSyscall: "clock_nanosleep", register: { _ in true }) {
+        switch scheduler.wait(for: coroutine, until: deadline, inSyscall: "clock_nanosleep", reason: .sleep, register: { _ in true }) {
         case .cancelled:
             return Self.interrupted(deadline: deadline, absolute: absolute, remaining: remaining)
         case .timedOut, .notified, .waiting, .closed:

@@ -62,7 +62,7 @@ final class Ring {
         submit: (OpaquePointer, UInt64) -> Int32
     ) -> Int32 {
         while inFlight >= Self.maximumInFlight {
-            _ = scheduler.wait(for: coroutine, until: nil, inSyscall: name) { ticket in
+            _ = scheduler.wait(for: coroutine, until: nil, inSyscall: name, reason: .other) { ticket in
                 waitingForSlot.append(ticket)
                 return true
             }
@@ -84,7 +84,7 @@ final class Ring {
         }
         var cancelRequested = false
         while !operation.isComplete {
-            let outcome = scheduler.wait(for: coroutine, until: nil, inSyscall: name) { ticket in
+            let outcome = scheduler.wait(for: coroutine, until: nil, inSyscall: name, reason: .other) { ticket in
                 operation.waiting = ticket
                 return true
             }
