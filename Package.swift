@@ -126,6 +126,11 @@ let package = Package(
             name: "crash_probe", dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine")],
             path: "Tests/CrashProbe"
         ),
+        // The debugger tests' probe: tasks suspended in known places (Tools/gdb).
+        .executableTarget(
+            name: "dump_probe", dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine")],
+            path: "Tests/DumpProbe"
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

@@ -67,7 +67,7 @@ public func openCoroutineInit(
         switch error {
         case .invalidConfiguration(let invalid): return fail(EINVAL, describe(invalid))
         case .alreadyRunning: return fail(EALREADY, error.description)
-        case .notRunning, .threadCreationFailed, .eventLoopUnavailable, .preemptionUnavailable:
+        case .notRunning, .threadCreationFailed, .eventLoopUnavailable, .preemptionUnavailable, .dumpSignalUnavailable:
             return fail(EAGAIN, error.description)
         }
     }

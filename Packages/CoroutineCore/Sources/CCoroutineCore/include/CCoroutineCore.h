@@ -5,6 +5,7 @@
 #define C_COROUTINE_CORE_H
 
 #include "oc_context.h"
+#include "oc_crash.h"
 #include "oc_frame.h"
 #include "oc_descriptor.h"
 #include "oc_epoll.h"

@@ -100,6 +100,9 @@ typedef struct oc_frame {
     const char *_Nullable task_name;
     /// What the coroutine waits for while suspended.
     oc_wait wait;
+    /// Nonzero from a resume to the matching switch back (`resumer` keeps its last value
+    /// after a suspension, so it cannot tell).
+    uint8_t is_running;
     /// The links of the process's list of coroutine frames (oc_frames_register).
     struct oc_frame *_Nullable registry_previous;
     struct oc_frame *_Nullable registry_next;
@@ -144,7 +147,9 @@ static inline __attribute__((always_inline)) uintptr_t oc_frame_resume(oc_frame 
     int resumer_errno = *error;
     *error = frame->saved_errno;
     swift_task_enterThreadLocalContext((char *)frame->exclusivity);
+    frame->is_running = 1;
     oc_transfer transfer = oc_context_jump((void *)frame->context, value);
+    frame->is_running = 0;
     swift_task_exitThreadLocalContext((char *)frame->exclusivity);
     frame->saved_errno = *error;
     *error = resumer_errno;
@@ -186,6 +191,9 @@ void oc_frame_saved_registers(const oc_frame *frame, uintptr_t *pc, uintptr_t *f
 /// Walks the frame-pointer chain from `fp` within [low, high): stores up to `capacity`
 /// return addresses and returns how many. Never reads outside the range.
 int oc_frame_walk(uintptr_t fp, uintptr_t low, uintptr_t high, uintptr_t *addresses, int capacity);
+
+/// The frame pointer of the function that calls this one, to walk the caller's own chain.
+void *oc_frame_pointer(void);
 
 /// Notes the wait the running coroutine is about to suspend in (see oc_wait).
 void oc_frame_note_wait(oc_frame *frame, uint8_t kind, int32_t fd, uint8_t events, uint64_t target,

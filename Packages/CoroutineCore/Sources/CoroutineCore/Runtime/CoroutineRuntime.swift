@@ -15,6 +15,8 @@ public enum RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
     case eventLoopUnavailable(SystemError)
     /// The system refused the preemption signal's handler; the payload is the error number.
     case preemptionUnavailable(errno: Int32)
+    /// The system refused the dump signal's handler or thread; the payload is the error number.
+    case dumpSignalUnavailable(errno: Int32)
 
     public var description: String {
         switch self {
@@ -24,6 +26,7 @@ public enum RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
         case .threadCreationFailed(let code): return "a scheduler thread could not be created (errno \(code))"
         case .eventLoopUnavailable(let error): return "a scheduler thread's event loop could not be created: \(error)"
         case .preemptionUnavailable(let code): return "the preemption signal's handler could not be installed (errno \(code))"
+        case .dumpSignalUnavailable(let code): return "the dump signal's handler could not be installed (errno \(code))"
         }
     }
 }
@@ -132,6 +135,7 @@ public final class CoroutineRuntime: Sendable {
             BlockingPool.waits.limit = configuration.blockingThreads
             // Which code is the program's: preemption and the hook library's lock hooks ask.
             oc_preempt_refresh_code()
+            try Diagnostics.install(configuration)
             let generation = RuntimeGeneration(configuration: configuration)
             generations.withLock { $0.append(generation) }
             try generation.startThreads()

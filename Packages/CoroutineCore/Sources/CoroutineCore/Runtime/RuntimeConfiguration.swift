@@ -26,6 +26,16 @@ public struct RuntimeConfiguration: Sendable, Equatable {
     /// for (name lookups, `waitpid`, `flock`). File I/O without io_uring has a pool of its
     /// own, of twice the CPUs (at least 4).
     public var blockingThreads: Int
+    /// What a crash in a coroutine prints besides Swift's backtrace of the crashed thread
+    /// (Docs/debugging.md). OPEN_COROUTINE_TRACEBACK=all in the environment asks for
+    /// `.allCoroutines` whatever this says, as GOTRACEBACK does for Go.
+    public var crashReport: CrashReport
+    /// The signal that dumps every coroutine to standard error (`CoroutineDump`), or nil for
+    /// none. Off by default: a signal's meaning belongs to the program.
+    public var dumpSignal: Int32?
+    /// How long a coroutine may hold its scheduler thread inside one call that does not
+    /// suspend before the watchdog logs a warning with its backtrace; nil: no watchdog.
+    public var blockingWarning: Duration?
 
     /// The configuration with every field at its default.
     public init(
@@ -38,7 +48,10 @@ public struct RuntimeConfiguration: Sendable, Equatable {
         preemption: Bool = true,
         preemptionSlice: Duration = .milliseconds(10),
         ioUring: Bool = true,
-        blockingThreads: Int = RuntimeConfiguration.defaultBlockingThreads
+        blockingThreads: Int = RuntimeConfiguration.defaultBlockingThreads,
+        crashReport: CrashReport = .crashingTask,
+        dumpSignal: Int32? = nil,
+        blockingWarning: Duration? = .milliseconds(100)
     ) {
         self.threads = threads
         self.pinsThreads = pinsThreads
@@ -50,6 +63,17 @@ public struct RuntimeConfiguration: Sendable, Equatable {
         self.preemptionSlice = preemptionSlice
         self.ioUring = ioUring
         self.blockingThreads = blockingThreads
+        self.crashReport = crashReport
+        self.dumpSignal = dumpSignal
+        self.blockingWarning = blockingWarning
+    }
+
+    /// What a crash in a coroutine prints besides Swift's backtrace of the crashed thread.
+    public enum CrashReport: Sendable, Equatable {
+        /// A line naming the crashing task (id, name) and its thread.
+        case crashingTask
+        /// That line, then every coroutine: id, name, state, what it waits on, backtrace.
+        case allCoroutines
     }
 
     /// The default `blockingThreads`: enough for a few hundred name lookups at once.
@@ -70,6 +94,12 @@ public struct RuntimeConfiguration: Sendable, Equatable {
         try check("blockingThreads", blockingThreads, in: 1...4096)
         guard keepAlive >= .zero else {
             throw ConfigurationError(field: "keepAlive", value: "\(keepAlive)", allowed: ">= 0 seconds")
+        }
+        if let dumpSignal, !(1..<65).contains(dumpSignal) {
+            throw ConfigurationError(field: "dumpSignal", value: "\(dumpSignal)", allowed: "a signal number, 1...64, or nil")
+        }
+        if let blockingWarning, blockingWarning < .milliseconds(1) {
+            throw ConfigurationError(field: "blockingWarning", value: "\(blockingWarning)", allowed: ">= 1 ms, or nil")
         }
         guard Self.preemptionSlices.contains(preemptionSlice) else {
             throw ConfigurationError(

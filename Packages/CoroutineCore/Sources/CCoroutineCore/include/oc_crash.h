@@ -1,0 +1,28 @@
+#ifndef OC_CRASH_H
+#define OC_CRASH_H
+
+#include <stdbool.h>
+
+#if __has_feature(nullability)
+#pragma clang assume_nonnull begin
+#endif
+
+/// Installs the runtime's handler of the fatal signals (SIGABRT, SIGBUS, SIGFPE, SIGILL,
+/// SIGSEGV, SIGTRAP) in front of whatever handled them before (the Swift runtime's
+/// backtracer, usually); once per process. See crash.c.
+void oc_crash_install(void);
+
+/// Whether a crash report adds every coroutine (`report` writes them to standard error; it
+/// runs in a child process forked at the crash, bounded in time). NULL: only the crashing
+/// task's line.
+void oc_crash_report_others(void (*_Nullable report)(void));
+
+/// Sets the signal that dumps every coroutine to standard error (`dump` does it, on a
+/// thread of the runtime's), or none with 0. Returns 0 or an errno value.
+int oc_dump_signal_install(int signal, void (*_Nullable dump)(void));
+
+#if __has_feature(nullability)
+#pragma clang assume_nonnull end
+#endif
+
+#endif
