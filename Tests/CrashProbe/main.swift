@@ -13,7 +13,15 @@
 //         fpe       raise(SIGFPE)
 //         abort     abort()
 //       Prints `started` once the crashing task runs. The crashing functions are named
-//       `crashProbe…` so that a test finds them in the report.
+//       `crashProbe…` so that a test finds them in the report. THREADS `plain` crashes the
+//       same way on the main thread without the runtime, for the status to compare with.
+//   crash_probe straggler
+//       Returns from `withCoroutines`' body while a task named "straggler-task" sleeps 60 s,
+//       with a 3 s stop timeout: the stop names it on standard error.
+//   crash_probe watchdog
+//       A task named "raw-sleeper" waits 300 ms in `sigtimedwait` for no signal, a call no hook
+//       sees, and one named "hooked-sleeper" in `usleep`; prints `warnings=N`, the watchdog's
+//       count.
 import Glibc
 import OpenCoroutine
 
@@ -74,7 +82,45 @@ func crashProbeAbort() -> Int {
     abort()
 }
 
+/// The `straggler` case: see the top of the file.
+func leaveAStraggler() throws {
+    var config = Config(threads: 2)
+    config.stopTimeout = .seconds(3)
+    try withCoroutines(config) {
+        try co(name: "straggler-task") { sleep(60) }
+        emit("returning")
+    }
+    emit("stopped")
+}
+
+/// The `watchdog` case: see the top of the file.
+func blockWhereNoHookSees() throws {
+    try withCoroutines(Config(threads: 2)) {
+        let raw = try co(name: "raw-sleeper") {
+            var pause = timespec(tv_sec: 0, tv_nsec: 300_000_000)
+            var none = sigset_t()
+            sigemptyset(&none)
+            _ = sigtimedwait(&none, nil, &pause)
+        }
+        try raw.join()
+        let warnedAfterRaw = CoroutineRuntime.shared.counters?.blockingWarnings ?? 0
+        try co(name: "hooked-sleeper") { usleep(300_000) }.join()
+        let warnedAfterHooked = CoroutineRuntime.shared.counters?.blockingWarnings ?? 0
+        emit("warnings=\(warnedAfterRaw) after_hooked=\(warnedAfterHooked)")
+    }
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
+switch arguments.first {
+case "straggler":
+    try leaveAStraggler()
+    exit(0)
+case "watchdog":
+    try blockWhereNoHookSees()
+    exit(0)
+default:
+    break
+}
 let kinds: [String: @Sendable () -> Int] = [
     "fatal": crashProbeFatalError, "unwrap": crashProbeForceUnwrap, "overflow": crashProbeOverflow,
     "segv": crashProbeWildWrite, "bus": crashProbeBusError, "ill": { crashProbeRaise(SIGILL) },
@@ -83,6 +129,11 @@ let kinds: [String: @Sendable () -> Int] = [
 guard let kind = arguments.first, let crash = kinds[kind] else {
     emit("usage: crash_probe \(kinds.keys.sorted().joined(separator: "|")) [THREADS]")
     exit(2)
+}
+if arguments.dropFirst().first == "plain" {
+    emit("started")
+    emit("value=\(crash())")
+    exit(0)
 }
 let threads = arguments.dropFirst().first.flatMap { Int($0) } ?? 2
 try withCoroutines(Config(threads: threads)) {

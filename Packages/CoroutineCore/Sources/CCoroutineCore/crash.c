@@ -17,9 +17,9 @@
 //     the process;
 //   - then the previous handler runs: Swift's prints the crashed thread's backtrace, the
 //     task's own frames first, because the crash happened on the task's stack;
-//   - finally the signal's default action ends the process: a fault is re-executed under it,
-//     and a signal sent with kill, raise or abort is raised again. A previous handler that
-//     returns from a fault it repaired (a program's own) is left to have repaired it.
+//   - with no previous handler, the signal's default action ends the process: a fault is
+//     re-executed under it, and a signal sent with kill, raise or abort is raised again. A
+//     previous handler that returns is left to have decided, as without the runtime.
 //
 // Rejected: printing the task line after Swift's report (the report may take seconds to
 // symbolicate, and a hang in it would hide the line); symbolicating the other coroutines in
@@ -179,14 +179,10 @@ static void forward(int signal, siginfo_t *info, void *ucontext) {
         previous->sa_handler(signal);
     } else {
         die_by_default(signal, info);
-        return;
     }
-    // The previous handler returned. Swift's does after its report, having given every
-    // fatal signal back to the default action; a program's own may have repaired a fault.
-    struct sigaction now;
-    if (sigaction(signal, NULL, &now) == 0 && !(now.sa_flags & SA_SIGINFO) && now.sa_handler == SIG_DFL) {
-        die_by_default(signal, info);
-    }
+    // A previous handler that returns decides, as it would without the runtime: Swift's gives
+    // every fatal signal back to the default action first, so a fault re-executes and kills,
+    // and a raised signal returns to its raiser (abort raises again).
 }
 
 static void handle_fatal(int signal, siginfo_t *info, void *ucontext) {

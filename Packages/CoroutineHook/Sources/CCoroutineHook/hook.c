@@ -4,6 +4,8 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <link.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,11 +19,64 @@ static char failure[512];
 /// this one depends on initialize) go to the kernel directly.
 static int (*libc_openat)(int, const char *, int, ...);
 
+// MARK: - A host that is not Swift
+
+/// Whether the program itself (the first object the loader lists) needs libswiftCore.
+static int find_swift_in_program(struct dl_phdr_info *info, size_t size, void *found) {
+    (void)size;
+    for (int index = 0; index < info->dlpi_phnum; index++) {
+        if (info->dlpi_phdr[index].p_type != PT_DYNAMIC) {
+            continue;
+        }
+        const ElfW(Dyn) *dynamic = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[index].p_vaddr);
+        const char *strings = NULL;
+        for (const ElfW(Dyn) *entry = dynamic; entry->d_tag != DT_NULL; entry++) {
+            if (entry->d_tag == DT_STRTAB) {
+                strings = (const char *)entry->d_un.d_ptr;  // the loader relocated it
+            }
+        }
+        for (const ElfW(Dyn) *entry = dynamic; strings != NULL && entry->d_tag != DT_NULL; entry++) {
+            if (entry->d_tag == DT_NEEDED && strstr(strings + entry->d_un.d_val, "libswiftCore") != NULL) {
+                *(bool *)found = true;
+            }
+        }
+    }
+    return 1;  // The program is the first object: one is enough.
+}
+
+/// In a program that is not Swift (a C program or python3 with the library in LD_PRELOAD),
+/// gives the fatal signals the Swift runtime's crash handler took back to the default
+/// action: the library brought that handler, and such a program's crashes are libc's
+/// business (a Swift backtrace of a C program, or of python's deliberately aborted children,
+/// is noise, and the handler's helper thread must not meet the hooks).
+static void give_crashes_back_to_libc(void) {
+    bool program_is_swift = false;
+    dl_iterate_phdr(find_swift_in_program, &program_is_swift);
+    if (program_is_swift) {
+        return;
+    }
+    static const int crash_signals[] = {SIGQUIT, SIGABRT, SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGTRAP};
+    for (size_t index = 0; index < sizeof crash_signals / sizeof *crash_signals; index++) {
+        struct sigaction action;
+        Dl_info owner;
+        if (sigaction(crash_signals[index], NULL, &action) != 0 || !(action.sa_flags & SA_SIGINFO)
+            || dladdr((void *)action.sa_sigaction, &owner) == 0 || owner.dli_fname == NULL
+            || strstr(owner.dli_fname, "libswiftCore") == NULL) {
+            continue;
+        }
+        struct sigaction fallback;
+        memset(&fallback, 0, sizeof fallback);
+        fallback.sa_handler = SIG_DFL;
+        sigaction(crash_signals[index], &fallback, NULL);
+    }
+}
+
 /// Runs when the library is loaded, before main: checks that `read`, looked up in the
 /// process's global scope the way every other library's calls find it, is this library's. If
 /// not (the library is linked statically, or after libc, or opened with dlopen), hooking stays
 /// off rather than catching only some callers' calls.
 __attribute__((constructor)) static void oc_hook_check_interposition(void) {
+    give_crashes_back_to_libc();
     libc_openat = (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT, "openat");
     Dl_info ours = {0};
     Dl_info found = {0};

@@ -43,6 +43,7 @@ public struct CoroutineSnapshot: Sendable, CustomStringConvertible {
         /// completion), in `call` if any.
         case waiting(call: String?)
 
+        /// The state as the dump prints it.
         public var description: String {
             switch self {
             case .running: return "running"
@@ -76,6 +77,7 @@ public struct CoroutineSnapshot: Sendable, CustomStringConvertible {
         /// `file:line`, when the binary has line tables.
         public let location: String?
 
+        /// `function at file:line`, or the address when the function is unknown.
         public var description: String {
             let name = function ?? "0x\(String(address, radix: 16))"
             return location.map { "\(name) at \($0)" } ?? name
@@ -93,6 +95,7 @@ public struct CoroutineSnapshot: Sendable, CustomStringConvertible {
     /// Where it stood, innermost first; empty for a coroutine running on another thread.
     public let backtrace: [Frame]
 
+    /// The task line, then the backtrace one frame a line.
     public var description: String {
         var line = taskID.map { "task #\($0)" } ?? "coroutine"
         if let name { line += " \"\(name)\"" }

@@ -12,7 +12,14 @@ import Synchronization
 /// only when the previous request to the thread has been handled, so requests never pile
 /// up. A request that found its coroutine at an unsafe point (inside malloc, say) is
 /// repeated every 50 µs until one lands at a safe point: the coroutine has overstayed its
-/// slice already. While every scheduler thread is parked the monitor sleeps until one wakes:
+/// slice already.
+///
+/// The same samples feed the blocking watchdog: a thread whose coroutine has not switched
+/// for `blockingWarning` while it spent less than half of that time on the CPU is stuck in
+/// one call that did not suspend (a wait no hook sees: a raw futex, a `syscall()`, a C
+/// library's internal call). The monitor logs one warning per such stretch, naming the task,
+/// the thread and the system call it sits in (/proc/self/task/TID/syscall), and counts it.
+/// A busy loop is preemption's business, not the watchdog's. While every scheduler thread is parked the monitor sleeps until one wakes:
 /// an idle runtime costs it no CPU.
 final class PreemptionMonitor: @unchecked Sendable {
     // @unchecked Sendable: `watches` and `thread` belong to the monitor's own thread (and to
@@ -30,6 +37,8 @@ final class PreemptionMonitor: @unchecked Sendable {
         var sent: UInt64 = 0
         /// Whether a request went to the coroutine running since `since`.
         var overdue = false
+        /// Whether the watchdog warned about the stretch that began at `since`.
+        var warned = false
     }
 
     /// How soon a request that found its coroutine at an unsafe point is repeated.
@@ -37,8 +46,12 @@ final class PreemptionMonitor: @unchecked Sendable {
 
     /// The generation watched, set by `start`.
     @exclusivity(unchecked) private unowned(unsafe) var generation: RuntimeGeneration?
-    private let sliceNanoseconds: UInt64
+    /// The preemption slice; nil when only the watchdog runs.
+    private let sliceNanoseconds: UInt64?
+    private let blockingWarningNanoseconds: UInt64?
     private let tickNanoseconds: UInt64
+    /// Warnings the watchdog gave.
+    let blockingWarnings = Atomic<UInt64>(0)
     private let parker = Parker()
     private let sleeping = Atomic<Bool>(false)
     private let stopping = Atomic<Bool>(false)
@@ -47,17 +60,21 @@ final class PreemptionMonitor: @unchecked Sendable {
     /// The CPU the monitor's own thread has used.
     let cpuClock = ThreadCPUClock()
 
-    init(slice: Duration) {
-        self.sliceNanoseconds = slice.clampedNanoseconds
-        self.tickNanoseconds = max(sliceNanoseconds / 4, 1)
+    init(slice: Duration?, blockingWarning: Duration?) {
+        self.sliceNanoseconds = slice?.clampedNanoseconds
+        self.blockingWarningNanoseconds = blockingWarning?.clampedNanoseconds
+        let shortest = [sliceNanoseconds, blockingWarningNanoseconds].compactMap { $0 }.min() ?? 10_000_000
+        self.tickNanoseconds = max(shortest / 4, 1)
     }
 
     /// Installs the signal handler and starts the monitor's thread, watching the threads of
     /// `generation` (which outlives the monitor's thread: its `stop` ends it).
     func start(watching generation: RuntimeGeneration) throws(RuntimeError) {
         self.generation = generation
-        let installed = oc_preempt_install()
-        guard installed == 0 else { throw .preemptionUnavailable(errno: installed) }
+        if sliceNanoseconds != nil {
+            let installed = oc_preempt_install()
+            guard installed == 0 else { throw .preemptionUnavailable(errno: installed) }
+        }
         let box = Unmanaged.passRetained(self).toOpaque()
         var thread = pthread_t()
         let result = pthread_create(&thread, nil, { argument in
@@ -123,15 +140,37 @@ final class PreemptionMonitor: @unchecked Sendable {
             watch.since = now
             watch.cpuSince = thread.cpuClock.nanoseconds
             watch.overdue = false
+            watch.warned = false
             return
         }
         let held = now &- watch.since
-        guard held >= sliceNanoseconds,
+        if let warning = blockingWarningNanoseconds, held >= warning, !watch.warned {
+            watch.warned = warnIfBlocked(thread, held: held, cpu: thread.cpuClock.nanoseconds &- watch.cpuSince)
+        }
+        guard let slice = sliceNanoseconds, held >= slice,
               thread.cpuClock.nanoseconds &- watch.cpuSince >= held / 2,
               oc_preempt_load(&thread.preemptionCounts.pointee.delivered) == watch.sent,
               thread.requestPreemption() else { return }
         watch.sent += 1
         watch.overdue = true
+    }
+
+    /// Warns when `thread`'s coroutine spent the `held` nanoseconds mostly off the CPU (in
+    /// the kernel); returns whether it did, so that one stretch gets one warning.
+    private func warnIfBlocked(_ thread: SchedulerThread, held: UInt64, cpu: UInt64) -> Bool {
+        let address = thread.scheduler.runningFrame.load(ordering: .relaxed)
+        guard cpu < held / 2, let frame = UnsafePointer<oc_frame>(bitPattern: address) else { return false }
+        // Sound: the frame belongs to the coroutine running on the thread; a racy read of its
+        // task fields only risks naming the task that took over meanwhile.
+        let task = frame.pointee.task_id == 0 ? "a coroutine" : "task #\(frame.pointee.task_id)"
+            + (frame.pointee.task_name.map { " \"\(String(cString: $0))\"" } ?? "")
+        blockingWarnings.add(1, ordering: .relaxed)
+        CoroutineLogging.logger.warning("""
+            \(task) has blocked scheduler thread oc-scheduler-\(thread.index) for \(held / 1_000_000) ms \
+            in \(thread.currentSystemCall()) without suspending; the coroutines queued on that thread wait \
+            (a call no hook sees: give it to `Syscall`'s blocking pool, or run it on a thread of its own)
+            """)
+        return true
     }
 
     /// Sleeps until a scheduler thread leaves its park (or the monitor stops).

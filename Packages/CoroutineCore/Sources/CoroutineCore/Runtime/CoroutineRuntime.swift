@@ -220,14 +220,19 @@ final class RuntimeGeneration: @unchecked Sendable {
     private let idleThreads = Mutex<[Int]>([])
     private let idleCount = Atomic<Int>(0)
     private let stopParker = Parker()
-    /// Preempts coroutines that hold their thread too long; nil when preemption is off.
+    /// Preempts coroutines that hold their thread too long and warns of those blocked in a
+    /// call; nil when preemption and the blocking watchdog are both off.
     private let monitor: PreemptionMonitor?
 
     init(configuration: RuntimeConfiguration) {
         self.configuration = configuration
         self.queues = WorkStealingQueues(workers: configuration.threads)
         self.externalCounter = TaskCounter(shared: true)
-        self.monitor = configuration.preemption ? PreemptionMonitor(slice: configuration.preemptionSlice) : nil
+        self.monitor = configuration.preemption || configuration.blockingWarning != nil
+            ? PreemptionMonitor(
+                slice: configuration.preemption ? configuration.preemptionSlice : nil,
+                blockingWarning: configuration.blockingWarning)
+            : nil
     }
 
 
@@ -242,6 +247,7 @@ final class RuntimeGeneration: @unchecked Sendable {
             totals.deferredPreemptions &+= oc_preempt_load(&thread.preemptionCounts.pointee.deferred)
         }
         totals.steals = queues.steals
+        totals.blockingWarnings = monitor?.blockingWarnings.load(ordering: .relaxed) ?? 0
         return totals
     }
 
@@ -377,8 +383,16 @@ final class RuntimeGeneration: @unchecked Sendable {
     /// Drains until `deadline`, then cancels what is left and lets the threads exit.
     func stop(deadline: UInt64) -> StopReport {
         phaseValue.store(Phase.draining.rawValue, ordering: .releasing)
+        // A stop that waits says so within a second, and names what it waits for.
+        wait(until: min(deadline, monotonicNanoseconds() + 1_000_000_000)) { outstanding == 0 }
+        if outstanding > 0 && monotonicNanoseconds() < deadline {
+            Self.report("the runtime is stopping and waits up to \(Self.format(deadline)) for", tasks: outstanding)
+        }
         wait(until: deadline) { outstanding == 0 }
         let unfinished = outstanding
+        if unfinished > 0 {
+            Self.report("the runtime stopped waiting and cancels", tasks: unfinished)
+        }
         phaseValue.store(Phase.terminating.rawValue, ordering: .releasing)
         threads.forEach { $0.scheduler.eventLoop.unpark() }
         // Cancelled tasks get a moment to unwind before the report counts the threads.
@@ -387,6 +401,31 @@ final class RuntimeGeneration: @unchecked Sendable {
         }
         monitor?.stop()
         return StopReport(unfinishedTasks: unfinished, threadsStillRunning: liveThreads.load(ordering: .acquiring))
+    }
+
+    /// Logs a warning naming the tasks still running: id, name, state and innermost frames.
+    private static func report(_ what: String, tasks count: Int) {
+        let tasks = CoroutineDump.snapshot().filter { $0.taskID != nil }
+        let listed = tasks.map { task -> String in
+            let frames = task.backtrace.lazy.filter { $0.function.map(isUserFrame) ?? false }.prefix(3)
+            let head = task.description.split(separator: "\n").first.map(String.init) ?? ""
+            return ([head] + frames.map { "    at \($0)" }).joined(separator: "\n")
+        }
+        CoroutineLogging.logger.warning(
+            "\(what) \(count) unfinished task\(count == 1 ? "" : "s"):\n\(listed.joined(separator: "\n"))")
+    }
+
+    /// Whether a frame is the program's rather than the runtime's own machinery.
+    private static func isUserFrame(_ function: String) -> Bool {
+        !["Scheduler.", "Suspender", "WaitTicket", "Syscall.", "hook", "PoolTask", "CoroutinePool", "CurrentTask",
+          "thunk for", "CoroutineRuntime.spawn", "JoinHandle.", "usleep", "sleep", "nanosleep", "read", "write"]
+            .contains { function.hasPrefix($0) || function.hasPrefix("static " + $0) }
+    }
+
+    /// How long from now until `deadline`, as a person reads it.
+    private static func format(_ deadline: UInt64) -> String {
+        let left = deadline &- min(deadline, monotonicNanoseconds())
+        return left >= 1_000_000_000 ? "\(left / 1_000_000_000) s" : "\(left / 1_000_000) ms"
     }
 
     private func wait(until deadline: UInt64, for condition: () -> Bool) {

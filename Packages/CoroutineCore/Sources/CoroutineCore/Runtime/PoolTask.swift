@@ -49,6 +49,8 @@ final class PoolTask: @unchecked Sendable {
     @usableFromInline @exclusivity(unchecked) var value: Any?
     /// What the body threw.
     @usableFromInline @exclusivity(unchecked) var error: (any Error)?
+    /// Whether a joiner saw the outcome; an error nobody saw is logged when the task goes.
+    @usableFromInline let errorObserved = Atomic<Bool>(false)
     /// The task its worker runs inline on top of this one, through a join's shortcut, while
     /// it does; worker-thread only.
     @exclusivity(unchecked) private var inlineTask: PoolTask?
@@ -65,6 +67,10 @@ final class PoolTask: @unchecked Sendable {
 
     deinit {
         free(cName)
+        if let error, !errorObserved.load(ordering: .relaxed), !isCancelled, (error as? CoroutineError) != .cancelled {
+            let label = name.map { "task #\(id) \"\($0)\"" } ?? "task #\(id)"
+            CoroutineLogging.logger.warning("\(label) threw an error nobody joined: \(error)")
+        }
     }
 
     /// Marks `frame` as running this task, for the dump, the crash report and debuggers;
@@ -207,6 +213,7 @@ final class PoolTask: @unchecked Sendable {
     /// The value the task returned, or the error it threw; call only once it finished.
     @inlinable
     func outcome<Value>(as _: Value.Type) throws -> Value {
+        errorObserved.store(true, ordering: .relaxed)
         if let error { throw error }
         guard isFinished, let value = value as? Value else { throw CoroutineError.cancelled }
         return value
@@ -237,6 +244,7 @@ enum CurrentTask {
         let frame = oc_frame_current()
         frame.pointee.task = Unmanaged.passUnretained(task).toOpaque()
         _ = task.label(frame)
+        Scheduler.current?.runningFrame.store(UInt(bitPattern: frame), ordering: .relaxed)
         task.run()
         (frame.pointee.task_id, frame.pointee.task_name) = (0, nil)
         frame.pointee.task = nil

@@ -26,6 +26,9 @@ public struct RuntimeCounters: Sendable, Equatable {
     /// Tasks that overflowed their stack. Each failed with `CoroutineError.stackOverflow` and
     /// took its worker coroutine with it; the pool makes a new worker when one is needed.
     public var stackOverflows: UInt64 = 0
+    /// Warnings of the blocking watchdog: a coroutine held its scheduler thread in one call
+    /// that did not suspend for longer than `RuntimeConfiguration.blockingWarning`.
+    public var blockingWarnings: UInt64 = 0
 
     /// Counters starting at zero.
     public init() {}

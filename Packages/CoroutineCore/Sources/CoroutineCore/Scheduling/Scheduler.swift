@@ -78,6 +78,9 @@ public final class Scheduler: @unchecked Sendable {
     @exclusivity(unchecked) private var suspendedInSyscall: String?
     /// The coroutine being resumed right now, unretained: `resume` holds it meanwhile.
     @exclusivity(unchecked) private var running: Unmanaged<ScheduledCoroutine>?
+    /// The frame of the running coroutine (0 between resumes), for the blocking watchdog on
+    /// the monitor's thread. Its first resume creates it, so a just-started coroutine shows 0.
+    let runningFrame = Atomic<UInt>(0)
     /// Resumptions the current round may still make; 0 outside a round.
     @exclusivity(unchecked) private var roundBudget = 0
     /// The task pool of a runtime thread; nil for a standalone scheduler.
@@ -282,6 +285,7 @@ public final class Scheduler: @unchecked Sendable {
         counters.switches.increment()
         suspension = .yielded
         running = Unmanaged.passUnretained(coroutine)
+        runningFrame.store(UInt(bitPattern: coroutine.frame), ordering: .relaxed)
         notify(.running(coroutine))
         var failure: (any Error)?
         // The coroutine the preemption handler may switch back here (Preemption.swift).
@@ -292,6 +296,7 @@ public final class Scheduler: @unchecked Sendable {
             failure = error
         }
         let preempted = oc_preempt_leave(outerTarget)
+        runningFrame.store(0, ordering: .relaxed)
         running = nil
         file(coroutine, failure: failure)
         return preempted ? .preempted : .switched

@@ -70,6 +70,37 @@ final class SchedulerThread: @unchecked Sendable {
         return id != 0 && !hasExited && oc_preempt_request(id) == 0
     }
 
+    /// The system call the thread sits in, from /proc/self/task/TID/syscall: its name where
+    /// known ("nanosleep"), else its number ("system call 202"), or "user code" when the
+    /// thread runs outside the kernel.
+    func currentSystemCall() -> String {
+        let id = kernelID.load(ordering: .acquiring)
+        let fd = oc_sys_openat(AT_FDCWD, "/proc/self/task/\(id)/syscall", O_RDONLY | O_CLOEXEC, 0)
+        guard fd >= 0 else { return "an unknown call" }
+        defer { _ = oc_sys_close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let count = buffer.withUnsafeMutableBytes { oc_sys_read(fd, $0.baseAddress, $0.count) }
+        let text = String(decoding: buffer.prefix(max(count, 0)), as: UTF8.self)
+        guard let first = text.split(separator: " ").first, let number = Int(first) else { return "user code" }
+        return Self.systemCallNames[number] ?? "system call \(number)"
+    }
+
+    /// The names of the system calls a stuck coroutine usually sits in.
+    #if arch(x86_64)
+    private static let systemCallNames: [Int: String] = [
+        0: "read", 1: "write", 7: "poll", 23: "select", 35: "nanosleep", 42: "connect", 43: "accept",
+        44: "sendto", 45: "recvfrom", 61: "wait4", 73: "flock", 74: "fsync", 128: "rt_sigtimedwait", 202: "futex",
+        230: "clock_nanosleep",
+        232: "epoll_wait", 270: "pselect6", 271: "ppoll", 281: "epoll_pwait",
+    ]
+    #else
+    private static let systemCallNames: [Int: String] = [
+        63: "read", 64: "write", 72: "pselect6", 73: "ppoll", 98: "futex", 101: "nanosleep", 115: "clock_nanosleep",
+        202: "accept", 203: "connect", 206: "sendto", 207: "recvfrom", 260: "wait4", 32: "flock", 82: "fsync",
+        22: "epoll_pwait",
+    ]
+    #endif
+
     private func run() {
         oc_thread_set_name("oc-scheduler-\(index)")
         cpuClock.recordCallingThread()
