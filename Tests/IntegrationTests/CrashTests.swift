@@ -1,40 +1,10 @@
 import Foundation
 import Glibc
-import Synchronization
 import Testing
 
-/// A run of the crash probe: how it ended, what it printed on both streams, how long it took.
-private struct ProbeRun {
-    let signal: Int32?
-    let status: Int32?
-    let output: String
-    let seconds: Double
-}
-
 /// Runs `crash_probe` with `arguments`, killing it after `limit` seconds.
-private func runProbe(_ arguments: [String], environment: [String: String] = [:], limit: Double = 30) throws -> ProbeRun {
-    let process = Process()
-    process.executableURL = try builtExample("crash_probe")
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = output
-    let start = Date()
-    try runWithSignalsUnblocked(process)
-    // Read while it runs: a full pipe would stall the probe.
-    let printed = Mutex(Data())
-    let reader = Thread { printed.withLock { $0 = output.fileHandleForReading.readDataToEndOfFile() } }
-    reader.start()
-    while process.isRunning && Date().timeIntervalSince(start) < limit { usleep(10_000) }
-    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    process.waitUntilExit()
-    let seconds = Date().timeIntervalSince(start)
-    while !reader.isFinished { usleep(1_000) }
-    let bySignal = process.terminationReason == .uncaughtSignal
-    return ProbeRun(
-        signal: bySignal ? process.terminationStatus : nil, status: bySignal ? nil : process.terminationStatus,
-        output: printed.withLock { String(decoding: $0, as: UTF8.self) }, seconds: seconds)
+private func runProbe(_ arguments: [String], environment: [String: String] = [:], limit: Double = 30) throws -> BoundedRun {
+    try runBounded(builtExample("crash_probe"), arguments: arguments, environment: environment, timeout: limit)
 }
 
 /// Crashes in tasks end the process promptly, by the signal Swift gives without the runtime,
@@ -60,8 +30,8 @@ private func runProbe(_ arguments: [String], environment: [String: String] = [:]
             let threads = run % 2 == 0 ? "2" : (run % 4 == 1 ? "1" : "8")
             let environment = run % 3 == 0 ? ["OPEN_COROUTINE_IO_URING": "0"] : [:]
             let crashed = try runProbe([kind, threads], environment: environment, limit: 20)
-            #expect(crashed.signal == plain.signal && (crashed.signal != nil || crashed.status == plain.status),
-                    "run \(run): \(kind) ended by signal \(String(describing: crashed.signal)), status \(String(describing: crashed.status)); without the runtime \(String(describing: plain.signal)), \(String(describing: plain.status))")
+            #expect(crashed.signal == plain.signal && crashed.status == plain.status,
+                    "run \(run): \(kind) ended by signal \(String(describing: crashed.signal)), status \(crashed.status); without the runtime \(String(describing: plain.signal)), \(plain.status)")
             #expect(crashed.seconds < 5, "run \(run): \(kind) took \(crashed.seconds) s")
             #expect(crashed.output.contains("task #") && crashed.output.contains("\"crashing-task\" crashed"),
                     "run \(run): \(kind) did not name the task:\n\(crashed.output.prefix(2000))")

@@ -94,7 +94,8 @@ private final class DumpProbe {
         process.standardInput = input
         process.standardOutput = output
         try runWithSignalsUnblocked(process)
-        let ready = try readyLine(timeout: 30)
+        var printed = Data()
+        let ready = try firstLine(containing: "ready ", from: output, into: &printed, of: "dump_probe", timeout: 30)
         let fields = ready.split(separator: " ").compactMap { field -> (String, Int32)? in
             let parts = field.split(separator: "=")
             return parts.count == 2 ? (String(parts[0]), Int32(parts[1]) ?? -1) : nil
@@ -117,26 +118,6 @@ private final class DumpProbe {
             process.waitUntilExit()
         }
     }
-
-    /// The `ready …` line, waiting up to `timeout` seconds for it.
-    private func readyLine(timeout: TimeInterval) throws -> String {
-        let deadline = Date().addingTimeInterval(timeout)
-        var printed = Data()
-        while true {
-            let lines = String(decoding: printed, as: UTF8.self).split(separator: "\n")
-            if let line = lines.first(where: { $0.hasPrefix("ready ") }) { return String(line) }
-            var readable = pollfd(fd: output.fileHandleForReading.fileDescriptor, events: Int16(POLLIN), revents: 0)
-            let left = deadline.timeIntervalSinceNow
-            guard left > 0, poll(&readable, 1, Int32(left * 1000)) > 0 else {
-                throw BackgroundExampleError(description: "dump_probe was not ready within \(timeout) s")
-            }
-            let chunk = output.fileHandleForReading.availableData
-            guard !chunk.isEmpty else {
-                throw BackgroundExampleError(description: "dump_probe ended before it was ready: \(String(decoding: printed, as: UTF8.self))")
-            }
-            printed.append(chunk)
-        }
-    }
 }
 
 /// Runs gdb in batch mode attached to `pid` with the extension loaded, then `commands`; kills it
@@ -150,33 +131,6 @@ private func gdbSession(attachingTo pid: Int32, commands: [String]) throws -> St
     #expect(run.status == 0, "gdb failed: \(run.output)")
     #expect(!run.output.contains("Python Exception"), "\(run.output)")
     return run.output
-}
-
-/// Runs `executable` with `arguments`, killing it after `timeout` seconds; its exit status,
-/// whether it was killed, and what it printed on standard output and error. The output goes
-/// through a file: a pipe nobody reads while it runs would fill and stall it.
-private func runBounded(_ executable: URL, arguments: [String], timeout: TimeInterval) throws
-    -> (status: Int32, timedOut: Bool, output: String)
-{
-    let log = FileManager.default.temporaryDirectory.appendingPathComponent("oc-gdb-\(getpid())-\(UUID().uuidString).log")
-    FileManager.default.createFile(atPath: log.path, contents: nil)
-    defer { try? FileManager.default.removeItem(at: log) }
-    let handle = try FileHandle(forWritingTo: log)
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    process.standardInput = FileHandle.nullDevice
-    process.standardOutput = handle
-    process.standardError = handle
-    try runWithSignalsUnblocked(process)
-    let deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning && Date() < deadline { usleep(20_000) }
-    let timedOut = process.isRunning
-    if timedOut { kill(process.processIdentifier, SIGKILL) }
-    process.waitUntilExit()
-    try handle.close()
-    let output = String(decoding: try Data(contentsOf: log), as: UTF8.self)
-    return (process.terminationStatus, timedOut, output)
 }
 
 /// The id of the task `name` in an `oc-coroutines` listing (`[1] task #3 "name": …`).

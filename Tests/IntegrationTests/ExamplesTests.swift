@@ -36,6 +36,52 @@ func runExample(_ name: String, arguments: [String] = [], timeout: TimeInterval 
     return output
 }
 
+/// How a process that `runBounded` ran ended.
+struct BoundedRun {
+    /// The exit status, or the signal's number when `signal` is set.
+    let status: Int32
+    /// The signal that ended it, or nil when it exited.
+    let signal: Int32?
+    /// Whether it was still running at the limit (and was killed).
+    let timedOut: Bool
+    /// Its standard output and error together.
+    let output: String
+    /// How long it ran.
+    let seconds: Double
+}
+
+/// Runs `executable` with `arguments` and `environment` added to this process's, its standard
+/// input empty, killing it after `timeout` seconds. Its output goes to a file, so that nothing
+/// it writes can block it on a full pipe.
+func runBounded(
+    _ executable: URL, arguments: [String], environment: [String: String] = [:], timeout: TimeInterval
+) throws -> BoundedRun {
+    let log = FileManager.default.temporaryDirectory.appendingPathComponent("oc-run-\(getpid())-\(UUID().uuidString).log")
+    FileManager.default.createFile(atPath: log.path, contents: nil)
+    defer { try? FileManager.default.removeItem(at: log) }
+    let handle = try FileHandle(forWritingTo: log)
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    process.standardInput = FileHandle.nullDevice
+    process.standardOutput = handle
+    process.standardError = handle
+    let start = Date()
+    try runWithSignalsUnblocked(process)
+    let deadline = start.addingTimeInterval(timeout)
+    while process.isRunning && Date() < deadline { usleep(10_000) }
+    let timedOut = process.isRunning
+    if timedOut { kill(process.processIdentifier, SIGKILL) }
+    process.waitUntilExit()
+    let seconds = Date().timeIntervalSince(start)
+    try handle.close()
+    return BoundedRun(
+        status: process.terminationStatus,
+        signal: process.terminationReason == .uncaughtSignal ? process.terminationStatus : nil,
+        timedOut: timedOut, output: String(decoding: try Data(contentsOf: log), as: UTF8.self), seconds: seconds)
+}
+
 /// Starts `process` with no signal blocked. Swift Testing runs tests on threads that block
 /// most signals (SIGTERM among them) and a child inherits the mask of the thread that starts
 /// it: started from there, it would never see `terminate()`.
@@ -46,6 +92,28 @@ func runWithSignalsUnblocked(_ process: Process) throws {
     pthread_sigmask(SIG_SETMASK, &none, &previous)
     defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
     try process.run()
+}
+
+/// The first line containing `text` that `name` printed into `pipe`, reading what comes into
+/// `printed` (which keeps what was read before) for up to `timeout` seconds.
+func firstLine(
+    containing text: String, from pipe: Pipe, into printed: inout Data, of name: String, timeout: TimeInterval
+) throws -> String {
+    let deadline = Date().addingTimeInterval(timeout)
+    while true {
+        let lines = String(decoding: printed, as: UTF8.self).split(separator: "\n")
+        if let line = lines.first(where: { $0.contains(text) }) { return String(line) }
+        var ready = pollfd(fd: pipe.fileHandleForReading.fileDescriptor, events: Int16(POLLIN), revents: 0)
+        let left = deadline.timeIntervalSinceNow
+        guard left > 0, poll(&ready, 1, Int32(left * 1000)) > 0 else {
+            throw BackgroundExampleError(description: "\(name) printed no line with \"\(text)\" within \(timeout) s")
+        }
+        let chunk = pipe.fileHandleForReading.availableData
+        guard !chunk.isEmpty else {
+            throw BackgroundExampleError(description: "\(name) closed its output without a line with \"\(text)\"")
+        }
+        printed.append(chunk)
+    }
 }
 
 /// What a background example failed to do.
@@ -79,21 +147,7 @@ final class BackgroundExample {
 
     /// The first line it printed that contains `text`, waiting up to `timeout` seconds for it.
     func line(containing text: String, timeout: TimeInterval = 10) throws -> String {
-        let deadline = Date().addingTimeInterval(timeout)
-        while true {
-            let lines = String(decoding: printed, as: UTF8.self).split(separator: "\n")
-            if let line = lines.first(where: { $0.contains(text) }) { return String(line) }
-            var ready = pollfd(fd: pipe.fileHandleForReading.fileDescriptor, events: Int16(POLLIN), revents: 0)
-            let left = deadline.timeIntervalSinceNow
-            guard left > 0, poll(&ready, 1, Int32(left * 1000)) > 0 else {
-                throw BackgroundExampleError(description: "\(name) printed no line with \"\(text)\" within \(timeout) s")
-            }
-            let chunk = pipe.fileHandleForReading.availableData
-            guard !chunk.isEmpty else {
-                throw BackgroundExampleError(description: "\(name) closed its output without a line with \"\(text)\"")
-            }
-            printed.append(chunk)
-        }
+        try firstLine(containing: text, from: pipe, into: &printed, of: name, timeout: timeout)
     }
 
     /// Waits up to `timeout` seconds for it to exit by itself, terminating it (and recording an

@@ -182,50 +182,52 @@ def first_frame_address():
 class Frame:
     """What the commands need of one `struct oc_frame`, read once."""
 
+    # What is read of a frame: (attribute, field path in oc_frame, how to read it).
+    FIELDS = (
+        ("context", ("context",), "u64"),
+        ("stack_low", ("stack_low",), "u64"),
+        ("stack_high", ("stack_high",), "u64"),
+        ("task_id", ("task_id",), "u64"),
+        ("task_name_address", ("task_name",), "u64"),
+        ("next", ("registry_next",), "u64"),
+        ("is_running", ("is_running",), "u8"),
+        ("since_ns", ("wait", "since_ns"), "u64"),
+        ("deadline_ns", ("wait", "deadline_ns"), "u64"),
+        ("target", ("wait", "target"), "u64"),
+        ("fd", ("wait", "fd"), "i32"),
+        ("kind", ("wait", "kind"), "u8"),
+        ("events", ("wait", "events"), "u8"),
+        ("call", ("wait", "call"), "bytes"),
+    )
+
     def __init__(self, address, pointer_type):
         self.address = address
         if pointer_type is not None:
-            self._read_typed(gdb.Value(address).cast(pointer_type).dereference())
+            frame = gdb.Value(address).cast(pointer_type).dereference()
+            read = lambda path, how: self._typed(frame, path, how)
         else:
-            self._read_raw(bytes(inferior().read_memory(address, FRAME_SIZE)))
+            data = bytes(inferior().read_memory(address, FRAME_SIZE))
+            read = lambda path, how: self._raw(data, path, how)
+        for attribute, path, how in self.FIELDS:
+            setattr(self, attribute, read(path, how))
+        self.is_running = self.is_running != 0
 
-    def _read_typed(self, frame):
-        self.context = unsigned(frame["context"])
-        self.stack_low = unsigned(frame["stack_low"])
-        self.stack_high = unsigned(frame["stack_high"])
-        self.task_id = unsigned(frame["task_id"])
-        self.task_name_address = unsigned(frame["task_name"])
-        self.next = unsigned(frame["registry_next"])
-        self.is_running = int(frame["is_running"]) != 0
-        wait = frame["wait"]
-        self.since_ns = unsigned(wait["since_ns"])
-        self.deadline_ns = unsigned(wait["deadline_ns"])
-        self.target = unsigned(wait["target"])
-        self.fd = int(wait["fd"])
-        self.kind = int(wait["kind"])
-        self.events = int(wait["events"])
-        call = wait["call"]
-        self.call = bytes(int(call[index]) & 0xFF for index in range(WAIT_CALL_SIZE))
+    @staticmethod
+    def _typed(frame, path, how):
+        value = frame
+        for name in path:
+            value = value[name]
+        if how == "bytes":
+            return bytes(int(value[index]) & 0xFF for index in range(WAIT_CALL_SIZE))
+        return unsigned(value) if how == "u64" else int(value)
 
-    def _read_raw(self, data):
-        word = lambda offset: int.from_bytes(data[offset:offset + 8], "little")
-        self.context = word(FRAME_OFFSETS["context"])
-        self.stack_low = word(FRAME_OFFSETS["stack_low"])
-        self.stack_high = word(FRAME_OFFSETS["stack_high"])
-        self.task_id = word(FRAME_OFFSETS["task_id"])
-        self.task_name_address = word(FRAME_OFFSETS["task_name"])
-        self.next = word(FRAME_OFFSETS["registry_next"])
-        self.is_running = data[FRAME_OFFSETS["is_running"]] != 0
-        wait = FRAME_OFFSETS["wait"]
-        self.since_ns = word(wait + WAIT_OFFSETS["since_ns"])
-        self.deadline_ns = word(wait + WAIT_OFFSETS["deadline_ns"])
-        self.target = word(wait + WAIT_OFFSETS["target"])
-        fd = wait + WAIT_OFFSETS["fd"]
-        self.fd = int.from_bytes(data[fd:fd + 4], "little", signed=True)
-        self.kind = data[wait + WAIT_OFFSETS["kind"]]
-        self.events = data[wait + WAIT_OFFSETS["events"]]
-        call = wait + WAIT_OFFSETS["call"]
-        self.call = data[call:call + WAIT_CALL_SIZE]
+    @staticmethod
+    def _raw(data, path, how):
+        offset = FRAME_OFFSETS[path[0]] + (WAIT_OFFSETS[path[1]] if len(path) > 1 else 0)
+        if how == "bytes":
+            return data[offset:offset + WAIT_CALL_SIZE]
+        size = {"u64": 8, "i32": 4, "u8": 1}[how]
+        return int.from_bytes(data[offset:offset + size], "little", signed=how == "i32")
 
     @property
     def task_name(self):

@@ -29,6 +29,7 @@
 #define _GNU_SOURCE
 #include "oc_crash.h"
 #include "oc_frame.h"
+#include "signals.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -162,22 +163,14 @@ static void die_by_default(int signal, const siginfo_t *info) {
     fallback.sa_handler = SIG_DFL;
     sigaction(signal, &fallback, NULL);
     if (was_sent(info)) {
-        sigset_t only;
-        sigemptyset(&only);
-        sigaddset(&only, signal);
-        pthread_sigmask(SIG_UNBLOCK, &only, NULL);
+        oc_signal_unblock(signal);
         raise(signal);
     }
     // A fault returns and re-executes its instruction under the default action.
 }
 
 static void forward(int signal, siginfo_t *info, void *ucontext) {
-    const struct sigaction *previous = &forwarded[signal];
-    if ((previous->sa_flags & SA_SIGINFO) && previous->sa_sigaction != NULL) {
-        previous->sa_sigaction(signal, info, ucontext);
-    } else if (!(previous->sa_flags & SA_SIGINFO) && previous->sa_handler != SIG_DFL && previous->sa_handler != SIG_IGN) {
-        previous->sa_handler(signal);
-    } else {
+    if (!oc_signal_forward(&forwarded[signal], signal, info, ucontext)) {
         die_by_default(signal, info);
     }
     // A previous handler that returns decides, as it would without the runtime: Swift's gives

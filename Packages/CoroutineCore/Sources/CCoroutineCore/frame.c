@@ -1,11 +1,11 @@
 #define _GNU_SOURCE
 #include "oc_frame.h"
 #include "oc_crash.h"
+#include "oc_thread.h"
 #include "sanitizer_switch.h"
 
 #include <pthread.h>
 #include <sched.h>
-#include <time.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -188,16 +188,10 @@ __attribute__((noinline)) void *oc_frame_pointer(void) {
     return __builtin_frame_address(1);
 }
 
-static uint64_t monotonic_now_ns(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
-}
-
 void oc_frame_note_wait(oc_frame *frame, uint8_t kind, int32_t fd, uint8_t events, uint64_t target,
                         uint64_t deadline_ns, const char *call) {
     oc_wait *wait = &frame->wait;
-    wait->since_ns = monotonic_now_ns();
+    wait->since_ns = oc_monotonic_ns();
     wait->deadline_ns = deadline_ns;
     wait->target = target;
     wait->fd = fd;

@@ -24,6 +24,7 @@
 #define _GNU_SOURCE
 #include "oc_preempt.h"
 #include "sanitizer_switch.h"
+#include "signals.h"
 
 #include <errno.h>
 #include <link.h>
@@ -224,28 +225,16 @@ static bool is_request(const siginfo_t *info) {
     return info->si_code == SI_TKILL && info->si_pid == getpid() && oc_preempt_thread_counts != NULL;
 }
 
-static void forward(int signal, siginfo_t *info, void *context) {
-    if ((forwarded.sa_flags & SA_SIGINFO) && forwarded.sa_sigaction != NULL) {
-        forwarded.sa_sigaction(signal, info, context);
-    } else if (!(forwarded.sa_flags & SA_SIGINFO) && forwarded.sa_handler != SIG_DFL
-               && forwarded.sa_handler != SIG_IGN) {
-        forwarded.sa_handler(signal);
-    }
-}
-
 static void switch_out(int signal, oc_frame *frame) {
-    sigset_t own;
-    sigemptyset(&own);
-    sigaddset(&own, signal);
     // The kernel blocked the signal for the handler's time; the coroutines that run until
     // this one is resumed must stay preemptible. sigreturn restores the interrupted mask.
-    pthread_sigmask(SIG_UNBLOCK, &own, NULL);
+    oc_signal_unblock(signal);
     oc_frame_suspend(frame);
 }
 
 static void handle_request(int signal, siginfo_t *info, void *context) {
     if (!is_request(info)) {
-        forward(signal, info, context);
+        oc_signal_forward(&forwarded, signal, info, context);
         return;
     }
     int saved_errno = errno;
@@ -289,10 +278,7 @@ int oc_preempt_install(void) {
 void oc_preempt_attach(oc_preempt_counts *counts) {
     oc_preempt_thread_counts = counts;
     if (counts != NULL) {
-        sigset_t own;
-        sigemptyset(&own);
-        sigaddset(&own, oc_preempt_signal());
-        pthread_sigmask(SIG_UNBLOCK, &own, NULL);
+        oc_signal_unblock(oc_preempt_signal());
     }
 }
 

@@ -15,7 +15,7 @@ enum Diagnostics {
     }
 }
 
-/// Writes every coroutine, idle workers included, to standard error.
+/// Writes every coroutine but the idle workers to standard error.
 private let dumpEveryCoroutine: @convention(c) () -> Void = {
     CoroutineDump.dumpToStandardError(includingIdle: false)
 }
