@@ -2,7 +2,7 @@
 # Builds and runs the standalone context-switch harness
 # (Packages/CoroutineCore/Tests/ContextHarness/context_harness.c) against the
 # CCoroutineCore assembly, and the preemption harness (preempt_harness.c) against
-# preempt.c, frame.c and the assembly built as a shared library, natively on x86_64
+# preempt.c, frame.c (with crash.c, signals.c, thread.c) and the assembly built as a shared library, natively on x86_64
 # and for aarch64 under qemu-aarch64.
 #
 # Usage: scripts/test-context.sh   (from any directory)
@@ -18,7 +18,8 @@ out_dir="$repo_root/.build-context"
 
 assembly=("$core_dir/context_x86_64.S" "$core_dir/context_aarch64.S")
 sources=("$harness" "${assembly[@]}")
-runtime_sources=("$core_dir/preempt.c" "$core_dir/frame.c" "${assembly[@]}")
+runtime_sources=("$core_dir/preempt.c" "$core_dir/frame.c" "$core_dir/crash.c" "$core_dir/signals.c"
+    "$core_dir/thread.c" "${assembly[@]}")
 common_flags=(-std=gnu11 -Wall -Wextra -I "$core_dir/include")
 
 # --- tools -------------------------------------------------------------------

@@ -185,7 +185,10 @@ int oc_frame_walk(uintptr_t fp, uintptr_t low, uintptr_t high, uintptr_t *addres
 }
 
 __attribute__((noinline)) void *oc_frame_pointer(void) {
-    return __builtin_frame_address(1);
+    // This function's own frame record (which asking for its address forces it to have)
+    // starts with the caller's frame pointer.
+    void *const *own = __builtin_frame_address(0);
+    return own[0];
 }
 
 void oc_frame_note_wait(oc_frame *frame, uint8_t kind, int32_t fd, uint8_t events, uint64_t target,

@@ -3,6 +3,8 @@
 
 #include <stdbool.h>
 
+#include "oc_frame.h"  // __has_feature and _Nullable where the compiler lacks them
+
 #if __has_feature(nullability)
 #pragma clang assume_nonnull begin
 #endif
