@@ -220,6 +220,10 @@ void oc_crash_install(void) {
     pthread_once(&install_once, install);
 }
 
+bool oc_crash_is_handler(void *handler) {
+    return handler == (void *)handle_fatal;
+}
+
 void oc_crash_report_others(void (*report)(void)) {
     __atomic_store_n(&report_others, report, __ATOMIC_RELEASE);
 }

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "oc_descriptor.h"
+#include "oc_crash.h"
 
 #include <dlfcn.h>
 #include <signal.h>
@@ -70,13 +71,16 @@ int oc_descriptor_next_in_group(uint64_t group, int after) {
 
 // Whether a handler of `signal` may run while a thread waits, and so decide whether the wait
 // is restarted. Not the fault signals, which only a thread's own instruction raises (the
-// runtime's stack-overflow handler and the Swift runtime's crash handler catch them), nor the
-// Swift runtime's crash handler on SIGQUIT and SIGABRT, which ends the process and never
-// returns into the call. Counted, either would make every program that runs the runtime one
+// runtime's stack-overflow handler and the Swift runtime's crash handler catch them), nor a
+// crash handler on SIGQUIT and SIGABRT (the runtime's, crash.c, or the Swift runtime's), which
+// ends the process and never returns into the call. Counted, either would make every program that runs the runtime one
 // whose handlers do not restart.
 static bool may_interrupt_a_wait(int signal, void *handler) {
     if (signal == SIGSEGV || signal == SIGBUS || signal == SIGILL || signal == SIGFPE || signal == SIGTRAP ||
         signal == SIGSYS) {
+        return false;
+    }
+    if (oc_crash_is_handler(handler)) {
         return false;
     }
     Dl_info info;

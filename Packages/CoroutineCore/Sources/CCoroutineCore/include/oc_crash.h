@@ -14,6 +14,10 @@
 /// backtracer, usually); once per process. See crash.c.
 void oc_crash_install(void);
 
+/// Whether `handler` is the runtime's handler of the fatal signals: it ends the process, so it
+/// never interrupts a wait that should restart.
+bool oc_crash_is_handler(void *_Nullable handler);
+
 /// Whether a crash report adds every coroutine (`report` writes them to standard error; it
 /// runs in a child process forked at the crash, bounded in time). NULL: only the crashing
 /// task's line.
