@@ -174,6 +174,24 @@ static inline __attribute__((always_inline)) bool oc_frame_runs_here(const oc_fr
     return here >= frame->stack_low && here < frame->stack_high;
 }
 
+/// Marks `frame` as running the task `id` named `name` (0 and NULL: no task). Atomic, as the
+/// readers (the watchdog, the dump) are other threads.
+static inline __attribute__((always_inline)) void oc_frame_label(oc_frame *frame, uint64_t id, const char *_Nullable name) {
+    __atomic_store_n(&frame->task_id, id, __ATOMIC_RELAXED);
+    // Release: a reader that sees the name sees its bytes, written by the spawning thread.
+    __atomic_store_n(&frame->task_name, name, __ATOMIC_RELEASE);
+}
+
+/// The id of the task `frame` runs, read from another thread.
+static inline __attribute__((always_inline)) uint64_t oc_frame_task_id(const oc_frame *frame) {
+    return __atomic_load_n(&frame->task_id, __ATOMIC_RELAXED);
+}
+
+/// The name of the task `frame` runs, read from another thread.
+static inline __attribute__((always_inline)) const char *_Nullable oc_frame_task_name(const oc_frame *frame) {
+    return __atomic_load_n(&frame->task_name, __ATOMIC_ACQUIRE);
+}
+
 /// Adds a coroutine's frame to the process's list of coroutine frames, which the dump, the
 /// crash report and debuggers walk (`oc_frames_first` in gdb).
 void oc_frames_register(oc_frame *frame);

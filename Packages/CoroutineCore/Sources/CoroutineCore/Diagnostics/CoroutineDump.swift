@@ -209,8 +209,8 @@ public enum CoroutineDump {
             }
         }
         return RawCoroutine(
-            taskID: frame.pointee.task_id,
-            name: frame.pointee.task_name.map { String(cString: $0) },
+            taskID: oc_frame_task_id(frame),
+            name: oc_frame_task_name(frame).map { String(cString: $0) },
             wait: frame.pointee.wait,
             running: running,
             isCaller: isCaller,

@@ -162,8 +162,8 @@ final class PreemptionMonitor: @unchecked Sendable {
         guard cpu < held / 2, let frame = UnsafePointer<oc_frame>(bitPattern: address) else { return false }
         // Sound: the frame belongs to the coroutine running on the thread; a racy read of its
         // task fields only risks naming the task that took over meanwhile.
-        let task = frame.pointee.task_id == 0 ? "a coroutine" : "task #\(frame.pointee.task_id)"
-            + (frame.pointee.task_name.map { " \"\(String(cString: $0))\"" } ?? "")
+        let id = oc_frame_task_id(frame)
+        let task = id == 0 ? "a coroutine" : "task #\(id)" + (oc_frame_task_name(frame).map { " \"\(String(cString: $0))\"" } ?? "")
         blockingWarnings.add(1, ordering: .relaxed)
         CoroutineLogging.logger.warning("""
             \(task) has blocked scheduler thread oc-scheduler-\(thread.index) for \(held / 1_000_000) ms \

@@ -77,8 +77,7 @@ final class PoolTask: @unchecked Sendable {
     /// returns what it ran before, for `restore`.
     fileprivate func label(_ frame: UnsafeMutablePointer<oc_frame>) -> (UInt64, UnsafePointer<CChar>?) {
         let outer = (frame.pointee.task_id, frame.pointee.task_name)
-        frame.pointee.task_id = id
-        frame.pointee.task_name = UnsafePointer(cName)
+        oc_frame_label(frame, id, cName)
         return outer
     }
 
@@ -114,7 +113,7 @@ final class PoolTask: @unchecked Sendable {
         frame.pointee.task = Unmanaged.passUnretained(self).toOpaque()
         let outerLabel = label(frame)
         execute()
-        (frame.pointee.task_id, frame.pointee.task_name) = outerLabel
+        oc_frame_label(frame, outerLabel.0, outerLabel.1)
         frame.pointee.task = outer
         outerTask._withUnsafeGuaranteedRef { $0.inlineTask = nil }
         return true
@@ -246,7 +245,7 @@ enum CurrentTask {
         _ = task.label(frame)
         Scheduler.current?.runningFrame.store(UInt(bitPattern: frame), ordering: .relaxed)
         task.run()
-        (frame.pointee.task_id, frame.pointee.task_name) = (0, nil)
+        oc_frame_label(frame, 0, nil)
         frame.pointee.task = nil
     }
 }
