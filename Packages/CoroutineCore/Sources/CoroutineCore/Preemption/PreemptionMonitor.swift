@@ -15,8 +15,8 @@ import Synchronization
 /// slice already.
 ///
 /// The same samples feed the blocking watchdog: a thread whose coroutine has not switched
-/// for `blockingWarning` while it spent less than half of that time on the CPU is stuck in
-/// one call that did not suspend (a wait no hook sees: a raw futex, a `syscall()`, a C
+/// for `blockingWarning` while it spent less than half of that time on the CPU, and sits in
+/// a system call, is stuck in one call that did not suspend (a wait no hook sees: a raw futex, a `syscall()`, a C
 /// library's internal call). The monitor logs one warning per such stretch, naming the task,
 /// the thread and the system call it sits in (/proc/self/task/TID/syscall), and counts it.
 /// A busy loop is preemption's business, not the watchdog's. While every scheduler thread is parked the monitor sleeps until one wakes:
@@ -159,7 +159,9 @@ final class PreemptionMonitor: @unchecked Sendable {
     /// the kernel); returns whether it did, so that one stretch gets one warning.
     private func warnIfBlocked(_ thread: SchedulerThread, held: UInt64, cpu: UInt64) -> Bool {
         let address = thread.scheduler.runningFrame.load(ordering: .relaxed)
-        guard cpu < held / 2, let frame = UnsafePointer<oc_frame>(bitPattern: address) else { return false }
+        // Off the CPU in user code is the machine's load, not a blocking call.
+        guard cpu < held / 2, let frame = UnsafePointer<oc_frame>(bitPattern: address),
+              let call = thread.currentSystemCall() else { return false }
         // Sound: the frame belongs to the coroutine running on the thread; a racy read of its
         // task fields only risks naming the task that took over meanwhile.
         let id = oc_frame_task_id(frame)
@@ -167,7 +169,7 @@ final class PreemptionMonitor: @unchecked Sendable {
         blockingWarnings.add(1, ordering: .relaxed)
         CoroutineLogging.logger.warning("""
             \(task) has blocked scheduler thread oc-scheduler-\(thread.index) for \(held / 1_000_000) ms \
-            in \(thread.currentSystemCall()) without suspending; the coroutines queued on that thread wait \
+            in \(call) without suspending; the coroutines queued on that thread wait \
             (a call no hook sees: give it to `Syscall`'s blocking pool, or run it on a thread of its own)
             """)
         return true

@@ -22,6 +22,8 @@ final class SchedulerThread: @unchecked Sendable {
     let cpuClock = ThreadCPUClock()
     /// The kernel's id of the thread, set once it runs; where preemption requests go.
     private let kernelID = Atomic<Int32>(0)
+    /// The thread's /proc/self/task/TID/syscall, open while it runs (-1 otherwise).
+    private let systemCallFile = Atomic<Int32>(-1)
     /// What the thread's preemption handler did; written by the handler on this thread.
     let preemptionCounts: UnsafeMutablePointer<oc_preempt_counts>
 
@@ -70,18 +72,18 @@ final class SchedulerThread: @unchecked Sendable {
         return id != 0 && !hasExited && oc_preempt_request(id) == 0
     }
 
-    /// The system call the thread sits in, from /proc/self/task/TID/syscall: its name where
-    /// known ("nanosleep"), else its number ("system call 202"), or "user code" when the
-    /// thread runs outside the kernel.
-    func currentSystemCall() -> String {
-        let id = kernelID.load(ordering: .acquiring)
-        let fd = oc_sys_openat(AT_FDCWD, "/proc/self/task/\(id)/syscall", O_RDONLY | O_CLOEXEC, 0)
-        guard fd >= 0 else { return "an unknown call" }
-        defer { _ = oc_sys_close(fd) }
+    /// The system call the thread sits in, read from its /proc/self/task/TID/syscall: its name
+    /// where known ("nanosleep"), else its number ("system call 202"); nil when the thread runs
+    /// in user code (or is not running). The file is opened once, when the thread starts, and
+    /// read again from its start each time: opening descriptors at random moments would race
+    /// with a program that reuses descriptor numbers (the errno fuzz does, on purpose).
+    func currentSystemCall() -> String? {
+        let fd = systemCallFile.load(ordering: .acquiring)
+        guard fd >= 0 else { return nil }
         var buffer = [UInt8](repeating: 0, count: 64)
-        let count = buffer.withUnsafeMutableBytes { oc_sys_read(fd, $0.baseAddress, $0.count) }
+        let count = buffer.withUnsafeMutableBytes { oc_sys_pread(fd, $0.baseAddress, $0.count, 0) }
         let text = String(decoding: buffer.prefix(max(count, 0)), as: UTF8.self)
-        guard let first = text.split(separator: " ").first, let number = Int(first) else { return "user code" }
+        guard let first = text.split(separator: " ").first, let number = Int(first), number >= 0 else { return nil }
         return Self.systemCallNames[number] ?? "system call \(number)"
     }
 
@@ -111,7 +113,12 @@ final class SchedulerThread: @unchecked Sendable {
             oc_preempt_attach(preemptionCounts)
         }
         kernelID.store(oc_thread_id(), ordering: .releasing)
+        systemCallFile.store(
+            oc_sys_openat(AT_FDCWD, "/proc/self/task/\(oc_thread_id())/syscall", O_RDONLY | O_CLOEXEC, 0),
+            ordering: .releasing)
         scheduler.withCurrent { loop() }
+        let file = systemCallFile.exchange(-1, ordering: .acquiringAndReleasing)
+        if file >= 0 { _ = oc_sys_close(file) }
         oc_preempt_attach(nil)
         cpuClock.forgetThread()
         exited.store(true, ordering: .releasing)
