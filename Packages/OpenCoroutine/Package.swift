@@ -38,7 +38,10 @@ let package = Package(
         ),
         .testTarget(
             name: "OpenCoroutineTests",
-            dependencies: ["OpenCoroutine", .product(name: "MetricsTestKit", package: "swift-metrics")]
+            dependencies: [
+                "OpenCoroutine", .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
     ]
 )

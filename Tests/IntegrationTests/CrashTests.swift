@@ -69,6 +69,8 @@ private func runProbe(_ arguments: [String], environment: [String: String] = [:]
         #expect(run.output.contains("warnings=1 after_hooked=1"), "\(run.output)")
         #expect(run.output.contains("\"raw-sleeper\" has blocked scheduler thread"))
         #expect(run.output.contains("rt_sigtimedwait"))
+        // The warning's backtrace reaches the function that made the call.
+        #expect(run.output.contains("watchdogProbeRawWait"), "\(run.output)")
         #expect(!run.output.contains("\"hooked-sleeper\" has blocked"))
     }
 }

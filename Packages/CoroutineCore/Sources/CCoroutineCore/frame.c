@@ -4,11 +4,14 @@
 #include "oc_thread.h"
 #include "sanitizer_switch.h"
 
+#include <link.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -165,11 +168,14 @@ void oc_frame_saved_registers(const oc_frame *frame, uintptr_t *pc, uintptr_t *f
 #endif
 }
 
-int oc_frame_walk(uintptr_t fp, uintptr_t low, uintptr_t high, uintptr_t *addresses, int capacity) {
+/// Walks the frame-pointer chain from `fp` within [low, high) of a stack whose words are read
+/// from `words`, which holds [low, high) (the live stack itself, or a copy of it).
+static int oc_frame_walk_copy(const uintptr_t *words, uintptr_t low, uintptr_t high, uintptr_t fp,
+                              uintptr_t *addresses, int capacity) {
     int count = 0;
     // Each frame record is {previous fp, return address}; the chain climbs the stack.
     while (count < capacity && fp >= low && fp + 2 * sizeof(uintptr_t) <= high && fp % sizeof(uintptr_t) == 0) {
-        const uintptr_t *record = (const uintptr_t *)fp;
+        const uintptr_t *record = words + (fp - low) / sizeof(uintptr_t);
         uintptr_t next = record[0];
         uintptr_t address = record[1];
         if (address == 0) {
@@ -181,6 +187,132 @@ int oc_frame_walk(uintptr_t fp, uintptr_t low, uintptr_t high, uintptr_t *addres
         }
         fp = next;
     }
+    return count;
+}
+
+int oc_frame_walk(uintptr_t fp, uintptr_t low, uintptr_t high, uintptr_t *addresses, int capacity) {
+    return oc_frame_walk_copy((const uintptr_t *)low, low, high, fp, addresses, capacity);
+}
+
+/// Copies `size` bytes at `address` of this process into `into`; false where they are not mapped.
+static bool copy_safely(void *into, const void *address, size_t size) {
+    struct iovec local = {.iov_base = into, .iov_len = size};
+    struct iovec remote = {.iov_base = (void *)address, .iov_len = size};
+    return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)size;
+}
+
+bool oc_frame_read_identity(const oc_frame *frame, oc_frame_identity *identity) {
+    memset(identity, 0, sizeof *identity);
+    oc_frame copy;
+    if (!copy_safely(&copy, frame, sizeof copy)) {
+        return false;
+    }
+    identity->task_id = copy.task_id;
+    identity->stack_low = copy.stack_low;
+    identity->stack_high = copy.stack_high;
+    if (copy.task_name != NULL) {
+        // Byte by byte up to the end of the name: a bulk copy could cross into an unmapped page.
+        for (size_t index = 0; index + 1 < sizeof identity->task_name; index++) {
+            char byte;
+            if (!copy_safely(&byte, copy.task_name + index, 1) || byte == 0) {
+                break;
+            }
+            identity->task_name[index] = byte;
+        }
+    }
+    return true;
+}
+
+/// The executable segments of the loaded images: where a return address may point.
+typedef struct {
+    uintptr_t low[256];
+    uintptr_t high[256];
+    int count;
+} code_ranges;
+
+static int add_code_ranges(struct dl_phdr_info *info, size_t size, void *context) {
+    (void)size;
+    code_ranges *ranges = context;
+    for (int index = 0; index < info->dlpi_phnum && ranges->count < 256; index++) {
+        const ElfW(Phdr) *header = &info->dlpi_phdr[index];
+        if (header->p_type == PT_LOAD && (header->p_flags & PF_X) != 0) {
+            ranges->low[ranges->count] = info->dlpi_addr + header->p_vaddr;
+            ranges->high[ranges->count] = info->dlpi_addr + header->p_vaddr + header->p_memsz;
+            ranges->count++;
+        }
+    }
+    return 0;
+}
+
+/// Whether `address` lies in an executable segment: a candidate return address. (dladdr
+/// would miss the functions of an executable that exports none.)
+static bool is_code_address(const code_ranges *ranges, uintptr_t address) {
+    for (int index = 0; index < ranges->count; index++) {
+        if (address >= ranges->low[index] && address < ranges->high[index]) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/// Whether the copied stack holds a frame record at `record` (an address of the live stack)
+/// whose chain holds together for two links: {a higher record, a code address}. Locals that
+/// merely point into the stack fail it.
+static bool is_frame_record(const code_ranges *ranges, const uintptr_t *copy, uintptr_t base, uintptr_t end,
+                            uintptr_t record) {
+    for (int link = 0; link < 2; link++) {
+        if (record % sizeof(uintptr_t) != 0 || record < base || record + 2 * sizeof(uintptr_t) > end) {
+            return false;
+        }
+        const uintptr_t *words = copy + (record - base) / sizeof(uintptr_t);
+        if (words[0] <= record || !is_code_address(ranges, words[1])) {
+            return false;
+        }
+        record = words[0];
+    }
+    return true;
+}
+
+int oc_frame_walk_from_stack_pointer(pid_t pid, uintptr_t pc, uintptr_t sp, uintptr_t high, uintptr_t *addresses,
+                                     int capacity) {
+    enum { window = 256 * 1024 };
+    if (capacity <= 1 || sp == 0 || sp >= high || sp % sizeof(uintptr_t) != 0) {
+        return 0;
+    }
+    addresses[0] = pc;
+    uintptr_t end = high - sp > window ? sp + window : high;
+    uintptr_t *copy = malloc(end - sp);
+    if (copy == NULL) {
+        return 0;
+    }
+    // The stack belongs to a thread that may return from its call (or a coroutine that may
+    // end, its stack unmapped) while this reads: copy it through the kernel, which answers
+    // EFAULT where a plain load would crash.
+    struct iovec local = {.iov_base = copy, .iov_len = end - sp};
+    struct iovec remote = {.iov_base = (void *)sp, .iov_len = end - sp};
+    if (process_vm_readv(pid, &local, 1, &remote, 1, 0) != (ssize_t)(end - sp)) {
+        free(copy);
+        return 1;
+    }
+    code_ranges *ranges = calloc(1, sizeof *ranges);
+    if (ranges == NULL) {
+        free(copy);
+        return 1;
+    }
+    dl_iterate_phdr(add_code_ranges, ranges);
+    // The innermost record that holds together. The libc wrapper that made the system call
+    // keeps no frame pointer; the record is that of the innermost function that does, and the
+    // return address into that function is not told apart from the stale words around it.
+    uintptr_t record = sp;
+    while (record + 2 * sizeof(uintptr_t) <= end && !is_frame_record(ranges, copy, sp, end, record)) {
+        record += sizeof(uintptr_t);
+    }
+    int count = 1;
+    if (record + 2 * sizeof(uintptr_t) <= end) {
+        count += oc_frame_walk_copy(copy, sp, end, record, addresses + 1, capacity - 1);
+    }
+    free(ranges);
+    free(copy);
     return count;
 }
 

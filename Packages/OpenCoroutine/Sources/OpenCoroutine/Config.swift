@@ -1,5 +1,6 @@
 import CoroutineCore
 import Foundation
+import Logging
 
 /// How `withCoroutines` runs the runtime.
 ///
@@ -21,6 +22,10 @@ import Foundation
 /// | `blockingThreads` | 256 | `OPEN_COROUTINE_BLOCKING_THREADS` |
 /// | `stopTimeout` | 30 s | `OPEN_COROUTINE_STOP_TIMEOUT_MS` |
 /// | `metricsInterval` | 1 s | `OPEN_COROUTINE_METRICS_INTERVAL_MS` |
+/// | `crashReport` | the crashing task | `OPEN_COROUTINE_TRACEBACK` (`all`, or `single` for the crashing task) |
+/// | `dumpSignal` | none | `OPEN_COROUTINE_DUMP_SIGNAL` (a number, or a name such as `SIGUSR1`; `off`) |
+/// | `blockingWarning` | 100 ms | `OPEN_COROUTINE_BLOCKING_WARNING_MS` (`0` or `off`: no watchdog) |
+/// | `logger` | standard error, warnings and above | — |
 public struct Config: Sendable, Equatable {
     /// Scheduler threads, each with its event loop.
     public var threads: Int
@@ -49,6 +54,21 @@ public struct Config: Sendable, Equatable {
     public var stopTimeout: Duration
     /// How often the runtime's counters are reported through swift-metrics.
     public var metricsInterval: Duration
+    /// What a crash in a task prints besides Swift's backtrace of the crashed thread: the
+    /// crashing task's line, or every coroutine with its state and backtrace (Docs/debugging.md).
+    public var crashReport: CrashReport
+    /// The signal that dumps every coroutine to standard error, or nil for none. `SIGQUIT` is
+    /// Go's choice, but in a Swift program it ends the process with a core dump by default;
+    /// `SIGUSR1` or `SIGUSR2` are free unless the program uses them.
+    public var dumpSignal: Int32?
+    /// How long a task may hold its scheduler thread inside one call that does not suspend
+    /// before the watchdog logs a warning that names it (1 ms or more); nil: no watchdog.
+    public var blockingWarning: Duration?
+    /// Where the runtime's warnings go, or nil for standard error at level `warning`.
+    public var logger: Logger?
+
+    /// What a crash in a task prints besides Swift's backtrace of the crashed thread.
+    public typealias CrashReport = RuntimeConfiguration.CrashReport
 
     /// The configuration with every field at its default.
     public init(
@@ -63,7 +83,11 @@ public struct Config: Sendable, Equatable {
         ioUring: Bool = true,
         blockingThreads: Int = RuntimeConfiguration.defaultBlockingThreads,
         stopTimeout: Duration = .seconds(30),
-        metricsInterval: Duration = .seconds(1)
+        metricsInterval: Duration = .seconds(1),
+        crashReport: CrashReport = .crashingTask,
+        dumpSignal: Int32? = nil,
+        blockingWarning: Duration? = .milliseconds(100),
+        logger: Logger? = nil
     ) {
         self.threads = threads
         self.stackSize = stackSize
@@ -77,6 +101,18 @@ public struct Config: Sendable, Equatable {
         self.blockingThreads = blockingThreads
         self.stopTimeout = stopTimeout
         self.metricsInterval = metricsInterval
+        self.crashReport = crashReport
+        self.dumpSignal = dumpSignal
+        self.blockingWarning = blockingWarning
+        self.logger = logger
+    }
+
+    /// Whether two configurations run the runtime alike. Loggers have no identity to compare:
+    /// two are alike when their labels and levels are.
+    public static func == (lhs: Config, rhs: Config) -> Bool {
+        lhs.runtimeConfiguration == rhs.runtimeConfiguration && lhs.hooks == rhs.hooks
+            && lhs.stopTimeout == rhs.stopTimeout && lhs.metricsInterval == rhs.metricsInterval
+            && lhs.logger?.label == rhs.logger?.label && lhs.logger?.logLevel == rhs.logger?.logLevel
     }
 
     /// Checks every field.
@@ -114,6 +150,11 @@ public struct Config: Sendable, Equatable {
         try Self.readSwitch("OPEN_COROUTINE_PREEMPTION", from: environment) { config.preemption = $0 }
         try Self.readSwitch("OPEN_COROUTINE_IO_URING", from: environment) { config.ioUring = $0 }
         try Self.read("OPEN_COROUTINE_BLOCKING_THREADS", from: environment) { config.blockingThreads = $0 }
+        try Self.readTraceback(from: environment) { config.crashReport = $0 }
+        try Self.readSignal("OPEN_COROUTINE_DUMP_SIGNAL", from: environment) { config.dumpSignal = $0 }
+        try Self.readOptional("OPEN_COROUTINE_BLOCKING_WARNING_MS", from: environment) {
+            config.blockingWarning = $0.map { .milliseconds($0) }
+        }
         return config
     }
 
@@ -121,14 +162,15 @@ public struct Config: Sendable, Equatable {
     var runtimeConfiguration: RuntimeConfiguration {
         RuntimeConfiguration(
             threads: threads, stackSize: stackSize, minWorkers: minPoolSize, maxWorkers: maxPoolSize, keepAlive: keepAlive,
-            preemption: preemption, preemptionSlice: preemptionSlice, ioUring: ioUring, blockingThreads: blockingThreads)
+            preemption: preemption, preemptionSlice: preemptionSlice, ioUring: ioUring, blockingThreads: blockingThreads,
+            crashReport: crashReport, dumpSignal: dumpSignal, blockingWarning: blockingWarning)
     }
 
     /// The runtime's field names in this type's words.
     private static let fieldNames = [
         "threads": "threads", "stackSize": "stackSize", "minWorkers": "minPoolSize",
         "maxWorkers": "maxPoolSize", "keepAlive": "keepAlive", "preemptionSlice": "preemptionSlice",
-        "blockingThreads": "blockingThreads",
+        "blockingThreads": "blockingThreads", "dumpSignal": "dumpSignal", "blockingWarning": "blockingWarning",
     ]
 
     private static func read(
@@ -139,6 +181,54 @@ public struct Config: Sendable, Equatable {
             throw ConfigError(field: name, value: text, allowed: "a whole number")
         }
         apply(value)
+    }
+
+    /// A whole number, or `0`/`off` for nil.
+    private static func readOptional(
+        _ name: String, from environment: [String: String], into apply: (Int?) -> Void
+    ) throws(ConfigError) {
+        guard let text = environment[name] else { return }
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed.lowercased() == "off" || trimmed == "0" { return apply(nil) }
+        guard let value = Int(trimmed) else {
+            throw ConfigError(field: name, value: text, allowed: "a whole number, or 0 or off")
+        }
+        apply(value)
+    }
+
+    /// A signal as a number (`10`) or a name (`SIGUSR1`, `usr1`), or `off` for nil.
+    private static func readSignal(
+        _ name: String, from environment: [String: String], into apply: (Int32?) -> Void
+    ) throws(ConfigError) {
+        guard let text = environment[name] else { return }
+        let trimmed = text.trimmingCharacters(in: .whitespaces).uppercased()
+        if trimmed == "OFF" || trimmed == "0" { return apply(nil) }
+        let bare = trimmed.hasPrefix("SIG") ? String(trimmed.dropFirst(3)) : trimmed
+        if let number = Int32(bare) { return apply(number) }
+        guard let number = signalNumbers[bare] else {
+            throw ConfigError(field: name, value: text, allowed: "a signal number or name (SIGUSR1), or off")
+        }
+        apply(number)
+    }
+
+    /// The signals a dump may sensibly answer, by name without `SIG`.
+    private static let signalNumbers: [String: Int32] = [
+        "HUP": SIGHUP, "INT": SIGINT, "QUIT": SIGQUIT, "USR1": SIGUSR1, "USR2": SIGUSR2, "PWR": SIGPWR,
+        "WINCH": SIGWINCH, "URG": SIGURG, "TTIN": SIGTTIN, "TTOU": SIGTTOU,
+    ]
+
+    /// `OPEN_COROUTINE_TRACEBACK`: `all` for every coroutine, `single` (or `none`) for the
+    /// crashing task only, as GOTRACEBACK's `all` and `single`.
+    private static func readTraceback(
+        from environment: [String: String], into apply: (CrashReport) -> Void
+    ) throws(ConfigError) {
+        let name = "OPEN_COROUTINE_TRACEBACK"
+        guard let text = environment[name] else { return }
+        switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "all": apply(.allCoroutines)
+        case "single", "none", "": apply(.crashingTask)
+        default: throw ConfigError(field: name, value: text, allowed: "all, single")
+        }
     }
 
     private static func readSwitch(

@@ -24,6 +24,10 @@ import Logging
 public func withCoroutines<Value>(_ config: Config = Config(), _ body: () throws -> Value) throws -> Value {
     let effective = try config.overridden()
     try effective.validate()
+    let previousLogger = CoroutineLogging.logger
+    if let logger = effective.logger { CoroutineLogging.logger = logger }
+    // The runtime logs until its stop has returned: the previous logger comes back after it.
+    defer { CoroutineLogging.logger = previousLogger }
     try CoroutineRuntime.shared.start(effective.runtimeConfiguration)
     let metrics = RuntimeMetrics(interval: effective.metricsInterval)
     metrics.start()

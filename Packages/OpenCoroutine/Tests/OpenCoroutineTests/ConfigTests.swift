@@ -1,3 +1,5 @@
+import Glibc
+import Logging
 import Testing
 @testable import OpenCoroutine
 
@@ -15,6 +17,9 @@ import Testing
         (Config(stopTimeout: .seconds(-1)), "stopTimeout"),
         (Config(preemptionSlice: .microseconds(999)), "preemptionSlice"),
         (Config(preemptionSlice: .seconds(61)), "preemptionSlice"),
+        (Config(dumpSignal: 0), "dumpSignal"),
+        (Config(dumpSignal: 65), "dumpSignal"),
+        (Config(blockingWarning: .microseconds(10)), "blockingWarning"),
     ])
     func aBadFieldIsNamedWithItsRange(_ config: Config, _ field: String) {
         #expect {
@@ -39,12 +44,49 @@ import Testing
         #expect(try Config(threads: 8).overridden(by: [:]) == Config(threads: 8))
     }
 
+    @Test func theEnvironmentSetsTheDiagnostics() throws {
+        let environment = [
+            "OPEN_COROUTINE_TRACEBACK": "all", "OPEN_COROUTINE_DUMP_SIGNAL": "SIGUSR2",
+            "OPEN_COROUTINE_BLOCKING_WARNING_MS": "250",
+        ]
+        let config = try Config().overridden(by: environment)
+        #expect(config.crashReport == .allCoroutines)
+        #expect(config.dumpSignal == SIGUSR2)
+        #expect(config.blockingWarning == .milliseconds(250))
+        #expect(config.runtimeConfiguration.dumpSignal == SIGUSR2)
+        #expect(config.runtimeConfiguration.blockingWarning == .milliseconds(250))
+
+        let quiet = try Config(crashReport: .allCoroutines, dumpSignal: SIGUSR1).overridden(by: [
+            "OPEN_COROUTINE_TRACEBACK": "single", "OPEN_COROUTINE_DUMP_SIGNAL": "off",
+            "OPEN_COROUTINE_BLOCKING_WARNING_MS": "off",
+        ])
+        #expect(quiet.crashReport == .crashingTask)
+        #expect(quiet.dumpSignal == nil)
+        #expect(quiet.blockingWarning == nil)
+        #expect(try Config().overridden(by: ["OPEN_COROUTINE_DUMP_SIGNAL": "12"]).dumpSignal == 12)
+        #expect(try Config().overridden(by: ["OPEN_COROUTINE_DUMP_SIGNAL": "usr1"]).dumpSignal == SIGUSR1)
+    }
+
+    @Test func theUsersLoggerReceivesTheRuntimesWarnings() throws {
+        var logger = Logger(label: "app.coroutines")
+        logger.logLevel = .error
+        let previous = CoroutineLogging.logger.label
+        try withCoroutines(Config(threads: 1, hooks: false, logger: logger)) {
+            #expect(CoroutineLogging.logger.label == "app.coroutines")
+            #expect(CoroutineLogging.logger.logLevel == .error)
+        }
+        #expect(CoroutineLogging.logger.label == previous)
+    }
+
     @Test(arguments: [
         ("OPEN_COROUTINE_THREADS", "many"),
         ("OPEN_COROUTINE_KEEP_ALIVE_MS", "1.5"),
         ("OPEN_COROUTINE_HOOKS", "maybe"),
         ("OPEN_COROUTINE_PREEMPTION", "sometimes"),
         ("OPEN_COROUTINE_PREEMPTION_SLICE_MS", "10ms"),
+        ("OPEN_COROUTINE_TRACEBACK", "everything"),
+        ("OPEN_COROUTINE_DUMP_SIGNAL", "SIGNOPE"),
+        ("OPEN_COROUTINE_BLOCKING_WARNING_MS", "soon"),
     ])
     func aMalformedVariableIsNamed(_ name: String, _ value: String) {
         #expect(throws: ConfigError.self) {

@@ -167,6 +167,22 @@ public enum CoroutineDump {
         writeAll(STDERR_FILENO, text)
     }
 
+    /// Where a coroutine stuck in a system call stands, found from the program counter and
+    /// stack pointer its thread's /proc/self/task/TID/syscall shows
+    /// (`oc_frame_walk_from_stack_pointer`); empty when the stack pointer is outside the
+    /// coroutine's stack [`low`, `high`) (the coroutine switched meanwhile).
+    static func backtrace(
+        ofStackPointer stackPointer: UInt, programCounter: UInt, inStack low: UInt, _ high: UInt
+    ) -> [CoroutineSnapshot.Frame] {
+        guard stackPointer >= low, stackPointer < high else { return [] }
+        var addresses = [UInt](repeating: 0, count: depthLimit)
+        let count = addresses.withUnsafeMutableBufferPointer { buffer in
+            Int(oc_frame_walk_from_stack_pointer(
+                getpid(), programCounter, stackPointer, high, buffer.baseAddress!, Int32(buffer.count)))
+        }
+        return symbolicate(Array(addresses.prefix(count)), images: ImageMap.capture())
+    }
+
     private static func collect() -> [RawCoroutine] {
         final class Box {
             var coroutines: [RawCoroutine] = []
@@ -240,7 +256,8 @@ public enum CoroutineDump {
         }
     }
 
-    /// Names the functions of `addresses` with the Swift runtime's symbolicator.
+    /// Names the functions of `addresses` (a program counter, then return addresses) with the
+    /// Swift runtime's symbolicator.
     private static func symbolicate(_ addresses: [UInt], images: ImageMap) -> [CoroutineSnapshot.Frame] {
         guard !addresses.isEmpty else { return [] }
         let frames = addresses.enumerated().map { index, address in

@@ -162,15 +162,21 @@ final class PreemptionMonitor: @unchecked Sendable {
         // Off the CPU in user code is the machine's load, not a blocking call.
         guard cpu < held / 2, let frame = UnsafePointer<oc_frame>(bitPattern: address),
               let call = thread.currentSystemCall() else { return false }
-        // Sound: the frame belongs to the coroutine running on the thread; a racy read of its
-        // task fields only risks naming the task that took over meanwhile.
-        let id = oc_frame_task_id(frame)
-        let task = id == 0 ? "a coroutine" : "task #\(id)" + (oc_frame_task_name(frame).map { " \"\(String(cString: $0))\"" } ?? "")
+        // The coroutine may end meanwhile, its stack unmapped and its name freed: its
+        // identity is copied where a vanished page answers false instead of crashing.
+        var identity = oc_frame_identity()
+        guard oc_frame_read_identity(frame, &identity) else { return false }
+        let name = withUnsafeBytes(of: identity.task_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let task = identity.task_id == 0 ? "a coroutine" : "task #\(identity.task_id)" + (name.isEmpty ? "" : " \"\(name)\"")
+        let backtrace = CoroutineDump.backtrace(
+            ofStackPointer: call.stackPointer, programCounter: call.programCounter,
+            inStack: identity.stack_low, identity.stack_high
+        ).enumerated().map { "\n    \($0.offset) \($0.element)" }.joined()
         blockingWarnings.add(1, ordering: .relaxed)
         CoroutineLogging.logger.warning("""
             \(task) has blocked scheduler thread oc-scheduler-\(thread.index) for \(held / 1_000_000) ms \
-            in \(call) without suspending; the coroutines queued on that thread wait \
-            (a call no hook sees: give it to `Syscall`'s blocking pool, or run it on a thread of its own)
+            in \(call.name) without suspending; the coroutines queued on that thread wait \
+            (a call no hook sees: give it to `Syscall`'s blocking pool, or run it on a thread of its own)\(backtrace)
             """)
         return true
     }

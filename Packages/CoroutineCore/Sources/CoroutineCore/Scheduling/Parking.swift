@@ -23,9 +23,16 @@ public enum Parking {
     /// must not return false once it handed the token to anyone who may unpark it: that
     /// unpark would then resume a caller that never suspended (unpark the token instead, and
     /// return true).
-    public static func park(until deadline: ContinuousClock.Instant? = nil, _ register: (ParkingToken) -> Bool) -> Outcome {
+    ///
+    /// `lock` names what the caller waits on (a lock or semaphore, by address), for the dump:
+    /// the coroutine shows as "parked on lock 0x…" instead of "waiting to be woken".
+    public static func park(
+        until deadline: ContinuousClock.Instant? = nil, on lock: UnsafeRawPointer? = nil,
+        _ register: (ParkingToken) -> Bool
+    ) -> Outcome {
         let end = deadline.map { deadlineNanoseconds(after: ContinuousClock.now.duration(to: $0)) }
-        switch WaitTicket.wait(until: end, register: { register(ParkingToken(ticket: $0)) }) {
+        let reason = lock.map(WaitReason.lock) ?? .other
+        switch WaitTicket.wait(until: end, reason: reason, register: { register(ParkingToken(ticket: $0)) }) {
         case .timedOut: return .timedOut
         case .cancelled: return .cancelled
         case .notified, .waiting, .closed: return .unparked

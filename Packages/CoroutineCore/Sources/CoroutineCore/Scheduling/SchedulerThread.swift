@@ -72,19 +72,35 @@ final class SchedulerThread: @unchecked Sendable {
         return id != 0 && !hasExited && oc_preempt_request(id) == 0
     }
 
-    /// The system call the thread sits in, read from its /proc/self/task/TID/syscall: its name
-    /// where known ("nanosleep"), else its number ("system call 202"); nil when the thread runs
-    /// in user code (or is not running). The file is opened once, when the thread starts, and
-    /// read again from its start each time: opening descriptors at random moments would race
-    /// with a program that reuses descriptor numbers (the errno fuzz does, on purpose).
-    func currentSystemCall() -> String? {
+    /// A system call a thread sits in, as /proc/self/task/TID/syscall shows it.
+    struct SystemCall {
+        /// Its name where known ("nanosleep"), else its number ("system call 202").
+        var name: String
+        /// The thread's stack pointer in the call, 0 when the kernel did not say.
+        var stackPointer: UInt
+        /// The thread's program counter in the call (in the libc wrapper), 0 when not known.
+        var programCounter: UInt
+    }
+
+    /// The system call the thread sits in, read from its /proc/self/task/TID/syscall; nil when
+    /// the thread runs in user code (or is not running). The file is opened once, when the
+    /// thread starts, and read again from its start each time: opening descriptors at random
+    /// moments would race with a program that reuses descriptor numbers (the errno fuzz does,
+    /// on purpose).
+    func currentSystemCall() -> SystemCall? {
         let fd = systemCallFile.load(ordering: .acquiring)
         guard fd >= 0 else { return nil }
-        var buffer = [UInt8](repeating: 0, count: 64)
+        // "NR ARG1 … ARG6 SP PC": nine fields of at most 18 characters.
+        var buffer = [UInt8](repeating: 0, count: 256)
         let count = buffer.withUnsafeMutableBytes { oc_sys_pread(fd, $0.baseAddress, $0.count, 0) }
-        let text = String(decoding: buffer.prefix(max(count, 0)), as: UTF8.self)
-        guard let first = text.split(separator: " ").first, let number = Int(first), number >= 0 else { return nil }
-        return Self.systemCallNames[number] ?? "system call \(number)"
+        let fields = String(decoding: buffer.prefix(max(count, 0)), as: UTF8.self)
+            .split(whereSeparator: { $0 == " " || $0 == "\n" })
+        guard let first = fields.first, let number = Int(first), number >= 0 else { return nil }
+        func address(_ index: Int) -> UInt {
+            fields.count > index ? UInt(fields[index].dropFirst(2), radix: 16) ?? 0 : 0
+        }
+        return SystemCall(
+            name: Self.systemCallNames[number] ?? "system call \(number)", stackPointer: address(7), programCounter: address(8))
     }
 
     /// The names of the system calls a stuck coroutine usually sits in.

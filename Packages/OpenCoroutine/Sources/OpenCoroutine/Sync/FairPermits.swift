@@ -35,7 +35,10 @@ final class FairPermits: Sendable {
         if tryAcquire() {
             return true
         }
-        let outcome = Waiter.wait(until: deadline, enroll: takeOrQueue) { waiter in
+        // The permits' own address is the lock's in the dump: `CoMutex` and `CoSemaphore`
+        // each hold one.
+        let outcome = Waiter.wait(until: deadline, on: UnsafeRawPointer(Unmanaged.passUnretained(self).toOpaque()),
+                                  enroll: takeOrQueue) { waiter in
             state.withLock { $0.waiters.remove(waiter) }
         }
         return try outcome.completedInTime()

@@ -109,15 +109,17 @@ final class Waiter: Sendable {
     /// `enroll` runs before the caller parks. It either puts the waiter in the queues its
     /// wakers look in and returns true, or completes the waiter itself and returns false,
     /// when what the caller waits for is already there. A waiter that timed out or was
-    /// cancelled is handed to `withdraw`, to be taken out of those queues.
+    /// cancelled is handed to `withdraw`, to be taken out of those queues. `lock` names the lock
+    /// waited on, for the dump (see `Parking.park`).
     @usableFromInline
     static func wait(
         until deadline: ContinuousClock.Instant?,
+        on lock: UnsafeRawPointer? = nil,
         enroll: (Waiter) -> Bool,
         withdraw: (Waiter) -> Void
     ) -> Outcome {
         var enrolled: Waiter?
-        let parked = Parking.park(until: deadline) { token in
+        let parked = Parking.park(until: deadline, on: lock) { token in
             let waiter = Waiter(token: token)
             enrolled = waiter
             return enroll(waiter)
