@@ -4,7 +4,11 @@
 #   1. with LD_PRELOAD=<folder>/libopen_coroutine_hook.so: 100 tasks in plain usleep(200 ms)
 #      must finish in under 1 s;
 #   2. opening the library with dlopen(RTLD_LOCAL): open_coroutine_init must answer
-#      OPEN_COROUTINE_HOOKS_INACTIVE naming the cause, and the tasks must still run.
+#      OPEN_COROUTINE_HOOKS_INACTIVE naming the cause, and the tasks must still run;
+#   3. crashes with the library preloaded: the harness's task writing through a null pointer,
+#      and `python3 -c` reading address 0 through ctypes, each 20 times: every run must die of
+#      SIGSEGV within 5 s, as it does without the library (a hook that took the crash handler
+#      for a task would hang it).
 #
 # Usage: scripts/test-preload.sh [FOLDER]   (default <repo>/bin, filled by `make hook`)
 # The harness is built into <repo>/.build-preload/. Each run is limited to 60 s.
@@ -52,6 +56,31 @@ run_case env LD_PRELOAD="$library" "$harness" preload
 echo
 echo "=== dlopen($library, RTLD_LOCAL) ==="
 run_case env GLIBC_TUNABLES=glibc.rtld.optional_static_tls=8192 "$harness" dlopen "$library"
+
+# Runs `$@` CRASH_RUNS times (default 20) under a 5 s limit; each must die of SIGSEGV.
+crash_case() {
+    local runs="${CRASH_RUNS:-20}" segv=0 code
+    for ((run = 0; run < runs; run++)); do
+        # In a subshell whose stderr is closed: bash would report each crash it waited for.
+        code=$( (timeout -s KILL 5 "$@" >/dev/null 2>&1; echo $?) 2>/dev/null)
+        if ((code == 128 + 11)); then
+            segv=$((segv + 1))
+        else
+            echo "FAIL: run $run ended with status $code, not SIGSEGV (137: killed after 5 s)" >&2
+        fi
+    done
+    echo "$segv of $runs runs died of SIGSEGV within 5 s"
+    ((segv == runs)) || status=1
+}
+
+echo
+echo "=== crashes with LD_PRELOAD=$library ==="
+crash_case env LD_PRELOAD="$library" "$harness" crash
+if command -v python3 >/dev/null; then
+    crash_case env LD_PRELOAD="$library" python3 -c 'import ctypes; ctypes.string_at(0)'
+else
+    echo "python3 not found: its crash case is skipped"
+fi
 
 echo
 if ((status == 0)); then

@@ -8,6 +8,9 @@
 //                                    interpose libc: open_coroutine_init answers
 //                                    OPEN_COROUTINE_HOOKS_INACTIVE with the cause, and the
 //                                    tasks still run, each blocking its thread
+//   preload_harness crash            run with LD_PRELOAD as above: a task writes through a null
+//                                    pointer while others sleep; the process must die of
+//                                    SIGSEGV at once, as it would without the library
 //
 // The API is looked up with dlsym in both, so the program needs no link-time knowledge of the
 // library. scripts/test-preload.sh builds it with cc and runs both. Exit status 0 means pass.
@@ -191,14 +194,42 @@ static int run_dlopened(const char *library) {
     return failures == 0 ? 0 : 1;
 }
 
+/// Writes through a null pointer the compiler cannot see coming.
+static uintptr_t crasher(uintptr_t parameter) {
+    usleep(10000);
+    volatile int *volatile nowhere = (int *)(parameter - parameter);
+    *nowhere = 1;
+    return 0;
+}
+
+static int run_crash(void) {
+    resolve_api(RTLD_DEFAULT);
+    open_coroutine_config config = {.event_loop_size = THREADS, .hook = 1};
+    if (api.init(&config) != 0) {
+        fprintf(stderr, "FAIL: open_coroutine_init: %s\n", api.last_error() ? api.last_error() : "(no message)");
+        return 1;
+    }
+    for (int i = 0; i < 10; i++) {
+        api.crate(sleeper, (uintptr_t)i + 1, 0);
+    }
+    open_coroutine_task task = api.crate(crasher, 1, 0);
+    uintptr_t result = 0;
+    api.join(task, &result);
+    fprintf(stderr, "FAIL: the crashing task was joined\n");
+    return 1;
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc == 2 && strcmp(argv[1], "preload") == 0) {
         return run_preloaded();
     }
+    if (argc == 2 && strcmp(argv[1], "crash") == 0) {
+        return run_crash();
+    }
     if (argc == 3 && strcmp(argv[1], "dlopen") == 0) {
         return run_dlopened(argv[2]);
     }
-    fprintf(stderr, "usage: %s preload | dlopen <library>\n", argv[0]);
+    fprintf(stderr, "usage: %s preload | crash | dlopen <library>\n", argv[0]);
     return 2;
 }
