@@ -131,6 +131,12 @@ let package = Package(
             name: "dump_probe", dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine")],
             path: "Tests/DumpProbe"
         ),
+        // The thread-identity tests' probe: thread-owned locks, lazy values, semaphores and
+        // groups from tasks.
+        .executableTarget(
+            name: "thread_identity_probe", dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine")],
+            path: "Tests/ThreadIdentityProbe"
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

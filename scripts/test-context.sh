@@ -19,7 +19,7 @@ out_dir="$repo_root/.build-context"
 assembly=("$core_dir/context_x86_64.S" "$core_dir/context_aarch64.S")
 sources=("$harness" "${assembly[@]}")
 runtime_sources=("$core_dir/preempt.c" "$core_dir/frame.c" "$core_dir/crash.c" "$core_dir/signals.c"
-    "$core_dir/thread.c" "${assembly[@]}")
+    "$core_dir/thread.c" "$core_dir/syscall.c" "${assembly[@]}")
 common_flags=(-std=gnu11 -Wall -Wextra -I "$core_dir/include")
 
 # --- tools -------------------------------------------------------------------

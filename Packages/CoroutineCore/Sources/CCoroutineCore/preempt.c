@@ -51,6 +51,10 @@ pid_t oc_thread_id(void) {
 // MARK: - Preemptible code
 
 /// Libraries whose code is never interrupted by a switch, by the start of their file name.
+/// Those of them listed in `waiting_libraries` still wait for a lock cooperatively; the others
+/// (libc and the loader, the unwinder, the Swift runtime, the allocators, the runtime itself)
+/// are what the parking lot runs on, or keep per-thread state across their lock's critical
+/// section, and wait as their thread.
 static const char *const unsafe_libraries[] = {
     "ld-linux", "ld64.so", "libc.so", "libc-", "libpthread", "libdl.", "librt.", "libresolv", "libnss_",
     "libgcc_s", "libstdc++", "libatomic", "libunwind", "libswift", "libdispatch", "libBlocksRuntime",
@@ -59,11 +63,21 @@ static const char *const unsafe_libraries[] = {
     "libopen_coroutine_hook", "libCoroutineCore", "libOpenCoroutine", "linux-vdso", "linux-gate",
 };
 
+/// The never-preempted libraries whose lock waits may suspend the task: Foundation (`NSLock`
+/// and friends are pthread mutexes locked from inside it), libdispatch, ICU, libxml2, libcurl
+/// and the test frameworks. Their own locks never stay held across a switch the runtime makes,
+/// so a task waiting for one cooperatively waits only for a sibling that holds a user's lock.
+static const char *const waiting_libraries[] = {
+    "libdispatch", "libFoundation", "lib_Foundation", "libXCTest", "libTesting", "libicu", "libxml2", "libcurl",
+};
+
 #define OC_CODE_RANGES_MAX 1024
 
 typedef struct code_range {
     uintptr_t low;
     uintptr_t high;
+    /// Whether the code may be preempted; else it may only wait for locks cooperatively.
+    bool preemptible;
 } code_range;
 
 /// The preemptible code, published with a sequence lock: odd while the monitor rewrites it,
@@ -87,11 +101,12 @@ static bool object_contains(const struct dl_phdr_info *info, uintptr_t address) 
     return false;
 }
 
-static bool is_unsafe_library(const char *path) {
+/// Whether the file name of `path` starts with one of the `count` `prefixes`.
+static bool is_listed(const char *path, const char *const *prefixes, size_t count) {
     const char *slash = strrchr(path, '/');
     const char *name = slash != NULL ? slash + 1 : path;
-    for (size_t index = 0; index < sizeof unsafe_libraries / sizeof *unsafe_libraries; index++) {
-        if (strncmp(name, unsafe_libraries[index], strlen(unsafe_libraries[index])) == 0) {
+    for (size_t index = 0; index < count; index++) {
+        if (strncmp(name, prefixes[index], strlen(prefixes[index])) == 0) {
             return true;
         }
     }
@@ -111,7 +126,11 @@ static int add_code_ranges(struct dl_phdr_info *info, size_t size, void *count) 
     uint32_t *added = count;
     // The runtime's own object, found by address whatever its name: left out even when it
     // is the program itself.
-    if (object_contains(info, (uintptr_t)&oc_preempt_install) || is_unsafe_library(info->dlpi_name)) {
+    if (object_contains(info, (uintptr_t)&oc_preempt_install)) {
+        return 0;
+    }
+    bool preemptible = !is_listed(info->dlpi_name, unsafe_libraries, sizeof unsafe_libraries / sizeof *unsafe_libraries);
+    if (!preemptible && !is_listed(info->dlpi_name, waiting_libraries, sizeof waiting_libraries / sizeof *waiting_libraries)) {
         return 0;
     }
     for (int index = 0; index < info->dlpi_phnum && *added < OC_CODE_RANGES_MAX; index++) {
@@ -120,6 +139,7 @@ static int add_code_ranges(struct dl_phdr_info *info, size_t size, void *count) 
             uintptr_t low = info->dlpi_addr + header->p_vaddr;
             __atomic_store_n(&code_ranges[*added].low, low, __ATOMIC_RELAXED);
             __atomic_store_n(&code_ranges[*added].high, low + header->p_memsz, __ATOMIC_RELAXED);
+            __atomic_store_n(&code_ranges[*added].preemptible, preemptible, __ATOMIC_RELAXED);
             *added += 1;
         }
     }
@@ -152,7 +172,8 @@ void oc_preempt_refresh_code(void) {
     __atomic_store_n(&refreshing, false, __ATOMIC_RELEASE);
 }
 
-bool oc_preempt_code_is_preemptible(uintptr_t pc) {
+/// Whether the table holds `pc`, in a preemptible range when `only_preemptible`.
+static bool code_table_holds(uintptr_t pc, bool only_preemptible) {
     uint32_t sequence = __atomic_load_n(&code_sequence, __ATOMIC_ACQUIRE);
     if (sequence & 1) {
         return false;
@@ -161,10 +182,19 @@ bool oc_preempt_code_is_preemptible(uintptr_t pc) {
     uint32_t count = __atomic_load_n(&code_range_count, __ATOMIC_RELAXED);
     for (uint32_t index = 0; index < count && !found; index++) {
         found = pc >= __atomic_load_n(&code_ranges[index].low, __ATOMIC_RELAXED)
-             && pc < __atomic_load_n(&code_ranges[index].high, __ATOMIC_RELAXED);
+             && pc < __atomic_load_n(&code_ranges[index].high, __ATOMIC_RELAXED)
+             && (!only_preemptible || __atomic_load_n(&code_ranges[index].preemptible, __ATOMIC_RELAXED));
     }
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     return found && __atomic_load_n(&code_sequence, __ATOMIC_RELAXED) == sequence;
+}
+
+bool oc_preempt_code_is_preemptible(uintptr_t pc) {
+    return code_table_holds(pc, true);
+}
+
+bool oc_preempt_code_may_wait(uintptr_t pc) {
+    return code_table_holds(pc, false);
 }
 
 static int find_program(struct dl_phdr_info *info, size_t size, void *contains_runtime) {

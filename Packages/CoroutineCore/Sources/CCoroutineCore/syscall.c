@@ -7,6 +7,36 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+long oc_sys_raw(long number, long a1, long a2, long a3, long a4, long a5, long a6) {
+    long result;
+#if defined(__x86_64__)
+    register long r10 __asm__("r10") = a4;
+    register long r8 __asm__("r8") = a5;
+    register long r9 __asm__("r9") = a6;
+    __asm__ volatile("syscall"
+                     : "=a"(result)
+                     : "a"(number), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+#elif defined(__aarch64__)
+    register long x8 __asm__("x8") = number;
+    register long x0 __asm__("x0") = a1;
+    register long x1 __asm__("x1") = a2;
+    register long x2 __asm__("x2") = a3;
+    register long x3 __asm__("x3") = a4;
+    register long x4 __asm__("x4") = a5;
+    register long x5 __asm__("x5") = a6;
+    __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5) : "memory");
+    result = x0;
+#else
+#error "oc_sys_raw knows the system call instruction of x86_64 and aarch64 only"
+#endif
+    if (result < 0 && result > -4096) {
+        errno = (int)-result;
+        return -1;
+    }
+    return result;
+}
+
 /// glibc's encoding of "the calling process's CPU clock" for the kernel (pid 0, scheduler time).
 static const clockid_t process_cpu_clock = (clockid_t)((~(unsigned)0 << 3) | 2);
 

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "oc_thread.h"
+#include "oc_syscall.h"
 
 #include <errno.h>
 #include <linux/futex.h>
@@ -39,13 +40,13 @@ void oc_parker_park(oc_parker *parker, int64_t timeout_ns) {
         relative = &timeout;
     }
     // Spurious returns (EINTR, EAGAIN) are fine: the caller re-checks its work and parks again.
-    syscall(SYS_futex, &parker->state, FUTEX_WAIT_PRIVATE, PARKED, relative, NULL, 0);
+    oc_sys_raw(SYS_futex, (long)&parker->state, FUTEX_WAIT_PRIVATE, PARKED, (long)relative, 0, 0);
     atomic_store_explicit(state, EMPTY, memory_order_release);
 }
 
 void oc_parker_unpark(oc_parker *parker) {
     if (atomic_exchange_explicit(parker_state(parker), NOTIFIED, memory_order_release) == PARKED) {
-        syscall(SYS_futex, &parker->state, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+        oc_sys_raw(SYS_futex, (long)&parker->state, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
     }
 }
 

@@ -5,15 +5,16 @@
 // once the waiter gives the thread back. These hooks do that, under three rules.
 //
 // Who waits cooperatively. Only a coroutine its scheduler resumed directly, and only when the
-// call comes from preemptible code (the program and the libraries outside the runtime, libc, the
-// Swift runtime, Foundation and the allocators: the table preempt.c keeps). jemalloc, the Swift
+// call comes from code whose waits may suspend (the program, Foundation's `NSLock` and
+// `NSCondition`, libdispatch and the other libraries outside the runtime, libc, the Swift runtime
+// and the allocators: the table preempt.c keeps, `oc_preempt_code_may_wait`). jemalloc, the Swift
 // runtime and the runtime itself lock mutexes from inside coroutines too; their critical
 // sections touch per-thread state that another coroutine of the thread would corrupt, so their
 // calls stay libc's, and so does every call on a plain thread. This also keeps the parking lot
 // (Swift, which allocates) from ever re-entering itself.
 //
-// How a wait ends. The waiter parks on the object's address (CoroutineCore's ParkingLot). An
-// unlock, signal or broadcast made from preemptible code unparks it. Other unlocks (glibc
+// How a wait ends. The waiter parks on the object's address (waits.c, CoroutineCore's
+// ParkingLot). An unlock, signal or broadcast made from such code unparks it. Other unlocks (glibc
 // releasing a mutex inside a plain thread's pthread_cond_wait, say) are caught by a backstop:
 // a parked mutex waiter retries after 1 ms, doubling to 16 ms. A condition wait returns after
 // its wakeup as a spurious wakeup may (POSIX lets a signal wake more than one waiter).
@@ -34,7 +35,7 @@
 #include <time.h>
 
 #include "oc_frame.h"
-#include "oc_preempt.h"
+
 
 #if defined(__x86_64__)
 #define OC_GLIBC_BASE_VERSION "GLIBC_2.2.5"
@@ -54,17 +55,6 @@ __asm__(".symver oc_libc_mutex_lock, __pthread_mutex_lock@" OC_GLIBC_BASE_VERSIO
 __asm__(".symver oc_libc_mutex_trylock, __pthread_mutex_trylock@" OC_GLIBC_BASE_VERSION);
 __asm__(".symver oc_libc_mutex_unlock, __pthread_mutex_unlock@" OC_GLIBC_BASE_VERSION);
 
-/// libc's function `name`, looked up once (the calls without an internal alias).
-static void *libc_function(void **cache, const char *name) {
-    void *function = __atomic_load_n(cache, __ATOMIC_ACQUIRE);
-    if (function == NULL) {
-        function = dlsym(RTLD_NEXT, name);
-        __atomic_store_n(cache, function, __ATOMIC_RELEASE);
-    }
-    return function;
-}
-
-#define LIBC(name, type) ((type)libc_function(&libc_##name, #name))
 static void *libc_pthread_mutex_timedlock;
 static void *libc_pthread_mutex_clocklock;
 static void *libc_pthread_cond_wait;
@@ -72,61 +62,6 @@ static void *libc_pthread_cond_timedwait;
 static void *libc_pthread_cond_clockwait;
 static void *libc_pthread_cond_signal;
 static void *libc_pthread_cond_broadcast;
-
-// MARK: - Who waits cooperatively
-
-/// Coroutines parked on a mutex or condition, process-wide: unlocks look for waiters only
-/// while there are some.
-static long parked_waiters;
-
-/// The coroutine its scheduler resumed directly, running now; NULL elsewhere.
-static inline void *scheduled_coroutine(void) {
-    oc_frame *frame = oc_frame_peek();
-    if (frame == NULL || frame->owner == NULL || frame->owner != oc_preempt_target || !oc_frame_runs_here(frame)) {
-        return NULL;
-    }
-    return frame->owner;
-}
-
-/// Whether a call returning to `caller` comes from code a coroutine may suspend in.
-static inline bool from_preemptible_code(void *caller) {
-    return oc_hook_enabled() && oc_preempt_code_is_preemptible((uintptr_t)caller);
-}
-
-static int64_t monotonic_ns(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
-}
-
-static bool is_valid_time(const struct timespec *time) {
-    return time->tv_nsec >= 0 && time->tv_nsec < 1000000000;
-}
-
-/// `abstime` on `clock` as a monotonic deadline in nanoseconds.
-static int64_t monotonic_deadline(clockid_t clock, const struct timespec *abstime) {
-    struct timespec now;
-    clock_gettime(clock, &now);
-    int64_t remaining = ((int64_t)abstime->tv_sec - now.tv_sec) * 1000000000 + (abstime->tv_nsec - now.tv_nsec);
-    return monotonic_ns() + (remaining > 0 ? remaining : 0);
-}
-
-/// Parks the running coroutine on `address` (see ParkingLot), counted in `parked_waiters`.
-static oc_park_outcome park(const void *address, int64_t deadline, bool (*should_park)(void *), void *context) {
-    __atomic_fetch_add(&parked_waiters, 1, __ATOMIC_SEQ_CST);
-    oc_park_outcome outcome = oc_hook_park(address, deadline, should_park, context);
-    __atomic_fetch_sub(&parked_waiters, 1, __ATOMIC_SEQ_CST);
-    return outcome;
-}
-
-/// Wakes coroutines parked on `address` after the caller released or signalled it.
-static void unpark(const void *address, bool all) {
-    // Pairs with the waiter's count-then-retry: either it sees the release, or this sees it.
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&parked_waiters, __ATOMIC_RELAXED) > 0) {
-        oc_hook_unpark(address, all);
-    }
-}
 
 // MARK: - Who owns a mutex
 
@@ -228,13 +163,13 @@ static int lock_cooperatively(pthread_mutex_t *mutex, void *me, int64_t deadline
     lock_attempt attempt = {mutex, me, try_lock(mutex, me)};
     int64_t backstop = 1000000;
     while (attempt.result == EBUSY) {
-        int64_t retry = monotonic_ns() + backstop;
+        int64_t retry = oc_hook_monotonic_ns() + backstop;
         bool limited = deadline >= 0 && deadline <= retry;
-        if (park(mutex, limited ? deadline : retry, still_locked, &attempt) == OC_PARK_NOT_PARKED) {
+        if (oc_hook_park_counted(mutex, limited ? deadline : retry, still_locked, &attempt) == OC_PARK_NOT_PARKED) {
             break;
         }
         attempt.result = try_lock(mutex, me);
-        if (attempt.result == EBUSY && deadline >= 0 && monotonic_ns() >= deadline) {
+        if (attempt.result == EBUSY && deadline >= 0 && oc_hook_monotonic_ns() >= deadline) {
             return ETIMEDOUT;
         }
         backstop = backstop < 16000000 ? backstop * 2 : backstop;
@@ -256,7 +191,7 @@ static int unlock(pthread_mutex_t *mutex, void *me, bool wakes) {
     }
     int result = oc_libc_mutex_unlock(mutex);
     if (result == 0 && wakes) {
-        unpark(mutex, false);
+        oc_hook_unpark_counted(mutex, false);
     }
     return result;
 }
@@ -264,7 +199,7 @@ static int unlock(pthread_mutex_t *mutex, void *me, bool wakes) {
 // MARK: - The mutex calls
 
 int pthread_mutex_lock(pthread_mutex_t *mutex) {
-    void *me = scheduled_coroutine();
+    void *me = oc_hook_scheduled_coroutine();
     if (me == NULL) {
         return oc_libc_mutex_lock(mutex);
     }
@@ -276,15 +211,15 @@ int pthread_mutex_lock(pthread_mutex_t *mutex) {
             return result;
         }
     }
-    if (!from_preemptible_code(__builtin_return_address(0))) {
+    if (!oc_hook_from_waiting_code(__builtin_return_address(0))) {
         return oc_libc_mutex_lock(mutex);
     }
     return lock_cooperatively(mutex, me, -1);
 }
 
 int pthread_mutex_trylock(pthread_mutex_t *mutex) {
-    void *me = scheduled_coroutine();
-    if (me == NULL || !from_preemptible_code(__builtin_return_address(0))) {
+    void *me = oc_hook_scheduled_coroutine();
+    if (me == NULL || !oc_hook_from_waiting_code(__builtin_return_address(0))) {
         return oc_libc_mutex_trylock(mutex);
     }
     owned_mutex *entry = owned_count != 0 ? find_owned(mutex) : NULL;
@@ -297,8 +232,8 @@ int pthread_mutex_trylock(pthread_mutex_t *mutex) {
 /// A timed lock: cooperative in a coroutine, else libc's `timed`.
 static int lock_until(pthread_mutex_t *mutex, clockid_t clock, const struct timespec *abstime, void *caller,
                       int (*timed)(pthread_mutex_t *, clockid_t, const struct timespec *)) {
-    void *me = scheduled_coroutine();
-    if (me == NULL || !from_preemptible_code(caller)) {
+    void *me = oc_hook_scheduled_coroutine();
+    if (me == NULL || !oc_hook_from_waiting_code(caller)) {
         return timed(mutex, clock, abstime);
     }
     owned_mutex *entry = owned_count != 0 ? find_owned(mutex) : NULL;
@@ -310,10 +245,10 @@ static int lock_until(pthread_mutex_t *mutex, clockid_t clock, const struct time
         return result;
     }
     // As glibc: the time is checked only once the call would wait.
-    if (!is_valid_time(abstime) || (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)) {
+    if (!oc_hook_is_valid_time(abstime) || (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)) {
         return EINVAL;
     }
-    return lock_cooperatively(mutex, me, monotonic_deadline(clock, abstime));
+    return lock_cooperatively(mutex, me, oc_hook_monotonic_deadline(clock, abstime));
 }
 
 static int libc_timedlock(pthread_mutex_t *mutex, clockid_t clock, const struct timespec *abstime) {
@@ -335,10 +270,10 @@ int pthread_mutex_clocklock(pthread_mutex_t *mutex, clockid_t clock, const struc
 }
 
 int pthread_mutex_unlock(pthread_mutex_t *mutex) {
-    if (owned_count == 0 && __atomic_load_n(&parked_waiters, __ATOMIC_RELAXED) == 0) {
+    if (owned_count == 0 && !oc_hook_has_parked_waiters()) {
         return oc_libc_mutex_unlock(mutex);
     }
-    return unlock(mutex, scheduled_coroutine(), from_preemptible_code(__builtin_return_address(0)));
+    return unlock(mutex, oc_hook_scheduled_coroutine(), oc_hook_from_waiting_code(__builtin_return_address(0)));
 }
 
 // MARK: - The condition calls
@@ -359,7 +294,7 @@ static bool release_mutex(void *context) {
 /// takes it again after the wakeup or the deadline (monotonic nanoseconds, -1 for none).
 static int wait_cooperatively(pthread_cond_t *condition, pthread_mutex_t *mutex, void *me, int64_t deadline) {
     condition_wait wait = {mutex, me, 0};
-    oc_park_outcome outcome = park(condition, deadline, release_mutex, &wait);
+    oc_park_outcome outcome = oc_hook_park_counted(condition, deadline, release_mutex, &wait);
     if (outcome == OC_PARK_NOT_PARKED) {
         return wait.released;
     }
@@ -371,8 +306,8 @@ static int wait_cooperatively(pthread_cond_t *condition, pthread_mutex_t *mutex,
 }
 
 int pthread_cond_wait(pthread_cond_t *condition, pthread_mutex_t *mutex) {
-    void *me = scheduled_coroutine();
-    if (me == NULL || !from_preemptible_code(__builtin_return_address(0))) {
+    void *me = oc_hook_scheduled_coroutine();
+    if (me == NULL || !oc_hook_from_waiting_code(__builtin_return_address(0))) {
         return LIBC(pthread_cond_wait, int (*)(pthread_cond_t *, pthread_mutex_t *))(condition, mutex);
     }
     return wait_cooperatively(condition, mutex, me, -1);
@@ -385,41 +320,41 @@ static clockid_t condition_clock(const pthread_cond_t *condition) {
 }
 
 int pthread_cond_timedwait(pthread_cond_t *condition, pthread_mutex_t *mutex, const struct timespec *abstime) {
-    void *me = scheduled_coroutine();
-    if (me == NULL || !from_preemptible_code(__builtin_return_address(0))) {
+    void *me = oc_hook_scheduled_coroutine();
+    if (me == NULL || !oc_hook_from_waiting_code(__builtin_return_address(0))) {
         return LIBC(pthread_cond_timedwait, int (*)(pthread_cond_t *, pthread_mutex_t *, const struct timespec *))(
             condition, mutex, abstime);
     }
-    if (!is_valid_time(abstime)) {
+    if (!oc_hook_is_valid_time(abstime)) {
         return EINVAL;
     }
-    return wait_cooperatively(condition, mutex, me, monotonic_deadline(condition_clock(condition), abstime));
+    return wait_cooperatively(condition, mutex, me, oc_hook_monotonic_deadline(condition_clock(condition), abstime));
 }
 
 int pthread_cond_clockwait(pthread_cond_t *condition, pthread_mutex_t *mutex, clockid_t clock,
                            const struct timespec *abstime) {
-    void *me = scheduled_coroutine();
-    if (me == NULL || !from_preemptible_code(__builtin_return_address(0))) {
+    void *me = oc_hook_scheduled_coroutine();
+    if (me == NULL || !oc_hook_from_waiting_code(__builtin_return_address(0))) {
         return LIBC(pthread_cond_clockwait,
                     int (*)(pthread_cond_t *, pthread_mutex_t *, clockid_t, const struct timespec *))(
             condition, mutex, clock, abstime);
     }
-    if (!is_valid_time(abstime) || (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)) {
+    if (!oc_hook_is_valid_time(abstime) || (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)) {
         return EINVAL;
     }
-    return wait_cooperatively(condition, mutex, me, monotonic_deadline(clock, abstime));
+    return wait_cooperatively(condition, mutex, me, oc_hook_monotonic_deadline(clock, abstime));
 }
 
 int pthread_cond_signal(pthread_cond_t *condition) {
-    if (from_preemptible_code(__builtin_return_address(0))) {
-        unpark(condition, false);
+    if (oc_hook_from_waiting_code(__builtin_return_address(0))) {
+        oc_hook_unpark_counted(condition, false);
     }
     return LIBC(pthread_cond_signal, int (*)(pthread_cond_t *))(condition);
 }
 
 int pthread_cond_broadcast(pthread_cond_t *condition) {
-    if (from_preemptible_code(__builtin_return_address(0))) {
-        unpark(condition, true);
+    if (oc_hook_from_waiting_code(__builtin_return_address(0))) {
+        oc_hook_unpark_counted(condition, true);
     }
     return LIBC(pthread_cond_broadcast, int (*)(pthread_cond_t *))(condition);
 }

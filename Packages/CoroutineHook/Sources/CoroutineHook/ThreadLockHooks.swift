@@ -1,8 +1,9 @@
 import CCoroutineHook
 import CoroutineCore
 
-// The Swift half of the pthread mutex and condition hooks: their waits, on the runtime's
-// parking lot. The hooks themselves, and why they wait as they do, are in thread_locks.c.
+// The Swift half of the wait hooks (pthread mutexes and conditions, semaphores, futexes):
+// their waits, on the runtime's parking lot. The hooks themselves, and why they wait as they
+// do, are in waits.c, thread_locks.c, semaphores.c and futex.c.
 
 @_cdecl("oc_hook_park")
 func hookPark(
@@ -18,6 +19,6 @@ func hookPark(
 }
 
 @_cdecl("oc_hook_unpark")
-func hookUnpark(_ address: UnsafeRawPointer, _ all: Bool) {
-    ParkingLot.unpark(at: address, all: all)
+func hookUnpark(_ address: UnsafeRawPointer, _ all: Bool) -> Int32 {
+    Int32(clamping: ParkingLot.unpark(at: address, all: all))
 }

@@ -56,6 +56,11 @@ void oc_preempt_refresh_code(void);
 /// system libraries that hold locks (preempt.c lists them).
 bool oc_preempt_code_is_preemptible(uintptr_t pc);
 
+/// Whether a lock wait called from `pc` may suspend its coroutine: preemptible code, or one of
+/// the libraries that are never preempted but whose lock waits are a user's (Foundation's
+/// `NSLock`, libdispatch, ICU; preempt.c lists them).
+bool oc_preempt_code_may_wait(uintptr_t pc);
+
 /// Whether the runtime's own code lies outside the program, in a shared object that the
 /// table can leave out. When it does not (the runtime linked into the program itself, as in
 /// its own package's tests), no code of the program is preemptible.

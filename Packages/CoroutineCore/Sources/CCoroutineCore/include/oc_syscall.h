@@ -23,6 +23,11 @@ static const int oc_open_direct = __O_DIRECT;
 // it never re-enters a hook that exports libc's names.
 
 /// clock_nanosleep(2): returns 0 or an error number (not errno), as the libc function does.
+/// A system call made with the instruction itself, not through libc's `syscall`, which the hook
+/// library interposes (futex.c): the runtime's own futex waits and the hook's calls to the
+/// kernel must reach it. The result, or -1 with errno.
+long oc_sys_raw(long number, long a1, long a2, long a3, long a4, long a5, long a6);
+
 int oc_sys_clock_nanosleep(clockid_t clock, int flags, const struct timespec *request, struct timespec *remaining);
 
 /// clock_gettime(2) through the vDSO-free raw call; 0 or -1 with errno.

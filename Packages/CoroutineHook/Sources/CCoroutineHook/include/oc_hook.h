@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "oc_frame.h"
 
@@ -46,11 +47,52 @@ typedef enum oc_park_outcome {
     OC_PARK_NOT_PARKED = 2,
 } oc_park_outcome;
 
+// MARK: - How the wait hooks wait (waits.c)
+
+/// The coroutine its scheduler resumed directly, running now; NULL elsewhere (a plain thread,
+/// a coroutine some other code switched to, a signal handler on an alternate stack).
+void *oc_hook_scheduled_coroutine(void);
+
+/// Whether a lock call returning to `caller` comes from code whose waits may suspend a
+/// coroutine: the program and the libraries outside the runtime, libc, the Swift runtime and
+/// the allocators (the table preempt.c keeps, `oc_preempt_code_may_wait`).
+bool oc_hook_from_waiting_code(void *caller);
+
+/// libc's function `name` (its default version), looked up once into `cache`: for the calls
+/// without an internal alias that nothing interposes.
+void *oc_hook_libc_function(void **cache, const char *name);
+
+/// `LIBC(name, type)`: libc's `name` as a function pointer of `type`, cached in a
+/// `static void *libc_name` the file declares.
+#define LIBC(name, type) ((type)oc_hook_libc_function(&libc_##name, #name))
+
+/// CLOCK_MONOTONIC in nanoseconds.
+int64_t oc_hook_monotonic_ns(void);
+
+/// Whether `time` is a valid timespec (nanoseconds in [0, 1e9)).
+bool oc_hook_is_valid_time(const struct timespec *time);
+
+/// `abstime` on `clock` as a monotonic deadline in nanoseconds.
+int64_t oc_hook_monotonic_deadline(clockid_t clock, const struct timespec *abstime);
+
+/// Parks the running coroutine on `address` (ParkingLot) until it is unparked, `deadline`
+/// (monotonic nanoseconds, -1 for none) passes, or `should_park`, run once the waiter is
+/// visible to unparkers, returns false. Counted, so that unparkers look only while someone waits.
+oc_park_outcome oc_hook_park_counted(const void *address, int64_t deadline, bool (*should_park)(void *context),
+                                     void *context);
+
+/// Wakes one or all coroutines parked on `address` after the caller released or signalled it;
+/// returns how many it woke. Cheap when nobody is parked anywhere.
+int oc_hook_unpark_counted(const void *address, bool all);
+
+/// Whether any coroutine is parked through `oc_hook_park_counted`.
+bool oc_hook_has_parked_waiters(void);
+
 // Implemented in Swift: the parking lot of the lock hooks (thread_locks.c), whose deadlines
 // are monotonic nanoseconds (-1: none), and the targets of the variadic entry points.
 oc_park_outcome oc_hook_park(const void *address, int64_t deadline, bool (*should_park)(void *context),
                              void *context);
-void oc_hook_unpark(const void *address, bool all);
+int oc_hook_unpark(const void *address, bool all);
 int oc_hook_fcntl(int fd, int command, long argument);
 int oc_hook_ioctl(int fd, unsigned long request, void *argument);
 int oc_hook_openat(int directory, const char *path, int flags, unsigned int mode);

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+
+/// Runs the thread-identity probe (Tests/ThreadIdentityProbe) and returns its `name=value`
+/// fields; a trap, a hang (killed after 30 s) or a missing field fails the test.
+private func probeFields(_ arguments: [String]) throws -> [String: Int] {
+    let run = try runBounded(builtExample("thread_identity_probe"), arguments: arguments, timeout: 30)
+    try #require(!run.timedOut, "\(arguments.joined(separator: " ")) still ran after 30 s: \(run.output)")
+    try #require(run.signal == nil && run.status == 0, "\(arguments.joined(separator: " ")): \(run.output)")
+    let line = try #require(run.output.split(separator: "\n").last { $0.contains("elapsed_ms=") }, "\(run.output)")
+    return Dictionary(line.split(separator: " ").compactMap { field -> (String, Int)? in
+        let parts = field.split(separator: "=")
+        guard parts.count == 2, let value = Int(parts[1]) else { return nil }
+        return (String(parts[0]), value)
+    }, uniquingKeysWith: { $1 })
+}
+
+/// Code that relies on its thread, from tasks (Docs/preemption.md, "Locks a thread owns"):
+/// thread-owned locks held across a suspension, Swift's once-lock, and the semaphores and
+/// futexes libdispatch waits on.
+@Suite struct ThreadIdentityTests {
+    static let holds = ["sleep", "preempt"]
+    static let threads = ["1", "2"]
+
+    /// Eight tasks take one lock and hold it 50 ms across a hooked sleep or a preemption: no
+    /// trap, no deadlock, one holder at a time.
+    @Test(arguments: ["mutex", "nslock", "pthread-normal", "pthread-recursive", "pthread-errorcheck"], holds)
+    func aThreadOwnedLockHeldAcrossASuspensionExcludesAndFinishes(lock: String, hold: String) throws {
+        for threads in Self.threads {
+            let fields = try probeFields(["lock", lock, hold, threads, "8"])
+            #expect(fields["most_inside"] == 1, "\(lock) \(hold) on \(threads) threads: \(fields)")
+            #expect(fields["count"] == 8, "\(lock) \(hold) on \(threads) threads: \(fields)")
+            // Eight holds of 50 ms one after the other, with room for a loaded machine.
+            #expect((fields["elapsed_ms"] ?? .max) < 5_000, "\(lock) \(hold) on \(threads) threads: \(fields)")
+        }
+    }
+
+    /// Sixteen tasks read a lazy value whose initializer takes 50 ms across a hooked sleep or a
+    /// preemption: it is initialized once, every reader gets it, nothing traps or hangs.
+    @Test(arguments: ["global", "static"], holds)
+    func aLazyValueInitializedAcrossASuspensionIsInitializedOnce(kind: String, hold: String) throws {
+        for threads in Self.threads {
+            let fields = try probeFields(["once", kind, hold, threads, "16"])
+            #expect(fields["initialized"] == 1, "\(kind) \(hold) on \(threads) threads: \(fields)")
+            #expect(fields["readers"] == 16, "\(kind) \(hold) on \(threads) threads: \(fields)")
+            #expect((fields["elapsed_ms"] ?? .max) < 2_000, "\(kind) \(hold) on \(threads) threads: \(fields)")
+        }
+    }
+
+    /// 100 DispatchSemaphore waits of 0.2 s on 2 threads end together, and 100 waits without
+    /// a deadline end when a plain thread signals: libdispatch's sem_timedwait and sem_wait
+    /// suspend only their task.
+    @Test func dispatchSemaphoreWaitsSuspendOnlyTheirTask() throws {
+        let fields = try probeFields(["semaphore", "2", "100"])
+        #expect(fields["timed_out"] == 100, "\(fields)")
+        #expect(fields["signalled"] == 100, "\(fields)")
+        #expect((fields["elapsed_ms"] ?? .max) < 600, "\(fields)")
+    }
+
+    /// The same for DispatchGroup.wait, which libdispatch makes on a futex through `syscall`.
+    @Test func dispatchGroupWaitsSuspendOnlyTheirTask() throws {
+        let fields = try probeFields(["group", "2", "100"])
+        #expect(fields["timed_out"] == 100, "\(fields)")
+        #expect(fields["woken"] == 100, "\(fields)")
+        #expect((fields["elapsed_ms"] ?? .max) < 600, "\(fields)")
+    }
+}

@@ -1,0 +1,234 @@
+// A probe for the thread-identity tests (Tests/IntegrationTests/ThreadIdentityTests.swift): code
+// that relies on its thread, run from tasks. Every case prints one line of `name=value` fields
+// and exits 0; a trap or a hang is the failure the test bounds.
+//
+//   thread_identity_probe lock KIND HOLD THREADS TASKS
+//       TASKS tasks on THREADS scheduler threads each take the lock KIND (mutex: Swift's
+//       Synchronization.Mutex; nslock; pthread-normal, pthread-recursive, pthread-errorcheck)
+//       and hold it across HOLD (sleep: a hooked usleep of 50 ms; preempt: 50 ms of work, which
+//       preemption interrupts). Prints `most_inside=N count=N elapsed_ms=N`.
+//   thread_identity_probe once KIND HOLD THREADS TASKS
+//       TASKS tasks read one lazy value whose initializer takes 50 ms (KIND global: a lazy
+//       global; static: a `static let`) across HOLD as above. Prints
+//       `initialized=N readers=N elapsed_ms=N`.
+//   thread_identity_probe semaphore THREADS TASKS
+//       TASKS tasks each wait 0.2 s on their own DispatchSemaphore, which nobody signals, and
+//       TASKS more wait without a deadline on one that a plain thread signals TASKS times after
+//       0.1 s. Prints `timed_out=N signalled=N elapsed_ms=N`.
+//   thread_identity_probe group THREADS TASKS
+//       TASKS tasks each wait 0.2 s on a DispatchGroup nobody leaves, and TASKS more wait
+//       without a deadline on one a plain thread leaves after 0.1 s. Prints
+//       `timed_out=N woken=N elapsed_ms=N`.
+import Dispatch
+import Foundation
+import Glibc
+import OpenCoroutine
+import Synchronization
+
+/// Prints `line` at once.
+func emit(_ line: String) {
+    print(line)
+    fflush(nil)
+}
+
+func fail(_ message: String) -> Never {
+    emit("error: \(message)")
+    exit(2)
+}
+
+/// Monotonic milliseconds.
+func milliseconds() -> Int {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return now.tv_sec * 1_000 + now.tv_nsec / 1_000_000
+}
+
+/// How a lock holder spends its 50 ms.
+enum Hold: String {
+    case sleep, preempt
+
+    /// Holds the caller for 50 ms: a hooked sleep, or work that preemption interrupts.
+    @inline(never)
+    func hold() {
+        switch self {
+        case .sleep:
+            usleep(50_000)
+        case .preempt:
+            let end = milliseconds() + 50
+            var spins = 0
+            while milliseconds() < end { spins = opaque(spins &+ 1) }
+        }
+    }
+}
+
+@inline(never)
+func opaque<T>(_ value: T) -> T { value }
+
+/// What the holders count, changed only under the lock under test: plain fields, so that two
+/// holders at once would show.
+final class Guarded: @unchecked Sendable {
+    // @unchecked Sendable: every access is under the lock under test.
+    var inside = 0
+    var mostInside = 0
+    var count = 0
+
+    func enter(_ hold: Hold) {
+        inside += 1
+        mostInside = max(mostInside, inside)
+        hold.hold()
+        count += 1
+        inside -= 1
+    }
+}
+
+/// One of the thread-owned locks, behind one interface.
+protocol ThreadLock: Sendable {
+    func withLocked(_ body: () -> Void)
+}
+
+final class SwiftMutex: ThreadLock {
+    let mutex = Mutex<Void>(())
+    func withLocked(_ body: () -> Void) { mutex.withLock { _ in body() } }
+}
+
+final class FoundationLock: ThreadLock {
+    let lock = NSLock()
+    func withLocked(_ body: () -> Void) { lock.withLock(body) }
+}
+
+final class PthreadLock: ThreadLock, @unchecked Sendable {
+    // @unchecked Sendable: the mutex is shared through libc's own calls.
+    let pointer = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+
+    init(type: Int32) {
+        var attributes = pthread_mutexattr_t()
+        pthread_mutexattr_init(&attributes)
+        pthread_mutexattr_settype(&attributes, type)
+        pthread_mutex_init(pointer, &attributes)
+        pthread_mutexattr_destroy(&attributes)
+    }
+
+    func withLocked(_ body: () -> Void) {
+        guard pthread_mutex_lock(pointer) == 0 else { fail("pthread_mutex_lock failed") }
+        body()
+        guard pthread_mutex_unlock(pointer) == 0 else { fail("pthread_mutex_unlock failed") }
+    }
+}
+
+func makeLock(_ kind: String) -> any ThreadLock {
+    switch kind {
+    case "mutex": return SwiftMutex()
+    case "nslock": return FoundationLock()
+    case "pthread-normal": return PthreadLock(type: Int32(PTHREAD_MUTEX_NORMAL))
+    case "pthread-recursive": return PthreadLock(type: Int32(PTHREAD_MUTEX_RECURSIVE))
+    case "pthread-errorcheck": return PthreadLock(type: Int32(PTHREAD_MUTEX_ERRORCHECK))
+    default: fail("unknown lock \(kind)")
+    }
+}
+
+func runLocks(kind: String, hold: Hold, threads: Int, tasks: Int) throws {
+    let lock = makeLock(kind)
+    let guarded = Guarded()
+    let start = milliseconds()
+    try withCoroutines(Config(threads: threads)) {
+        let handles = try (0..<tasks).map { index in
+            try co(name: "holder-\(index)") { lock.withLocked { guarded.enter(hold) } }
+        }
+        for handle in handles { try handle.join() }
+    }
+    emit("most_inside=\(guarded.mostInside) count=\(guarded.count) elapsed_ms=\(milliseconds() - start)")
+}
+
+func runOnce(kind: String, hold: Hold, threads: Int, tasks: Int) throws {
+    initializerHold = hold
+    let global = kind == "global"
+    let readers = Atomic<Int>(0)
+    let start = milliseconds()
+    try withCoroutines(Config(threads: threads)) {
+        let handles = try (0..<tasks).map { index in
+            try co(name: "reader-\(index)") {
+                if (global ? slowGlobal : SlowStatic.value) == 42 { readers.add(1, ordering: .relaxed) }
+            }
+        }
+        for handle in handles { try handle.join() }
+    }
+    emit("initialized=\(initializations.load(ordering: .relaxed)) readers=\(readers.load(ordering: .relaxed)) "
+        + "elapsed_ms=\(milliseconds() - start)")
+}
+
+func runSemaphores(threads: Int, tasks: Int) throws {
+    let timedOut = Atomic<Int>(0)
+    let signalled = Atomic<Int>(0)
+    let shared = DispatchSemaphore(value: 0)
+    let start = milliseconds()
+    try withCoroutines(Config(threads: threads)) {
+        var handles: [JoinHandle<Void>] = []
+        for index in 0..<tasks {
+            handles.append(try co(name: "timed-\(index)") {
+                let own = DispatchSemaphore(value: 0)
+                if own.wait(timeout: .now() + .milliseconds(200)) == .timedOut { timedOut.add(1, ordering: .relaxed) }
+            })
+            handles.append(try co(name: "waiter-\(index)") {
+                shared.wait()
+                signalled.add(1, ordering: .relaxed)
+            })
+        }
+        let signaller = Thread {
+            usleep(100_000)
+            for _ in 0..<tasks { shared.signal() }
+        }
+        signaller.start()
+        for handle in handles { try handle.join() }
+    }
+    emit("timed_out=\(timedOut.load(ordering: .relaxed)) signalled=\(signalled.load(ordering: .relaxed)) "
+        + "elapsed_ms=\(milliseconds() - start)")
+}
+
+func runGroups(threads: Int, tasks: Int) throws {
+    let timedOut = Atomic<Int>(0)
+    let woken = Atomic<Int>(0)
+    let never = DispatchGroup()
+    never.enter()
+    let later = DispatchGroup()
+    later.enter()
+    let start = milliseconds()
+    try withCoroutines(Config(threads: threads)) {
+        var handles: [JoinHandle<Void>] = []
+        for index in 0..<tasks {
+            handles.append(try co(name: "timed-\(index)") {
+                if never.wait(timeout: .now() + .milliseconds(200)) == .timedOut { timedOut.add(1, ordering: .relaxed) }
+            })
+            handles.append(try co(name: "waiter-\(index)") {
+                later.wait()
+                woken.add(1, ordering: .relaxed)
+            })
+        }
+        let leaver = Thread {
+            usleep(100_000)
+            later.leave()
+        }
+        leaver.start()
+        for handle in handles { try handle.join() }
+    }
+    never.leave()
+    emit("timed_out=\(timedOut.load(ordering: .relaxed)) woken=\(woken.load(ordering: .relaxed)) "
+        + "elapsed_ms=\(milliseconds() - start)")
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+func number(_ index: Int) -> Int {
+    guard arguments.count > index, let value = Int(arguments[index]), value > 0 else { fail("expected a count at \(index + 1)") }
+    return value
+}
+func hold(_ index: Int) -> Hold {
+    guard arguments.count > index, let hold = Hold(rawValue: arguments[index]) else { fail("expected sleep or preempt") }
+    return hold
+}
+
+switch arguments.first {
+case "lock": try runLocks(kind: arguments.count > 1 ? arguments[1] : "", hold: hold(2), threads: number(3), tasks: number(4))
+case "once": try runOnce(kind: arguments.count > 1 ? arguments[1] : "", hold: hold(2), threads: number(3), tasks: number(4))
+case "semaphore": try runSemaphores(threads: number(1), tasks: number(2))
+case "group": try runGroups(threads: number(1), tasks: number(2))
+default: fail("usage: thread_identity_probe lock|once|semaphore|group …")
+}
