@@ -43,9 +43,9 @@
 SHELL := /bin/bash
 PACKAGES := Packages/CoroutineCore Packages/CoroutineHook Packages/OpenCoroutine
 SYSTEM_PACKAGES := liburing-dev libjemalloc-dev libboost-context-dev g++ \
-	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libhiredis-dev redis-server
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libhiredis-dev redis-server libsqlite3-dev
 
-.PHONY: deps build hook docs test test-packages test-release test-context test-workspace test-preload test-asan test-tsan test-user-package test-docs run bench-switch bench-spawn bench-echo bench-scaling bench-sleep bench-timers bench-preempt bench-files bench-micro bench-micro-check plots soak test-soak fuzz clean
+.PHONY: deps build hook docs test test-packages test-release test-context test-workspace test-preload test-sqlite test-asan test-tsan test-user-package test-docs run bench-switch bench-spawn bench-echo bench-scaling bench-sleep bench-timers bench-preempt bench-files bench-micro bench-micro-check plots soak test-soak fuzz clean
 
 deps:
 	@scripts/install-deps.sh $(SYSTEM_PACKAGES)
@@ -80,7 +80,7 @@ test-docs: docs
 		scripts/check-doc-comments.py $$module $(DOCS)/build/$$module Packages/$$module/Sources/$$module; \
 	done
 
-test: deps test-context test-packages test-release test-workspace test-preload test-asan test-tsan test-user-package test-docs test-soak
+test: deps test-context test-packages test-release test-workspace test-preload test-sqlite test-asan test-tsan test-user-package test-docs test-soak
 
 test-packages:
 	@set -e; for package in $(PACKAGES); do \
@@ -101,6 +101,10 @@ test-preload: hook
 
 test-user-package:
 	scripts/test-user-package.sh
+
+# The system's SQLite from tasks, in release (scripts/test-sqlite.sh).
+test-sqlite:
+	scripts/test-sqlite.sh
 
 # The sanitizers see every switch between stacks: the switch annotates them for each
 # (Docs/coroutines.md, "Under the sanitizers"), and each build has its own scratch folder.

@@ -137,6 +137,13 @@ let package = Package(
             name: "thread_identity_probe", dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine")],
             path: "Tests/ThreadIdentityProbe"
         ),
+        // The storage-engine tests' probe: the system's SQLite from tasks.
+        .systemLibrary(name: "CSQLite", path: "Tests/CSQLite"),
+        .executableTarget(
+            name: "sqlite_probe",
+            dependencies: ["CSQLite", .product(name: "OpenCoroutine", package: "OpenCoroutine")],
+            path: "Tests/SQLiteProbe"
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

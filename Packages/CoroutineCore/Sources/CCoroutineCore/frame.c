@@ -168,13 +168,20 @@ void oc_frame_saved_registers(const oc_frame *frame, uintptr_t *pc, uintptr_t *f
 #endif
 }
 
+/// Whether a frame record (two words) at `address` lies within [low, high). Written without
+/// `address + 16`, which a garbage address near the top of the address space would wrap.
+static inline bool holds_record(uintptr_t low, uintptr_t high, uintptr_t address) {
+    return address % sizeof(uintptr_t) == 0 && address >= low && high - low >= 2 * sizeof(uintptr_t)
+        && address <= high - 2 * sizeof(uintptr_t);
+}
+
 /// Walks the frame-pointer chain from `fp` within [low, high) of a stack whose words are read
 /// from `words`, which holds [low, high) (the live stack itself, or a copy of it).
 static int oc_frame_walk_copy(const uintptr_t *words, uintptr_t low, uintptr_t high, uintptr_t fp,
                               uintptr_t *addresses, int capacity) {
     int count = 0;
     // Each frame record is {previous fp, return address}; the chain climbs the stack.
-    while (count < capacity && fp >= low && fp + 2 * sizeof(uintptr_t) <= high && fp % sizeof(uintptr_t) == 0) {
+    while (count < capacity && holds_record(low, high, fp)) {
         const uintptr_t *record = words + (fp - low) / sizeof(uintptr_t);
         uintptr_t next = record[0];
         uintptr_t address = record[1];
@@ -261,7 +268,7 @@ static bool is_code_address(const code_ranges *ranges, uintptr_t address) {
 static bool is_frame_record(const code_ranges *ranges, const uintptr_t *copy, uintptr_t base, uintptr_t end,
                             uintptr_t record) {
     for (int link = 0; link < 2; link++) {
-        if (record % sizeof(uintptr_t) != 0 || record < base || record + 2 * sizeof(uintptr_t) > end) {
+        if (!holds_record(base, end, record)) {
             return false;
         }
         const uintptr_t *words = copy + (record - base) / sizeof(uintptr_t);

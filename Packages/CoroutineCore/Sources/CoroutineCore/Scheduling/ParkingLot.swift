@@ -28,7 +28,9 @@ public enum ParkingLot {
     /// `shouldPark` runs once the waiter is visible to `unpark`, before suspending: it checks
     /// the condition again (a lock that was released meanwhile), so that an unpark that came
     /// between the caller's own check and the park is never lost. When it returns false the
-    /// caller does not suspend. The task's cancellation does not end a park, as it does not
+    /// call answers `.notParked`; if an unparker on another thread took the waiter meanwhile,
+    /// the caller first waits for that wake to land (it is on its way) and passes it on to the
+    /// next waiter, so that it can never resume the caller later, in the middle of another wait. The task's cancellation does not end a park, as it does not
     /// end a pthread wait.
     public static func park(
         at address: UnsafeRawPointer, untilNanoseconds deadline: UInt64?, shouldPark: () -> Bool
@@ -36,16 +38,30 @@ public enum ParkingLot {
         let key = UInt(bitPattern: address)
         let bucket = bucket(for: key)
         var parked: WaitTicket?
+        var neededNoWake = false
         let outcome = WaitTicket.wait(until: deadline, reason: .lock(address), cancellable: false) { ticket in
             bucket.add(ticket, at: key)
-            guard shouldPark() else {
-                bucket.remove(ticket, at: key)
-                return false
-            }
             parked = ticket
+            guard shouldPark() else {
+                // An unparker on another thread may have taken the ticket since it was added:
+                // its wake is then on its way to this coroutine, and must land on a suspended
+                // one, not resume it later from some other wait. Only a ticket still in the
+                // bucket can be withdrawn.
+                if bucket.remove(ticket, at: key) {
+                    parked = nil
+                    return false
+                }
+                neededNoWake = true
+                return true
+            }
             return true
         }
         guard let parked else { return .notParked }
+        if neededNoWake {
+            // The wake was meant for a waiter; this one needed none: pass it on.
+            unpark(at: address, all: false)
+            return .notParked
+        }
         guard outcome == .notified else {
             bucket.remove(parked, at: key)
             return .timedOut
@@ -90,7 +106,9 @@ private final class Bucket: Sendable {
         ParkingLot.waiting.add(1, ordering: .sequentiallyConsistent)
     }
 
-    func remove(_ ticket: WaitTicket, at key: UInt) {
+    /// Takes `ticket` out; false when it was not there (an unparker took it).
+    @discardableResult
+    func remove(_ ticket: WaitTicket, at key: UInt) -> Bool {
         let removed = queues.withLock { queues -> Bool in
             guard let index = queues[key]?.firstIndex(where: { $0 === ticket }) else { return false }
             queues[key]?.remove(at: index)
@@ -98,6 +116,7 @@ private final class Bucket: Sendable {
             return true
         }
         if removed { ParkingLot.waiting.subtract(1, ordering: .sequentiallyConsistent) }
+        return removed
     }
 
     func takeFirst(at key: UInt) -> WaitTicket? {
