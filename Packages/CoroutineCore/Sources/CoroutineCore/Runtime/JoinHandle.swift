@@ -16,8 +16,9 @@ public enum JoinError: Error, Sendable, Equatable, CustomStringConvertible {
 /// The result of a task submitted to the runtime: join it, wait with a timeout, cancel it.
 ///
 /// Joining suspends a calling coroutine and blocks a calling plain thread. An error the
-/// task threw comes back from `join`; a cancelled task's join throws
-/// `CoroutineError.cancelled`. Dropping a handle without joining leaks nothing.
+/// task threw comes back from `join`; a task cancelled before it started, or that let its
+/// cancellation end it, throws `CoroutineError.cancelled` there. Dropping a handle without
+/// joining leaks nothing.
 public struct JoinHandle<Value: Sendable>: Sendable {
     @usableFromInline let task: PoolTask
 
@@ -38,29 +39,47 @@ public struct JoinHandle<Value: Sendable>: Sendable {
     /// Waits for the task and returns its value.
     ///
     /// Called from a task, a join of a task that has not started yet runs it right away on
-    /// the caller's stack (when enough of it is left), as fork-join pools do.
+    /// the caller's stack (when enough of it is left), as fork-join pools do. A calling task
+    /// that is cancelled (before or while it waits) cancels the task it joins too, as a parent
+    /// in structured concurrency cancels its children.
     ///
-    /// - Throws: the task's error; `CoroutineError.cancelled` when the task was cancelled, or
-    ///   when the calling task is cancelled while it waits.
+    /// - Throws: the task's error, `CoroutineError.cancelled` when it ended cancelled (see
+    ///   `cancel()`); `CoroutineError.cancelled` when the calling task is cancelled.
     public func join() throws -> Value {
-        try CurrentTask.checkCancellation()
+        try cancellingTheTaskIfTheCallerIs { try CurrentTask.checkCancellation() }
         if !task.runInline() {
-            try wait(until: nil)
+            try cancellingTheTaskIfTheCallerIs { try wait(until: nil) }
         }
         return try task.outcome(as: Value.self)
+    }
+
+    /// Runs `body`; when it throws `CoroutineError.cancelled` (the caller's own cancellation),
+    /// cancels the task being joined before passing the error on.
+    private func cancellingTheTaskIfTheCallerIs(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch CoroutineError.cancelled {
+            task.cancel()
+            throw CoroutineError.cancelled
+        }
     }
 
     /// Waits at most `timeout` for the task and returns its value.
     ///
     /// - Throws: `JoinError.timedOut` when the task is still running after `timeout` (it is
-    ///   not cancelled); otherwise as `join()`.
+    ///   not cancelled); otherwise as `join()`, a cancelled caller cancelling the task too.
     public func join(timeout: Duration) throws -> Value {
-        try wait(until: deadlineNanoseconds(after: timeout))
+        try cancellingTheTaskIfTheCallerIs { try wait(until: deadlineNanoseconds(after: timeout)) }
         return try task.outcome(as: Value.self)
     }
 
-    /// Cancels the task: a task not yet started never runs; a running one is cancelled at
-    /// its next suspension point (a sleep, a join, a yield) and ends cancelled.
+    /// Asks the task to stop. A task not yet started never runs, and its join throws
+    /// `CoroutineError.cancelled`. A running one is woken from its current wait, and from then
+    /// on every wait of it ends at once: a hooked blocking call with `ECANCELED`, a join, a
+    /// yield or a wait of the sync toolkit by throwing `CoroutineError.cancelled`
+    /// (`CurrentTask` lets code that never waits look). What the task does then is its own:
+    /// `join()` returns its value if it returned one anyway, and throws what it threw
+    /// otherwise (`CoroutineError.cancelled` when that is what reached its end).
     public func cancel() {
         task.cancel()
     }

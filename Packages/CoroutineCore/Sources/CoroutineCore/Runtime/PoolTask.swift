@@ -221,19 +221,46 @@ final class PoolTask: @unchecked Sendable {
 
 private let nextTaskID = Atomic<UInt64>(1)
 
-/// The pool task the calling coroutine is running, if any.
-enum CurrentTask {
+/// The task the calling code runs in: its identity, and whether it was asked to stop.
+///
+/// Cancellation is cooperative, as in Swift concurrency: `JoinHandle.cancel()` asks, and the
+/// task stops where it looks. It looks at every wait: a hooked blocking call ends at once with
+/// `ECANCELED` (`Syscall` says why not `EINTR`), and a join, a yield or a wait of the sync
+/// toolkit throws `CoroutineError.cancelled`. Code that computes without waiting looks with
+/// `isCancelled` or `checkCancellation()`. Outside a task (a plain thread, a bare coroutine)
+/// there is nothing to cancel: `isCancelled` is false and `id` nil.
+///
+/// ```swift
+/// for chunk in chunks {
+///     try CurrentTask.checkCancellation()
+///     digest.update(chunk)
+/// }
+/// ```
+public enum CurrentTask {
     static var task: PoolTask? {
         guard let task = oc_frame_peek()?.pointee.task else { return nil }
         // Sound: the worker running the task keeps it alive and clears the slot after it.
         return Unmanaged<PoolTask>.fromOpaque(task).takeUnretainedValue()
     }
 
-    /// Throws when the calling task was cancelled.
-    static func checkCancellation() throws(CoroutineError) {
-        guard let task = oc_frame_peek()?.pointee.task else { return }
+    /// The calling task's number (`JoinHandle.id`), or nil outside a task.
+    public static var id: UInt64? { task?.id }
+
+    /// The calling task's name, if it was given one.
+    public static var name: String? { task?.name }
+
+    /// Whether the calling task was cancelled; false outside a task.
+    public static var isCancelled: Bool {
+        guard let task = oc_frame_peek()?.pointee.task else { return false }
         // Sound: as in `task`; borrowed, so the check costs no reference counting.
-        if Unmanaged<PoolTask>.fromOpaque(task)._withUnsafeGuaranteedRef({ $0.isCancelled }) {
+        return Unmanaged<PoolTask>.fromOpaque(task)._withUnsafeGuaranteedRef { $0.isCancelled }
+    }
+
+    /// Throws when the calling task was cancelled.
+    ///
+    /// - Throws: `CoroutineError.cancelled`.
+    public static func checkCancellation() throws(CoroutineError) {
+        if isCancelled {
             throw .cancelled
         }
     }

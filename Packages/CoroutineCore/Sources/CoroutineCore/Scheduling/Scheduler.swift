@@ -565,12 +565,14 @@ public final class Scheduler: @unchecked Sendable {
         case failed(SystemError)
 
         /// The errno a blocking call reports for a wait that ended without readiness or
-        /// timeout (closed: EBADF; cancelled or interrupted: EINTR); nil for those two.
+        /// timeout (closed: EBADF; cancelled: ECANCELED, see `Syscall`; interrupted: EINTR);
+        /// nil for those two.
         var failureErrno: Int32? {
             switch self {
             case .ready, .timedOut: nil
             case .closed: EBADF
-            case .cancelled, .interrupted: EINTR
+            case .cancelled: ECANCELED
+            case .interrupted: EINTR
             case .failed(let error): error.code
             }
         }

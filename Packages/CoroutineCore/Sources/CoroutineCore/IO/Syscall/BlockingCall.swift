@@ -135,7 +135,7 @@ extension Syscall {
 
     /// Waits for `fd` as a blocking call would; false with errno set as libc's call would
     /// fail: EAGAIN when the socket's timeout passed, EBADF when the descriptor was closed
-    /// meanwhile, EINTR when the task was cancelled or a signal interrupted the wait.
+    /// meanwhile, ECANCELED when the task was cancelled, EINTR when a signal interrupted the wait.
     static func waitUntilReady(_ fd: Int32, for direction: FileEvents, until deadline: UInt64?, _ syscall: String) -> Bool {
         if let deadline, monotonicNanoseconds() >= deadline {
             errno = EAGAIN

@@ -10,7 +10,7 @@ extension Syscall {
     /// `epoll_wait` with a zero timeout, so events and errors (`EBADF`, `EINVAL`, `EFAULT`)
     /// are exactly libc's. A coroutine waits between such checks on its event loop, which
     /// watches the caller's epoll descriptor (epoll descriptors are themselves pollable); a
-    /// task cancelled while it waits gets -1 with `EINTR`.
+    /// task cancelled while it waits gets -1 with `ECANCELED`.
     public static func epoll_wait(_ epoll: Int32, _ events: UnsafeMutableRawPointer?, _ maxEvents: Int32, _ timeout: Int32) -> Int32 {
         guard timeout != 0, Scheduler.directlyScheduled() != nil else {
             return oc_sys_epoll_wait(epoll, events, maxEvents, timeout)

@@ -9,7 +9,7 @@ extension Syscall {
     /// counts, `revents`, ignored negative descriptors, `POLLNVAL` for closed ones and the
     /// errors (`EFAULT`, `EINVAL`) are exactly libc's. A coroutine waits between such checks
     /// on its event loop, with one wait covering every descriptor; a task cancelled while it
-    /// waits gets -1 with `EINTR`, as a signal would give.
+    /// waits gets -1 with `ECANCELED` (see `Syscall`).
     public static func poll(_ fds: UnsafeMutablePointer<pollfd>?, _ count: nfds_t, _ timeout: Int32) -> Int32 {
         guard timeout != 0, let (scheduler, coroutine) = Scheduler.directlyScheduled() else {
             return oc_sys_poll(fds, count, timeout)
@@ -56,7 +56,7 @@ extension Syscall {
             let watchList = descriptors.filter { $0.fd >= 0 }.map { ($0.fd, interest(of: $0.events)) }
             switch waitForAny(watchList, until: deadline, inSyscall: syscall, scheduler: scheduler, coroutine: coroutine) {
             case .cancelled:
-                errno = EINTR
+                errno = ECANCELED
                 return -1
             case .unwatchable:
                 // A descriptor epoll cannot watch (a regular file is always ready, but a

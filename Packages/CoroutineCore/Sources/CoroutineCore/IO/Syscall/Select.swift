@@ -11,7 +11,7 @@ extension Syscall {
     /// exactly libc's. A coroutine waits between such checks on its event loop, with one
     /// wait covering every descriptor of the sets (the except set waits for readability,
     /// which includes errors; urgent data alone wakes it only at the timeout). A task
-    /// cancelled while it waits gets -1 with `EINTR`.
+    /// cancelled while it waits gets -1 with `ECANCELED`.
     public static func select(
         _ count: Int32,
         _ readSet: UnsafeMutablePointer<fd_set>?,
@@ -77,7 +77,7 @@ extension Syscall {
             let descriptors = watchList(count, original)
             switch waitForAny(descriptors, until: deadline, inSyscall: syscall, scheduler: scheduler, coroutine: coroutine) {
             case .cancelled:
-                errno = EINTR
+                errno = ECANCELED
                 return -1
             case .unwatchable:
                 restore(original, sets.read, sets.write, sets.except)

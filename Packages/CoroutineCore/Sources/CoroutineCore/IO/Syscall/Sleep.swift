@@ -6,8 +6,8 @@ extension Syscall {
     /// with `TIMER_ABSTIME`).
     ///
     /// - Returns: 0, or an error number (errno is not set): `EINVAL` for an invalid clock or
-    ///   time, `EFAULT` for a missing request, `EINTR` when interrupted (then `remaining`, if
-    ///   given, holds the time left of a relative sleep).
+    ///   time, `EFAULT` for a missing request, `ECANCELED` in a cancelled task (then
+    ///   `remaining`, if given, holds the time left of a relative sleep).
     ///
     /// A coroutine sleeps on CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME and CLOCK_TAI,
     /// converted to the monotonic clock when it starts (so a later change of the wall clock
@@ -28,10 +28,10 @@ extension Syscall {
         let wait = absolute ? Self.nanoseconds(untilAbsolute: time, on: clock) : Self.nanoseconds(of: time)
         guard wait > 0 else { return 0 }
         let deadline = deadlineNanoseconds(afterNanoseconds: wait)
-        // A task cancelled before or during the sleep is woken as by a signal.
+        // A task cancelled before or during the sleep ends it with ECANCELED (see `Syscall`).
         switch scheduler.wait(for: coroutine, until: deadline, inSyscall: "clock_nanosleep", reason: .sleep, register: { _ in true }) {
         case .cancelled:
-            return Self.interrupted(deadline: deadline, absolute: absolute, remaining: remaining)
+            return Self.cancelled(deadline: deadline, absolute: absolute, remaining: remaining)
         case .timedOut, .notified, .waiting, .closed:
             return 0
         }
@@ -39,8 +39,8 @@ extension Syscall {
 
     /// `nanosleep(2)`: sleeps for `request` on CLOCK_REALTIME, as glibc does.
     ///
-    /// - Returns: 0, or -1 with errno `EINVAL`, `EFAULT` or `EINTR` (then `remaining`, if
-    ///   given, holds the time left).
+    /// - Returns: 0, or -1 with errno `EINVAL`, `EFAULT` or, in a cancelled task, `ECANCELED`
+    ///   (then `remaining`, if given, holds the time left).
     public static func nanosleep(_ request: UnsafePointer<timespec>?, _ remaining: UnsafeMutablePointer<timespec>?) -> Int32 {
         let result = clock_nanosleep(CLOCK_REALTIME, 0, request, remaining)
         guard result == 0 else {
@@ -50,14 +50,16 @@ extension Syscall {
         return 0
     }
 
-    /// `usleep(3)`: sleeps for `microseconds`; 0, or -1 with errno `EINTR`.
+    /// `usleep(3)`: sleeps for `microseconds`; 0, or -1 with errno (`ECANCELED` in a
+    /// cancelled task).
     public static func usleep(_ microseconds: useconds_t) -> Int32 {
         var request = timespec(tv_sec: Int(microseconds / 1_000_000), tv_nsec: Int(microseconds % 1_000_000) * 1_000)
         return nanosleep(&request, nil)
     }
 
     /// `sleep(3)`: sleeps for `seconds`; returns 0, or the whole seconds left when
-    /// interrupted (errno then `EINTR`). errno is kept on success, as glibc keeps it.
+    /// cut short (by a cancellation: errno then `ECANCELED`). errno is kept on success, as glibc
+    /// keeps it.
     public static func sleep(_ seconds: UInt32) -> UInt32 {
         let saved = errno
         var request = timespec(tv_sec: Int(seconds), tv_nsec: 0)
@@ -92,13 +94,13 @@ extension Syscall {
         return target > current ? target - current : 0
     }
 
-    /// EINTR, with the time left of a relative sleep written to `remaining`.
-    private static func interrupted(deadline: UInt64, absolute: Bool, remaining: UnsafeMutablePointer<timespec>?) -> Int32 {
+    /// ECANCELED, with the time left of a relative sleep written to `remaining`.
+    private static func cancelled(deadline: UInt64, absolute: Bool, remaining: UnsafeMutablePointer<timespec>?) -> Int32 {
         if !absolute, let remaining {
             let now = monotonicNanoseconds()
             let left = deadline > now ? deadline - now : 0
             remaining.pointee = timespec(tv_sec: Int(left / 1_000_000_000), tv_nsec: Int(left % 1_000_000_000))
         }
-        return EINTR
+        return ECANCELED
     }
 }

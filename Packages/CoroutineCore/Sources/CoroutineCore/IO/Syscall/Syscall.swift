@@ -6,8 +6,14 @@
 /// another) it does exactly what libc does. It never calls libc's own symbol for the real
 /// work, so a library that exports libc's names and forwards them here cannot recurse.
 ///
-/// A task cancelled while it waits in one of these calls is woken as if by a signal: the
-/// call ends with `EINTR`, as libc's does when a signal interrupts it.
+/// A task cancelled while it waits in one of these calls, or before it makes one, has the
+/// call end at once with `ECANCELED` (a sleep's `remaining` holds the time left). Not `EINTR`:
+/// C code retries on EINTR (`while (read(…) == -1 && errno == EINTR)`), and every wait of a
+/// cancelled task ends at once, so EINTR would turn those loops into spins that never end;
+/// ECANCELED ("operation canceled") falls into the branch for every other error, so the call
+/// fails and the code unwinds its error path. The waits no cancellation cuts short: a call
+/// the blocking pool runs (it keeps its arguments until done), a lock or condition wait
+/// (pthread locks cannot fail that way), and an io_uring operation the kernel finished first.
 ///
 /// Blocking socket calls keep the user's view of the socket (blocking or not, its timeouts)
 /// while the runtime holds it non-blocking in the kernel; see `Descriptor`.
