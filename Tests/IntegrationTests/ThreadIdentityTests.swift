@@ -57,6 +57,15 @@ private func probeFields(_ arguments: [String]) throws -> [String: Int] {
         #expect((fields["elapsed_ms"] ?? .max) < 600, "\(fields)")
     }
 
+    /// A sleep made through libc's `syscall` suspends its task: on one thread, a 10 ms ticker
+    /// keeps its period and 1,000 queued tasks finish while it sleeps 1 s.
+    @Test func aSleepThroughSyscallSuspendsOnlyItsTask() throws {
+        let fields = try probeFields(["raw-sleep"])
+        #expect((fields["ticker_worst_ms"] ?? .max) < 60, "\(fields)")
+        #expect((fields["queued_done_ms"] ?? .max) < 500, "\(fields)")
+        #expect((fields["elapsed_ms"] ?? .max) < 2_000, "\(fields)")
+    }
+
     /// The same for DispatchGroup.wait, which libdispatch makes on a futex through `syscall`.
     @Test func dispatchGroupWaitsSuspendOnlyTheirTask() throws {
         let fields = try probeFields(["group", "2", "100"])

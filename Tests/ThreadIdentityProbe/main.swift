@@ -15,6 +15,10 @@
 //       TASKS tasks each wait 0.2 s on their own DispatchSemaphore, which nobody signals, and
 //       TASKS more wait without a deadline on one that a plain thread signals TASKS times after
 //       0.1 s. Prints `timed_out=N signalled=N elapsed_ms=N`.
+//   thread_identity_probe raw-sleep
+//       One scheduler thread: a task sleeps 1 s in `syscall(SYS_nanosleep)` (libc's `syscall`,
+//       not its `nanosleep`), a ticker task sleeps 10 ms 50 times, and 1,000 tasks are queued
+//       behind them. Prints `ticker_worst_ms=N queued_done_ms=N elapsed_ms=N`.
 //   thread_identity_probe group THREADS TASKS
 //       TASKS tasks each wait 0.2 s on a DispatchGroup nobody leaves, and TASKS more wait
 //       without a deadline on one a plain thread leaves after 0.1 s. Prints
@@ -215,6 +219,48 @@ func runGroups(threads: Int, tasks: Int) throws {
         + "elapsed_ms=\(milliseconds() - start)")
 }
 
+/// libc's `syscall`, as C code calls it: Swift cannot call a variadic C function, so it is
+/// looked up and called with the three arguments nanosleep takes (the registers a variadic
+/// callee reads first).
+let rawSyscall = unsafeBitCast(
+    dlsym(nil, "syscall"),  // RTLD_DEFAULT: the process's, the hook library's
+    to: (@convention(c) (Int, UnsafeRawPointer?, UnsafeRawPointer?) -> Int).self)
+
+/// SYS_nanosleep, which Swift's Glibc does not import.
+#if arch(x86_64)
+let sysNanosleep = 35
+#else
+let sysNanosleep = 101
+#endif
+
+func runRawSleep() throws {
+    let start = milliseconds()
+    let worstGap = Atomic<Int>(0)
+    let queuedDone = Atomic<Int>(0)
+    try withCoroutines(Config(threads: 1)) {
+        let sleeper = try co(name: "raw-sleeper") {
+            var second = timespec(tv_sec: 1, tv_nsec: 0)
+            _ = rawSyscall(sysNanosleep, &second, nil)
+        }
+        let ticker = try co(name: "ticker") {
+            var last = milliseconds()
+            for _ in 0..<50 {
+                usleep(10_000)
+                let now = milliseconds()
+                worstGap.max(now - last, ordering: .relaxed)
+                last = now
+            }
+        }
+        let queued = try (0..<1_000).map { index in try co(name: "queued-\(index)") { index } }
+        for handle in queued { _ = try handle.join() }
+        queuedDone.store(milliseconds() - start, ordering: .relaxed)
+        try ticker.join()
+        try sleeper.join()
+    }
+    emit("ticker_worst_ms=\(worstGap.load(ordering: .relaxed)) queued_done_ms=\(queuedDone.load(ordering: .relaxed)) "
+        + "elapsed_ms=\(milliseconds() - start)")
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 func number(_ index: Int) -> Int {
     guard arguments.count > index, let value = Int(arguments[index]), value > 0 else { fail("expected a count at \(index + 1)") }
@@ -230,5 +276,6 @@ case "lock": try runLocks(kind: arguments.count > 1 ? arguments[1] : "", hold: h
 case "once": try runOnce(kind: arguments.count > 1 ? arguments[1] : "", hold: hold(2), threads: number(3), tasks: number(4))
 case "semaphore": try runSemaphores(threads: number(1), tasks: number(2))
 case "group": try runGroups(threads: number(1), tasks: number(2))
+case "raw-sleep": try runRawSleep()
 default: fail("usage: thread_identity_probe lock|once|semaphore|group …")
 }

@@ -27,6 +27,7 @@
 // code that crashed); blocking the dump signal in a signal handler (the dump allocates, so a
 // thread of its own prints it).
 #define _GNU_SOURCE
+#include "oc_syscall.h"
 #include "oc_crash.h"
 #include "oc_frame.h"
 #include "signals.h"
@@ -54,7 +55,7 @@ static int crash_reported;
 static void put(const char *text) {
     size_t length = strlen(text);
     while (length > 0) {
-        ssize_t written = syscall(SYS_write, STDERR_FILENO, text, length);
+        ssize_t written = oc_syscall(SYS_write, STDERR_FILENO, text, length);
         if (written <= 0) {
             if (written < 0 && errno == EINTR) {
                 continue;
@@ -112,13 +113,13 @@ static void describe_crashing_coroutine(int signal, const oc_frame *frame) {
     put(" on thread ");
     put(thread);
     put(" (tid ");
-    put_number((unsigned long long)syscall(SYS_gettid));
+    put_number((unsigned long long)oc_syscall(SYS_gettid));
     put("); the backtrace of that thread below shows the task's frames\n");
 }
 
 static void sleep_briefly(void) {
     struct timespec pause = {0, 10 * 1000 * 1000};
-    syscall(SYS_nanosleep, &pause, NULL);
+    oc_syscall(SYS_nanosleep, &pause, NULL);
 }
 
 /// Dumps the other coroutines from a child process, waiting at most 3 s for it.
@@ -135,13 +136,13 @@ static void dump_others(void) {
         return;
     }
     for (int waited = 0; waited < 300; waited++) {
-        if (syscall(SYS_wait4, child, NULL, WNOHANG, NULL) == child) {
+        if (oc_syscall(SYS_wait4, child, NULL, WNOHANG, NULL) == child) {
             return;
         }
         sleep_briefly();
     }
-    syscall(SYS_kill, child, SIGKILL);
-    syscall(SYS_wait4, child, NULL, 0, NULL);
+    oc_syscall(SYS_kill, child, SIGKILL);
+    oc_syscall(SYS_wait4, child, NULL, 0, NULL);
     put("OpenCoroutine: the dump of the other coroutines did not finish within 3 s\n");
 }
 
@@ -239,7 +240,7 @@ static void handle_dump_request(int signal) {
     (void)signal;
     int saved_errno = errno;
     char request = 'd';
-    syscall(SYS_write, dump_pipe[1], &request, 1);
+    oc_syscall(SYS_write, dump_pipe[1], &request, 1);
     errno = saved_errno;
 }
 
@@ -248,7 +249,7 @@ static void *serve_dumps(void *unused) {
     prctl(PR_SET_NAME, "oc-dump", 0, 0, 0);
     for (;;) {
         char request;
-        ssize_t got = syscall(SYS_read, dump_pipe[0], &request, 1);
+        ssize_t got = oc_syscall(SYS_read, dump_pipe[0], &request, 1);
         if (got < 0 && errno == EINTR) {
             continue;
         }
@@ -266,7 +267,7 @@ static int start_dump_thread(void) {
     if (dump_pipe[0] >= 0) {
         return 0;
     }
-    if (syscall(SYS_pipe2, dump_pipe, O_CLOEXEC) != 0) {
+    if (oc_syscall(SYS_pipe2, dump_pipe, O_CLOEXEC) != 0) {
         return errno;
     }
     pthread_t thread;

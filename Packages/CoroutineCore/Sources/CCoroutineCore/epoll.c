@@ -1,5 +1,6 @@
 // The loop reaches the kernel through raw system calls: the hook library exports libc's
 // read, write and epoll_wait, and the loop must never re-enter them.
+#include "oc_syscall.h"
 #include "oc_epoll.h"
 
 #include <errno.h>
@@ -38,7 +39,7 @@ int oc_epoll_forget(int epoll, int fd) {
 int oc_epoll_collect(int epoll, oc_ready_event *events, int capacity, int timeout_ms) {
     struct epoll_event raw[COLLECT_BATCH];
     int wanted = capacity < COLLECT_BATCH ? capacity : COLLECT_BATCH;
-    int count = (int)syscall(SYS_epoll_pwait, epoll, raw, wanted, timeout_ms, NULL, (size_t)8);
+    int count = (int)oc_syscall(SYS_epoll_pwait, epoll, raw, wanted, timeout_ms, NULL, (size_t)8);
     for (int index = 0; index < count; index++) {
         uint32_t flags = raw[index].events;
         uint32_t failed = flags & (EPOLLERR | EPOLLHUP);
@@ -52,12 +53,12 @@ int oc_epoll_collect(int epoll, oc_ready_event *events, int capacity, int timeou
 
 void oc_eventfd_signal(int wakeup) {
     uint64_t one = 1;
-    long written = syscall(SYS_write, wakeup, &one, sizeof one);
+    long written = oc_syscall(SYS_write, wakeup, &one, sizeof one);
     (void)written;  // EAGAIN means the counter is already non-zero: the loop wakes anyway.
 }
 
 void oc_eventfd_drain(int wakeup) {
     uint64_t count;
-    long got = syscall(SYS_read, wakeup, &count, sizeof count);
+    long got = oc_syscall(SYS_read, wakeup, &count, sizeof count);
     (void)got;  // EAGAIN means nothing to drain.
 }

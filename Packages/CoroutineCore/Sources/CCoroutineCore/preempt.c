@@ -22,6 +22,7 @@
 // request that lands in preemptible code.
 
 #define _GNU_SOURCE
+#include "oc_syscall.h"
 #include "oc_preempt.h"
 #include "sanitizer_switch.h"
 #include "signals.h"
@@ -45,7 +46,7 @@ int oc_preempt_signal(void) {
 }
 
 pid_t oc_thread_id(void) {
-    return (pid_t)syscall(SYS_gettid);
+    return (pid_t)oc_syscall(SYS_gettid);
 }
 
 // MARK: - Preemptible code
@@ -313,5 +314,5 @@ void oc_preempt_attach(oc_preempt_counts *counts) {
 }
 
 int oc_preempt_request(pid_t tid) {
-    return syscall(SYS_tgkill, getpid(), tid, oc_preempt_signal()) == 0 ? 0 : errno;
+    return oc_syscall(SYS_tgkill, getpid(), tid, oc_preempt_signal()) == 0 ? 0 : errno;
 }

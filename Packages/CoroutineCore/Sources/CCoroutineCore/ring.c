@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include "oc_syscall.h"
 #include "oc_ring.h"
 
 #include <errno.h>
@@ -132,7 +133,7 @@ struct page_cache_counts {
 /// before.
 static bool in_page_cache(int fd, int64_t offset, uint64_t length) {
     if (offset < 0) {
-        offset = syscall(SYS_lseek, fd, 0, SEEK_CUR);
+        offset = oc_syscall(SYS_lseek, fd, 0, SEEK_CUR);
         if (offset < 0) {
             return true;
         }
@@ -144,7 +145,7 @@ static bool in_page_cache(int fd, int64_t offset, uint64_t length) {
     uint64_t first = (uint64_t)offset / page, end = ((uint64_t)offset + length + page - 1) / page;
     struct page_cache_range range = {.offset = first * page, .length = (end - first) * page};
     struct page_cache_counts counts;
-    if (syscall(__NR_cachestat, fd, &range, &counts, 0) != 0) {
+    if (oc_syscall(__NR_cachestat, fd, &range, &counts, 0) != 0) {
         return true;
     }
     return counts.cached >= end - first;

@@ -50,23 +50,23 @@ int oc_sys_clock_nanosleep(clockid_t clock, int flags, const struct timespec *re
     }
     // The libc function reports its error as the result and leaves errno alone.
     int saved = errno;
-    long result = syscall(SYS_clock_nanosleep, clock, flags, request, remaining);
+    long result = oc_syscall(SYS_clock_nanosleep, clock, flags, request, remaining);
     int code = result == 0 ? 0 : errno;
     errno = saved;
     return code;
 }
 
 int oc_sys_clock_gettime(clockid_t clock, struct timespec *now) {
-    return (int)syscall(SYS_clock_gettime, clock, now);
+    return (int)oc_syscall(SYS_clock_gettime, clock, now);
 }
 
 int oc_sys_poll(struct pollfd *fds, nfds_t count, int timeout_ms) {
     struct timespec timeout = {.tv_sec = timeout_ms / 1000, .tv_nsec = (long)(timeout_ms % 1000) * 1000000};
-    return (int)syscall(SYS_ppoll, fds, count, timeout_ms < 0 ? NULL : &timeout, NULL, (size_t)8);
+    return (int)oc_syscall(SYS_ppoll, fds, count, timeout_ms < 0 ? NULL : &timeout, NULL, (size_t)8);
 }
 
 int oc_sys_epoll_wait(int epoll, void *events, int max_events, int timeout_ms) {
-    return (int)syscall(SYS_epoll_pwait, epoll, events, max_events, timeout_ms, NULL, (size_t)8);
+    return (int)oc_syscall(SYS_epoll_pwait, epoll, events, max_events, timeout_ms, NULL, (size_t)8);
 }
 
 int oc_sys_select(int count, fd_set *read, fd_set *write, fd_set *except, struct timeval *timeout) {
@@ -83,7 +83,7 @@ int oc_sys_select(int count, fd_set *read, fd_set *write, fd_set *except, struct
         left.tv_nsec = (timeout->tv_usec % 1000000) * 1000;
         limit = &left;
     }
-    int result = (int)syscall(SYS_pselect6, count, read, write, except, limit, NULL);
+    int result = (int)oc_syscall(SYS_pselect6, count, read, write, except, limit, NULL);
     if (timeout != NULL) {
         int saved = errno;
         timeout->tv_sec = left.tv_sec;
@@ -102,7 +102,7 @@ int oc_sys_ppoll(struct pollfd *fds, nfds_t count, const struct timespec *timeou
     if (timeout != NULL) {
         copy = *timeout;
     }
-    return (int)syscall(SYS_ppoll, fds, count, timeout == NULL ? NULL : &copy, mask, (size_t)KERNEL_SIGSET_BYTES);
+    return (int)oc_syscall(SYS_ppoll, fds, count, timeout == NULL ? NULL : &copy, mask, (size_t)KERNEL_SIGSET_BYTES);
 }
 
 int oc_sys_pselect(int count, fd_set *read, fd_set *write, fd_set *except, const struct timespec *timeout,
@@ -115,70 +115,70 @@ int oc_sys_pselect(int count, fd_set *read, fd_set *write, fd_set *except, const
         const sigset_t *mask;
         size_t size;
     } signals = {mask, KERNEL_SIGSET_BYTES};
-    return (int)syscall(SYS_pselect6, count, read, write, except, timeout == NULL ? NULL : &copy, &signals);
+    return (int)oc_syscall(SYS_pselect6, count, read, write, except, timeout == NULL ? NULL : &copy, &signals);
 }
 
 int oc_sys_socket(int domain, int type, int protocol) {
-    return (int)syscall(SYS_socket, domain, type, protocol);
+    return (int)oc_syscall(SYS_socket, domain, type, protocol);
 }
 
 int oc_sys_socketpair(int domain, int type, int protocol, int pair[2]) {
-    return (int)syscall(SYS_socketpair, domain, type, protocol, pair);
+    return (int)oc_syscall(SYS_socketpair, domain, type, protocol, pair);
 }
 
 int oc_sys_connect(int fd, const struct sockaddr *address, socklen_t length) {
-    return (int)syscall(SYS_connect, fd, address, length);
+    return (int)oc_syscall(SYS_connect, fd, address, length);
 }
 
 int oc_sys_listen(int fd, int backlog) {
-    return (int)syscall(SYS_listen, fd, backlog);
+    return (int)oc_syscall(SYS_listen, fd, backlog);
 }
 
 int oc_sys_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags) {
-    return (int)syscall(SYS_accept4, fd, address, length, flags);
+    return (int)oc_syscall(SYS_accept4, fd, address, length, flags);
 }
 
 int oc_sys_shutdown(int fd, int how) {
-    return (int)syscall(SYS_shutdown, fd, how);
+    return (int)oc_syscall(SYS_shutdown, fd, how);
 }
 
 int oc_sys_close(int fd) {
-    return (int)syscall(SYS_close, fd);
+    return (int)oc_syscall(SYS_close, fd);
 }
 
 int oc_sys_openat(int directory, const char *path, int flags, mode_t mode) {
-    return (int)syscall(SYS_openat, directory, path, flags, mode);
+    return (int)oc_syscall(SYS_openat, directory, path, flags, mode);
 }
 
 int oc_sys_dup(int fd) {
-    return (int)syscall(SYS_dup, fd);
+    return (int)oc_syscall(SYS_dup, fd);
 }
 
 int oc_sys_dup3(int fd, int target, int flags) {
-    return (int)syscall(SYS_dup3, fd, target, flags);
+    return (int)oc_syscall(SYS_dup3, fd, target, flags);
 }
 
 int oc_sys_fcntl(int fd, int command, long argument) {
-    return (int)syscall(SYS_fcntl, fd, command, argument);
+    return (int)oc_syscall(SYS_fcntl, fd, command, argument);
 }
 
 int oc_sys_ioctl(int fd, unsigned long request, void *argument) {
-    return (int)syscall(SYS_ioctl, fd, request, argument);
+    return (int)oc_syscall(SYS_ioctl, fd, request, argument);
 }
 
 int oc_sys_getsockopt(int fd, int level, int name, void *value, socklen_t *length) {
-    return (int)syscall(SYS_getsockopt, fd, level, name, value, length);
+    return (int)oc_syscall(SYS_getsockopt, fd, level, name, value, length);
 }
 
 int oc_sys_setsockopt(int fd, int level, int name, const void *value, socklen_t length) {
-    return (int)syscall(SYS_setsockopt, fd, level, name, value, length);
+    return (int)oc_syscall(SYS_setsockopt, fd, level, name, value, length);
 }
 
 oc_file_kind oc_sys_file_kind(int fd) {
     int saved = errno;
     struct stat status;
     oc_file_kind kind = OC_FILE_NOT_OPEN;
-    if (syscall(SYS_fstat, fd, &status) == 0) {
+    if (oc_syscall(SYS_fstat, fd, &status) == 0) {
         if (S_ISSOCK(status.st_mode)) {
             kind = OC_FILE_SOCKET;
         } else if (S_ISREG(status.st_mode) || S_ISDIR(status.st_mode) || S_ISBLK(status.st_mode)) {
@@ -195,23 +195,23 @@ oc_file_kind oc_sys_file_kind(int fd) {
 
 // The kernel takes the offset in two halves (low, high); -1 in both is the file position.
 ssize_t oc_sys_readv_nowait(int fd, const struct iovec *vectors, int count) {
-    return syscall(SYS_preadv2, fd, vectors, count, -1L, -1L, RWF_NOWAIT);
+    return oc_syscall(SYS_preadv2, fd, vectors, count, -1L, -1L, RWF_NOWAIT);
 }
 
 ssize_t oc_sys_writev_nowait(int fd, const struct iovec *vectors, int count) {
-    return syscall(SYS_pwritev2, fd, vectors, count, -1L, -1L, RWF_NOWAIT);
+    return oc_syscall(SYS_pwritev2, fd, vectors, count, -1L, -1L, RWF_NOWAIT);
 }
 
 int oc_sys_fsync(int fd) {
-    return syscall(SYS_fsync, fd);
+    return oc_syscall(SYS_fsync, fd);
 }
 
 int oc_sys_fdatasync(int fd) {
-    return syscall(SYS_fdatasync, fd);
+    return oc_syscall(SYS_fdatasync, fd);
 }
 
 pid_t oc_sys_wait4(pid_t pid, int *status, int options, struct rusage *usage) {
-    return syscall(SYS_wait4, pid, status, options, usage);
+    return oc_syscall(SYS_wait4, pid, status, options, usage);
 }
 
 bool oc_fcntl_waits_for_lock(int command) {
@@ -219,92 +219,92 @@ bool oc_fcntl_waits_for_lock(int command) {
 }
 
 int oc_sys_flock(int fd, int operation) {
-    return syscall(SYS_flock, fd, operation);
+    return oc_syscall(SYS_flock, fd, operation);
 }
 
 ssize_t oc_sys_sendfile(int out, int input, off_t *offset, size_t count) {
-    return syscall(SYS_sendfile, out, input, offset, count);
+    return oc_syscall(SYS_sendfile, out, input, offset, count);
 }
 
 ssize_t oc_sys_splice(int input, int64_t *input_offset, int out, int64_t *output_offset, size_t count, unsigned flags) {
-    return syscall(SYS_splice, input, input_offset, out, output_offset, count, flags);
+    return oc_syscall(SYS_splice, input, input_offset, out, output_offset, count, flags);
 }
 
 int oc_sys_recvmmsg(int fd, void *messages, unsigned count, int flags, struct timespec *timeout) {
-    return syscall(SYS_recvmmsg, fd, messages, count, flags, timeout);
+    return oc_syscall(SYS_recvmmsg, fd, messages, count, flags, timeout);
 }
 
 int oc_sys_sendmmsg(int fd, void *messages, unsigned count, int flags) {
-    return syscall(SYS_sendmmsg, fd, messages, count, flags);
+    return oc_syscall(SYS_sendmmsg, fd, messages, count, flags);
 }
 
 int oc_sys_epoll_pwait(int epoll, void *events, int max_events, int timeout_ms, const sigset_t *mask) {
-    return syscall(SYS_epoll_pwait, epoll, events, max_events, timeout_ms, mask, (size_t)8);
+    return oc_syscall(SYS_epoll_pwait, epoll, events, max_events, timeout_ms, mask, (size_t)8);
 }
 
 int oc_sys_epoll_pwait2(int epoll, void *events, int max_events, const struct timespec *timeout, const sigset_t *mask) {
-    return syscall(SYS_epoll_pwait2, epoll, events, max_events, timeout, mask, (size_t)8);
+    return oc_syscall(SYS_epoll_pwait2, epoll, events, max_events, timeout, mask, (size_t)8);
 }
 
 int oc_sys_fstat(int fd, struct stat *status) {
-    return syscall(SYS_fstat, fd, status);
+    return oc_syscall(SYS_fstat, fd, status);
 }
 
 int oc_sys_fstat_statx(int fd, struct statx *result) {
-    return syscall(SYS_statx, fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, result);
+    return oc_syscall(SYS_statx, fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, result);
 }
 
 int oc_sys_statx(int directory, const char *path, int flags, unsigned mask, struct statx *result) {
-    return syscall(SYS_statx, directory, path, flags, mask, result);
+    return oc_syscall(SYS_statx, directory, path, flags, mask, result);
 }
 
 ssize_t oc_sys_read(int fd, void *buffer, size_t count) {
-    return syscall(SYS_read, fd, buffer, count);
+    return oc_syscall(SYS_read, fd, buffer, count);
 }
 
 ssize_t oc_sys_readv(int fd, const struct iovec *vectors, int count) {
-    return syscall(SYS_readv, fd, vectors, count);
+    return oc_syscall(SYS_readv, fd, vectors, count);
 }
 
 ssize_t oc_sys_pread(int fd, void *buffer, size_t count, off_t offset) {
-    return syscall(SYS_pread64, fd, buffer, count, offset);
+    return oc_syscall(SYS_pread64, fd, buffer, count, offset);
 }
 
 // The positioned vector calls take the offset split in two longs; a 64-bit kernel reads it
 // whole from the first.
 ssize_t oc_sys_preadv(int fd, const struct iovec *vectors, int count, off_t offset) {
-    return syscall(SYS_preadv, fd, vectors, count, (long)offset, 0L);
+    return oc_syscall(SYS_preadv, fd, vectors, count, (long)offset, 0L);
 }
 
 ssize_t oc_sys_recvfrom(int fd, void *buffer, size_t count, int flags, struct sockaddr *address, socklen_t *length) {
-    return syscall(SYS_recvfrom, fd, buffer, count, flags, address, length);
+    return oc_syscall(SYS_recvfrom, fd, buffer, count, flags, address, length);
 }
 
 ssize_t oc_sys_recvmsg(int fd, struct msghdr *message, int flags) {
-    return syscall(SYS_recvmsg, fd, message, flags);
+    return oc_syscall(SYS_recvmsg, fd, message, flags);
 }
 
 ssize_t oc_sys_write(int fd, const void *buffer, size_t count) {
-    return syscall(SYS_write, fd, buffer, count);
+    return oc_syscall(SYS_write, fd, buffer, count);
 }
 
 ssize_t oc_sys_writev(int fd, const struct iovec *vectors, int count) {
-    return syscall(SYS_writev, fd, vectors, count);
+    return oc_syscall(SYS_writev, fd, vectors, count);
 }
 
 ssize_t oc_sys_pwrite(int fd, const void *buffer, size_t count, off_t offset) {
-    return syscall(SYS_pwrite64, fd, buffer, count, offset);
+    return oc_syscall(SYS_pwrite64, fd, buffer, count, offset);
 }
 
 ssize_t oc_sys_pwritev(int fd, const struct iovec *vectors, int count, off_t offset) {
-    return syscall(SYS_pwritev, fd, vectors, count, (long)offset, 0L);
+    return oc_syscall(SYS_pwritev, fd, vectors, count, (long)offset, 0L);
 }
 
 ssize_t oc_sys_sendto(int fd, const void *buffer, size_t count, int flags, const struct sockaddr *address,
                       socklen_t length) {
-    return syscall(SYS_sendto, fd, buffer, count, flags, address, length);
+    return oc_syscall(SYS_sendto, fd, buffer, count, flags, address, length);
 }
 
 ssize_t oc_sys_sendmsg(int fd, const struct msghdr *message, int flags) {
-    return syscall(SYS_sendmsg, fd, message, flags);
+    return oc_syscall(SYS_sendmsg, fd, message, flags);
 }

@@ -1,4 +1,4 @@
-// The futex hook: libc's `syscall`, interposed for SYS_futex.
+// The futex hook: SYS_futex made through libc's `syscall` (syscall.c routes it here).
 //
 // Much of what waits in a Swift program waits on a futex through libc's `syscall` function,
 // not through any libc call a hook could take: libdispatch's `DispatchGroup.wait`,
@@ -28,8 +28,8 @@
 //   runtime-internal lock through the parking lot, whose own locks are Swift Mutexes: the lot
 //   would re-enter itself. The thread waits as long as the holder's critical section lasts.
 //
-// Every other call, and every call outside a task, goes to the kernel unchanged, with the
-// system call instruction itself (oc_sys_raw): libc's `syscall` does nothing more.
+// Every other operation, and every wait outside a task, goes to the kernel unchanged, with the
+// system call instruction itself (oc_sys_raw).
 //
 // What remains unsafe: a task that takes a Swift `Mutex` it already holds (a real recursive
 // lock) parks until the task is cancelled or the process ends, where a thread would trap.
@@ -40,7 +40,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
-#include <stdarg.h>
 #include <sys/syscall.h>
 
 #include "oc_syscall.h"
@@ -230,7 +229,7 @@ static long unlock_pi(uint32_t *word, int op) {
 
 // MARK: - The entry point
 
-static long futex(uint32_t *word, int op, long value, long timeout, long word2, long value3) {
+long oc_hook_futex(uint32_t *word, int op, long value, long timeout, long word2, long value3) {
     int command = op & FUTEX_CMD_MASK;
     bool in_task = oc_hook_enabled() && oc_hook_scheduled_coroutine() != NULL;
     switch (command) {
@@ -264,21 +263,4 @@ static long futex(uint32_t *word, int op, long value, long timeout, long word2, 
         break;
     }
     return futex_raw(word, op, value, timeout, word2, value3);
-}
-
-long syscall(long number, ...) {
-    // As libc's own `syscall`: six argument words, whatever the call takes.
-    va_list arguments;
-    va_start(arguments, number);
-    long a1 = va_arg(arguments, long);
-    long a2 = va_arg(arguments, long);
-    long a3 = va_arg(arguments, long);
-    long a4 = va_arg(arguments, long);
-    long a5 = va_arg(arguments, long);
-    long a6 = va_arg(arguments, long);
-    va_end(arguments);
-    if (number == SYS_futex && !oc_hook_caller_is_foreign()) {
-        return futex((uint32_t *)a1, (int)a2, a3, a4, a5, a6);
-    }
-    return oc_sys_raw(number, a1, a2, a3, a4, a5, a6);
 }

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "oc_hook.h"
+#include "oc_syscall.h"
 #include "open_coroutine.h"
 
 #include <dlfcn.h>
@@ -141,7 +142,7 @@ static int oc_open(int directory, const char *path, int flags, mode_t mode) {
     if (libc_openat != NULL) {
         return libc_openat(directory, path, flags, mode);
     }
-    return (int)syscall(SYS_openat, directory, path, flags, mode);
+    return (int)oc_syscall(SYS_openat, directory, path, flags, mode);
 }
 
 /// The mode argument of an open call, read from `arguments` only when `flags` pass one.

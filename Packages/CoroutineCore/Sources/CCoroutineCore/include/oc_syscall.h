@@ -28,6 +28,12 @@ static const int oc_open_direct = __O_DIRECT;
 /// kernel must reach it. The result, or -1 with errno.
 long oc_sys_raw(long number, long a1, long a2, long a3, long a4, long a5, long a6);
 
+/// `oc_syscall(SYS_x, arguments…)`: `oc_sys_raw` with the arguments it is not given as 0, for
+/// the runtime's C code, which must never call libc's interposed `syscall`.
+#define oc_syscall(...) OC_SYSCALL_PADDED(__VA_ARGS__, 0, 0, 0, 0, 0, 0)
+#define OC_SYSCALL_PADDED(number, a1, a2, a3, a4, a5, a6, ...) \
+    oc_sys_raw((long)(number), (long)(a1), (long)(a2), (long)(a3), (long)(a4), (long)(a5), (long)(a6))
+
 int oc_sys_clock_nanosleep(clockid_t clock, int flags, const struct timespec *request, struct timespec *remaining);
 
 /// clock_gettime(2) through the vDSO-free raw call; 0 or -1 with errno.

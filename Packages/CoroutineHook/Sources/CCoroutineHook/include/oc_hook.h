@@ -88,6 +88,10 @@ int oc_hook_unpark_counted(const void *address, bool all);
 /// Whether any coroutine is parked through `oc_hook_park_counted`.
 bool oc_hook_has_parked_waiters(void);
 
+/// SYS_futex made through `syscall` (futex.c): the arguments as the kernel takes them; -1 and
+/// errno on failure.
+long oc_hook_futex(uint32_t *word, int op, long value, long timeout, long word2, long value3);
+
 // Implemented in Swift: the parking lot of the lock hooks (thread_locks.c), whose deadlines
 // are monotonic nanoseconds (-1: none), and the targets of the variadic entry points.
 oc_park_outcome oc_hook_park(const void *address, int64_t deadline, bool (*should_park)(void *context),
