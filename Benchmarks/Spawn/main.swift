@@ -2,11 +2,21 @@
 // (the same thread count as the Go anchor's GOMAXPROCS), or of BENCH_THREADS threads:
 //
 //   spawn_join_ns  per task: a root task spawns 1,000,000 trivial tasks and waits for all
-//   yield_ns       one Scheduler.yield and reschedule, with nothing else runnable
-//   skynet_ms      the skynet tree: 1,000,000 leaves, each node spawning and joining 10
+//   yield_noswitch_ns  one Scheduler.yield with nothing else runnable: it returns at once
+//   skynet_ms      the skynet tree: 1,000,000 leaves, each node spawning and joining 10; a
+//                  join of a child not started yet runs it inline on the parent's stack
 //   channel_pingpong_ns  per round trip: two tasks pass a number back and forth over two
-//                  unbuffered channels (Go's anchor does the same with unbuffered chans)
+//                  rendezvous channels (capacity 0), as Go's anchor does with unbuffered chans
+//   channel_pingpong_unbounded_ns  the same over unbounded channels (what channel_pingpong_ns
+//                  measured before rendezvous channels existed)
 //   idle_cpu_percent  CPU the scheduler threads use over 5 s with nothing to do, in % of a core
+//
+// then, on runtimes started for them:
+//
+//   skynet_noinline_ms  skynet with inline joins off (inlineJoins: false): every node gets a
+//                  coroutine of its own, as every goroutine does
+//   switched_yield_ns  per yield, on 1 thread: two tasks yield to each other, each yield a switch
+//   channel_pingpong_1t_ns  channel_pingpong_ns on 1 thread
 //
 // With BENCH_ONLY=spawn only spawn_join_ns is measured (make bench-scaling times it at several
 // thread counts, where the other figures would only lengthen the run), followed by
@@ -107,6 +117,23 @@ func yieldNanoseconds(yields: Int = 1_000_000) throws -> Double {
     }.join() / Double(yields)
 }
 
+/// Two tasks yielding to each other on a 1-thread runtime: ns per yield, each one a switch.
+func switchedYieldNanoseconds(yields: Int = 1_000_000) throws -> Double {
+    let started = Atomic<Int>(0)
+    return try nanoseconds {
+        let tasks = try (0..<2).map { _ in
+            try runtime.spawn {
+                // Both start before either counts: the first would otherwise yield alone.
+                started.add(1, ordering: .relaxed)
+                while started.load(ordering: .relaxed) < 2 { try? Scheduler.yield() }
+                for _ in 0..<yields { try? Scheduler.yield() }
+            }
+        }
+        for task in tasks { try task.join() }
+        started.store(0, ordering: .relaxed)
+    } / Double(2 * yields)
+}
+
 /// The skynet node at `ordinal` covering `size` leaves.
 @Sendable func skynet(ordinal: Int, size: Int) throws -> Int {
     guard size > 1 else { return ordinal }
@@ -126,9 +153,10 @@ func skynetMilliseconds() throws -> Double {
     return elapsed / 1e6
 }
 
-/// Round trips of one number between two tasks over unbuffered channels, ns per round trip.
-func channelPingPongNanoseconds(roundTrips: Int = 200_000) throws -> Double {
-    let (ping, pong) = (Channel<Int>(), Channel<Int>())
+/// Round trips of one number between two tasks over two channels made by `make`, ns per
+/// round trip.
+func channelPingPongNanoseconds(roundTrips: Int = 200_000, _ make: () throws -> Channel<Int>) throws -> Double {
+    let (ping, pong) = (try make(), try make())
     let echo = try runtime.spawn {
         while let value = try ping.receive() { try pong.send(value + 1) }
     }
@@ -146,6 +174,9 @@ func channelPingPongNanoseconds(roundTrips: Int = 200_000) throws -> Double {
     try echo.join()
     return elapsed / Double(roundTrips)
 }
+
+/// A rendezvous channel, as Go's unbuffered `chan`.
+func rendezvous() throws -> Channel<Int> { try Channel(capacity: 0) }
 
 func format(_ value: Double) -> String {
     String(Double(Int((value * 100).rounded())) / 100)
@@ -167,9 +198,19 @@ if spawnOnly {
     let steals = (runtime.counters?.steals ?? stealsBefore) - stealsBefore
     print("spawn_steals=\(steals / UInt64(spawnRuns))")
 } else {
-    print("yield_ns=\(format(try median { try yieldNanoseconds() }))")
+    print("yield_noswitch_ns=\(format(try median { try yieldNanoseconds() }))")
     print("skynet_ms=\(format(try median { try skynetMilliseconds() }))")
-    print("channel_pingpong_ns=\(format(try median { try channelPingPongNanoseconds() }))")
+    print("channel_pingpong_ns=\(format(try median { try channelPingPongNanoseconds(rendezvous) }))")
+    print("channel_pingpong_unbounded_ns=\(format(try median { try channelPingPongNanoseconds { Channel() } }))")
     print("idle_cpu_percent=\(format(idleCPUPercent()))")
+
+    runtime.stop()
+    try runtime.start(RuntimeConfiguration(threads: schedulerThreads(), inlineJoins: false))
+    print("skynet_noinline_ms=\(format(try median { try skynetMilliseconds() }))")
+
+    runtime.stop()
+    try runtime.start(RuntimeConfiguration(threads: 1))
+    print("switched_yield_ns=\(format(try median { try switchedYieldNanoseconds() }))")
+    print("channel_pingpong_1t_ns=\(format(try median { try channelPingPongNanoseconds(rendezvous) }))")
 }
 runtime.stop()

@@ -50,9 +50,11 @@ BARS = [
 # Side-by-side pairs, one panel each: ours against Go on the scheduling figures.
 PAIRS = ("spawn.png", "Scheduling beside Go (GOMAXPROCS=2), lower is better", [
     ("spawn + join, ns", "spawn_join_ns", "go_spawn_join_ns"),
-    ("yield, ns", "yield_ns", "go_gosched_ns"),
+    ("switched yield, ns", "switched_yield_ns", "go_switched_gosched_ns"),
     ("skynet, ms", "skynet_ms", "go_skynet_ms"),
+    ("skynet, no inline joins, ms", "skynet_noinline_ms", "go_skynet_ms"),
     ("channel ping-pong, ns", "channel_pingpong_ns", "go_channel_pingpong_ns"),
+    ("ping-pong, 1 thread, ns", "channel_pingpong_1t_ns", "go_channel_pingpong_1t_ns"),
 ])
 
 # The echo latency distribution: percentiles of each server.

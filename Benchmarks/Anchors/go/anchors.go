@@ -1,12 +1,15 @@
 // Go anchor benchmarks, compared side by side with the Swift coroutine runtime.
 // Standard library only. GOMAXPROCS comes from the environment (the caller sets it).
-// Prints exactly four name=value lines on stdout:
+// Prints exactly six name=value lines on stdout:
 //
 //	go_spawn_join_ns  median ns per task: spawn 1,000,000 trivial goroutines, wait for all
-//	go_gosched_ns     median ns per runtime.Gosched() with no other runnable goroutine
+//	go_gosched_alone_ns  median ns per runtime.Gosched() with no other runnable goroutine
+//	go_switched_gosched_ns  median ns per runtime.Gosched() of two goroutines that yield to
+//	                  each other under GOMAXPROCS=1: each call switches
 //	go_skynet_ms      median ms for skynet (size 1,000,000, div 10)
 //	go_channel_pingpong_ns  median ns per round trip of a number between two goroutines
 //	                  over two unbuffered channels
+//	go_channel_pingpong_1t_ns  the same under GOMAXPROCS=1
 package main
 
 import (
@@ -69,6 +72,35 @@ func gosched(n int) float64 {
 		runtime.Gosched()
 	}
 	return float64(time.Since(start).Nanoseconds()) / float64(n)
+}
+
+// switchedGosched runs two goroutines that each call runtime.Gosched() n times under
+// GOMAXPROCS=1, so that every call hands the thread to the other, and returns ns per call.
+func switchedGosched(n int) float64 {
+	previous := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(previous)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	start := time.Now()
+	for g := 0; g < 2; g++ {
+		go func() {
+			for i := 0; i < n; i++ {
+				runtime.Gosched()
+			}
+			wg.Done()
+		}()
+	}
+	wg.Wait()
+	return float64(time.Since(start).Nanoseconds()) / float64(2*n)
+}
+
+// onOneThread runs `run` under GOMAXPROCS=1.
+func onOneThread(run func() float64) func() float64 {
+	return func() float64 {
+		previous := runtime.GOMAXPROCS(1)
+		defer runtime.GOMAXPROCS(previous)
+		return run()
+	}
 }
 
 // skynet: each node spawns div children until size reaches 1; a leaf returns its ordinal,
@@ -144,10 +176,14 @@ func measure(run func() float64) float64 {
 func main() {
 	spawn := measure(func() float64 { return spawnJoin(spawnTasks) })
 	yield := measure(func() float64 { return gosched(goschedIters) })
+	switched := measure(func() float64 { return switchedGosched(goschedIters / 2) })
 	sky := measure(skynetRun)
 	pp := measure(func() float64 { return pingPong(pingPongs) })
+	pp1 := measure(onOneThread(func() float64 { return pingPong(pingPongs) }))
 	fmt.Printf("go_spawn_join_ns=%.2f\n", spawn)
-	fmt.Printf("go_gosched_ns=%.2f\n", yield)
+	fmt.Printf("go_gosched_alone_ns=%.2f\n", yield)
+	fmt.Printf("go_switched_gosched_ns=%.2f\n", switched)
 	fmt.Printf("go_skynet_ms=%.2f\n", sky)
 	fmt.Printf("go_channel_pingpong_ns=%.2f\n", pp)
+	fmt.Printf("go_channel_pingpong_1t_ns=%.2f\n", pp1)
 }

@@ -105,7 +105,7 @@ final class PoolTask: @unchecked Sendable {
     /// (a parent joining the children it just spawned) then runs depth first instead of
     /// parking one worker per waiting parent. Returns whether it ran the task.
     func runInline() -> Bool {
-        guard let frame = oc_frame_peek(), let outer = frame.pointee.task,
+        guard generation.configuration.inlineJoins, let frame = oc_frame_peek(), let outer = frame.pointee.task,
               remainingStack() > Self.inlineStackReserve, claim() else { return false }
         // Sound: the frame's task is the one its worker runs, alive until the worker clears it.
         let outerTask = Unmanaged<PoolTask>.fromOpaque(outer)

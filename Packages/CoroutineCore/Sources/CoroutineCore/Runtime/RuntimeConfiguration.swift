@@ -36,6 +36,10 @@ public struct RuntimeConfiguration: Sendable, Equatable {
     /// How long a coroutine may hold its scheduler thread inside one call that does not
     /// suspend before the watchdog logs a warning with its backtrace; nil: no watchdog.
     public var blockingWarning: Duration?
+    /// Whether a task's join of a task not started yet runs it at once on the joiner's stack
+    /// (`JoinHandle.join`), as fork-join pools do. Off, every task gets a coroutine of its own:
+    /// what `skynet_noinline` measures (Docs/benchmarks.md).
+    public var inlineJoins: Bool
 
     /// The configuration with every field at its default.
     public init(
@@ -51,7 +55,8 @@ public struct RuntimeConfiguration: Sendable, Equatable {
         blockingThreads: Int = RuntimeConfiguration.defaultBlockingThreads,
         crashReport: CrashReport = .crashingTask,
         dumpSignal: Int32? = nil,
-        blockingWarning: Duration? = .milliseconds(100)
+        blockingWarning: Duration? = .milliseconds(100),
+        inlineJoins: Bool = true
     ) {
         self.threads = threads
         self.pinsThreads = pinsThreads
@@ -66,6 +71,7 @@ public struct RuntimeConfiguration: Sendable, Equatable {
         self.crashReport = crashReport
         self.dumpSignal = dumpSignal
         self.blockingWarning = blockingWarning
+        self.inlineJoins = inlineJoins
     }
 
     /// What a crash in a coroutine prints besides Swift's backtrace of the crashed thread.

@@ -211,6 +211,17 @@ import Testing
         }
     }
 
+    @Test func withoutInlineJoinsAJoinedChildRunsOnItsOwnCoroutine() throws {
+        try withRuntime(RuntimeConfiguration(threads: 1, inlineJoins: false)) {
+            let parent = try runtime.spawn { () -> Bool in
+                let parentCoroutine = AnyCoroutine.current
+                let child = try CoroutineRuntime.shared.spawn { AnyCoroutine.current === parentCoroutine }
+                return try child.join()
+            }
+            #expect(try parent.join(timeout: .seconds(5)) == false)
+        }
+    }
+
     @Test func joinTimesOut() throws {
         try withRuntime {
             let slow = try runtime.spawn { try Scheduler.sleep(for: .seconds(2)) }

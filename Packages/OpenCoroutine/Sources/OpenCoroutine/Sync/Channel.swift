@@ -4,8 +4,9 @@ import Synchronization
 /// A first-in, first-out queue between coroutines and threads: senders put elements in,
 /// receivers take them out, each element exactly once.
 ///
-/// A bounded channel holds at most `capacity` elements: `send` waits while it is full. An
-/// unbounded channel never makes `send` wait. `receive` waits while the channel is empty, and
+/// A bounded channel holds at most `capacity` elements: `send` waits while it is full. A
+/// channel of capacity 0 holds none, a rendezvous as Go's unbuffered `chan`: each `send` waits
+/// until a receiver takes its element. An unbounded channel never makes `send` wait. `receive` waits while the channel is empty, and
 /// returns nil once it is closed and every element sent before was received. Inside a runtime
 /// task a wait suspends only the task; on a plain thread it blocks the thread.
 ///
@@ -81,7 +82,8 @@ public final class Channel<Element: Sendable>: Sendable {
         @usableFromInline var buffer = Deque<Element>()
         /// Waiting only while the buffer is empty: a send hands its element to one directly.
         @usableFromInline var receivers = Deque<Receiver>()
-        /// Waiting only while the buffer is full: a receive moves one's element into it.
+        /// Waiting only while the buffer is full (always, in a rendezvous channel): a receive
+        /// moves one's element into it, or takes it directly.
         @usableFromInline var senders = Deque<Sender>()
         @usableFromInline var isClosed = false
 
@@ -93,6 +95,13 @@ public final class Channel<Element: Sendable>: Sendable {
         @inlinable
         mutating func take() -> (taken: Taken, sender: Waiter?)? {
             guard let element = buffer.popFirst() else {
+                // Senders wait on an empty buffer only in a rendezvous channel (capacity 0):
+                // the element comes straight from the longest-waiting one.
+                while let sender = senders.popFirst() {
+                    if sender.waiter.complete() {
+                        return (.element(sender.element), sender.waiter)
+                    }
+                }
                 return isClosed ? (.closed, nil) : nil
             }
             while let sender = senders.popFirst() {
@@ -119,11 +128,12 @@ public final class Channel<Element: Sendable>: Sendable {
     public let capacity: Int?
     @usableFromInline let state = UnpreemptedMutex(State())
 
-    /// Creates a bounded channel: `send` waits while it holds `capacity` elements.
+    /// Creates a bounded channel: `send` waits while it holds `capacity` elements. With
+    /// capacity 0, a rendezvous: `send` waits until a receiver takes the element.
     ///
-    /// - Throws: `ChannelError.invalidCapacity` when `capacity` is below 1.
+    /// - Throws: `ChannelError.invalidCapacity` when `capacity` is negative.
     public init(capacity: Int) throws(ChannelError) {
-        guard capacity > 0 else { throw .invalidCapacity(capacity) }
+        guard capacity >= 0 else { throw .invalidCapacity(capacity) }
         self.capacity = capacity
     }
 
@@ -281,9 +291,8 @@ public final class Channel<Element: Sendable>: Sendable {
     func enroll(_ waiter: Waiter, as index: Int, into mailbox: Mailbox) -> SelectEnrollment {
         var sender: Waiter?
         let enrollment = state.withLock { state -> SelectEnrollment in
-            guard !state.buffer.isEmpty || state.isClosed else {
-                state.receivers.append(Receiver(waiter: waiter, index: index, mailbox: mailbox))
-                return .queued
+            if state.buffer.isEmpty && !state.isClosed {
+                return enrollAtRendezvous(waiter, as: index, into: mailbox, state: &state, sender: &sender)
             }
             let completion = Waiter.Completion(index: index, closed: state.buffer.isEmpty)
             let completed = waiter.complete(completion) {
@@ -295,6 +304,30 @@ public final class Channel<Element: Sendable>: Sendable {
         }
         sender?.wake()
         return enrollment
+    }
+
+    /// `enroll` on an empty buffer: takes the element of the longest-waiting sender (only a
+    /// rendezvous channel has senders waiting on an empty buffer), or queues the receiver. The
+    /// sender is claimed before the receiver is completed: a select that ended elsewhere then
+    /// leaves the element in the buffer for the next receiver, where a lost sender would lose it.
+    @inlinable
+    func enrollAtRendezvous(
+        _ waiter: Waiter, as index: Int, into mailbox: Mailbox, state: inout State, sender: inout Waiter?
+    ) -> SelectEnrollment {
+        var claimed: Sender?
+        while claimed == nil, let next = state.senders.popFirst() {
+            if next.waiter.complete() { claimed = next }
+        }
+        guard let claimed else {
+            state.receivers.append(Receiver(waiter: waiter, index: index, mailbox: mailbox))
+            return .queued
+        }
+        sender = claimed.waiter
+        let completed = waiter.complete(Waiter.Completion(index: index)) { mailbox.element = claimed.element }
+        if !completed {
+            state.buffer.prepend(claimed.element)
+        }
+        return completed ? .completed : .lost
     }
 
     /// Takes out a receiver whose select ended elsewhere or gave up.

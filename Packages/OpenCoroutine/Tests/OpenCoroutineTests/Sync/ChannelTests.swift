@@ -1,11 +1,69 @@
+import Foundation
 import OpenCoroutine
 import Synchronization
 import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct ChannelTests {
-    @Test(arguments: [0, -1])
-    func aCapacityBelowOneIsRefused(_ capacity: Int) {
+    @Test(arguments: [-1, -100])
+    func aNegativeCapacityIsRefused(_ capacity: Int) {
         #expect(throws: ChannelError.invalidCapacity(capacity)) { try Channel<Int>(capacity: capacity) }
+    }
+
+    /// Capacity 0 is a rendezvous: a send waits until a receiver takes its element.
+    @Test func aRendezvousSendWaitsForItsReceiver() throws {
+        let channel = try Channel<Int>(capacity: 0)
+        let start = ContinuousClock.now
+        #expect(try !channel.send(1, timeout: .milliseconds(30)))
+        #expect(ContinuousClock.now - start >= .milliseconds(30))
+        let received = Atomic<Int>(0)
+        let receiver = Thread {
+            usleep(50_000)
+            received.store((try? channel.receive()).flatMap { $0 } ?? -1, ordering: .releasing)
+        }
+        receiver.start()
+        let sendStart = ContinuousClock.now
+        try channel.send(7)
+        // The send returned only once the receiver, 50 ms later, had taken the element.
+        #expect(ContinuousClock.now - sendStart >= .milliseconds(40))
+        while received.load(ordering: .acquiring) == 0 { usleep(1_000) }
+        #expect(received.load(ordering: .acquiring) == 7)
+        #expect(try !channel.send(2, timeout: .milliseconds(10)))
+    }
+
+    /// Tasks pass every element of a rendezvous channel exactly once, in order per sender,
+    /// through receives and selects.
+    @Test func aRendezvousChannelDeliversEveryElementOnce() throws {
+        let channel = try Channel<Int>(capacity: 0)
+        let total = Atomic<Int>(0)
+        let count = Atomic<Int>(0)
+        try withCoroutines(Config(threads: 2, hooks: false)) {
+            let senders = try (0..<4).map { sender in
+                try co {
+                    for value in 1...500 { try channel.send(sender * 1_000 + value) }
+                }
+            }
+            let receivers = try (0..<4).map { index in
+                try co {
+                    while true {
+                        let value: Int?
+                        if index % 2 == 0 {
+                            value = try channel.receive()
+                        } else {
+                            value = try Select<Int?>().receive(from: channel) { $0 }.wait()
+                        }
+                        guard let value else { return }
+                        total.add(value, ordering: .relaxed)
+                        count.add(1, ordering: .relaxed)
+                    }
+                }
+            }
+            for sender in senders { try sender.join() }
+            channel.close()
+            for receiver in receivers { try receiver.join() }
+        }
+        #expect(count.load(ordering: .relaxed) == 2_000)
+        let expected = (0..<4).reduce(0) { sum, sender in sum + (1...500).reduce(0) { $0 + sender * 1_000 + $1 } }
+        #expect(total.load(ordering: .relaxed) == expected)
     }
 
     @Test func aBoundedChannelKeepsOrderAndWaitsWhenFull() throws {
