@@ -16,7 +16,7 @@ extension Syscall {
         // A missing or empty path fails at once in the kernel, which checks the flags first
         // (EINVAL) where io_uring looks at the path first (ENOENT).
         let named = path.map { $0.pointee != 0 } ?? false
-        let fd = (named ? StorageCall.current : nil).map { call in
+        let fd = (named && !namesTheCallingThread(path) ? StorageCall.current : nil).map { call in
             Int32(call.run("openat", OC_RING_OPENAT, submit: { oc_ring_openat($0, directory, path, flags, mode, $1) }) {
                 Int(oc_sys_openat(directory, path, flags, mode))
             })
@@ -25,5 +25,13 @@ extension Syscall {
             Descriptor.existing(fd)?.invalidate()
         }
         return fd
+    }
+
+    /// Whether `path` goes through /proc/thread-self, which the kernel resolves for the
+    /// thread that makes the open: through io_uring, an io worker thread, not the caller's.
+    /// Such an open is quick, and goes to the kernel from the calling thread.
+    private static func namesTheCallingThread(_ path: UnsafePointer<CChar>?) -> Bool {
+        guard let path else { return false }
+        return strncmp(path, "/proc/thread-self", 17) == 0
     }
 }
