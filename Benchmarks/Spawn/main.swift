@@ -18,7 +18,8 @@
 //   switched_yield_ns  per yield, on 1 thread: two tasks yield to each other, each yield a switch
 //   channel_pingpong_1t_ns  channel_pingpong_ns on 1 thread
 //
-// With BENCH_ONLY=spawn only spawn_join_ns is measured (make bench-scaling times it at several
+// With BENCH_ONLY=switched-yield only switched_yield_ns is measured (to profile it). With
+// BENCH_ONLY=spawn only spawn_join_ns is measured (make bench-scaling times it at several
 // thread counts, where the other figures would only lengthen the run), followed by
 //
 //   spawn_steals   steals of the work-stealing queues per spawn run, the mean over its warm-up
@@ -55,18 +56,25 @@ func schedulerThreads() -> Int {
     return threads
 }
 
-/// Whether BENCH_ONLY asks for the spawn figure alone; false when it is unset.
-func measuresSpawnOnly() -> Bool {
-    guard let only = environment("BENCH_ONLY") else { return false }
-    guard only == "spawn" else {
-        reject("BENCH_ONLY=\(only) is not a figure this benchmark can run alone (spawn)")
+/// The figure BENCH_ONLY asks for alone, or nil when it is unset.
+func onlyFigure() -> String? {
+    guard let only = environment("BENCH_ONLY") else { return nil }
+    guard ["spawn", "switched-yield"].contains(only) else {
+        reject("BENCH_ONLY=\(only) is not a figure this benchmark can run alone (spawn, switched-yield)")
     }
-    return true
+    return only
 }
 
 // Both read before the runtime starts, so that a bad value costs no measurement.
-let spawnOnly = measuresSpawnOnly()
+let only = onlyFigure()
+let spawnOnly = only == "spawn"
 let runtime = CoroutineRuntime.shared
+if only == "switched-yield" {
+    try runtime.start(RuntimeConfiguration(threads: 1))
+    print("switched_yield_ns=\(format(try median { try switchedYieldNanoseconds() }))")
+    runtime.stop()
+    exit(0)
+}
 try runtime.start(RuntimeConfiguration(threads: schedulerThreads()))
 
 /// Median of `samples` runs after one warm-up.
