@@ -21,7 +21,8 @@ typedef struct open_coroutine_config {
     size_t min_size;
     /// Worker coroutines each thread may have (0: the runtime's default, 65,536).
     size_t max_size;
-    /// How long a worker beyond min_size may stay idle, in nanoseconds.
+    /// How long a worker beyond min_size may stay idle, in nanoseconds (0: the runtime's
+    /// default, 10 s).
     uint64_t keep_alive_time;
     /// Nonzero: libc's blocking calls made in tasks suspend only their task.
     int hook;
@@ -51,6 +52,10 @@ const char *open_coroutine_last_error(void);
 /// A submitted task; join it exactly once (task_join, or a task_timeout_join that succeeds).
 typedef void *open_coroutine_task;
 
+// The task calls below keep the names of the original open-coroutine's C interface
+// (task_crate, task_join, ...). Each also has an open_coroutine_-prefixed name, declared after
+// them, which new C code should prefer: the short names may clash with other libraries'.
+
 /// Submits fn(param) to the runtime; smaller priorities run sooner. NULL when the runtime is
 /// not running.
 open_coroutine_task task_crate(uintptr_t (*fn)(uintptr_t), uintptr_t param, int priority);
@@ -63,14 +68,27 @@ int task_join(open_coroutine_task task, uintptr_t *result);
 /// handle stays valid.
 int task_timeout_join(open_coroutine_task task, uint64_t nanoseconds, uintptr_t *result);
 
-/// Cancels the task: one not started never runs; a running one ends at its next suspension
-/// (a sleep, a blocking call). The handle must still be joined. Returns 0.
+/// Cancels the task: one not started never runs; in a running one every blocking call from
+/// then on fails with ECANCELED (Docs/syscalls.md), and the task decides how it ends. The
+/// handle must still be joined. Returns 0.
 int task_cancel(open_coroutine_task task);
 
 /// Calls fn(param) on the current stack when at least red_zone bytes of it remain,
 /// else on a fresh stack of stack_size bytes, and returns what fn returned.
 /// Works inside coroutines and on plain threads; calls nest.
 uintptr_t maybe_grow_stack(size_t red_zone, size_t stack_size, uintptr_t (*fn)(uintptr_t), uintptr_t param);
+
+/// task_crate under its prefixed name.
+open_coroutine_task open_coroutine_task_create(uintptr_t (*fn)(uintptr_t), uintptr_t param, int priority);
+/// task_join under its prefixed name.
+int open_coroutine_task_join(open_coroutine_task task, uintptr_t *result);
+/// task_timeout_join under its prefixed name.
+int open_coroutine_task_timeout_join(open_coroutine_task task, uint64_t nanoseconds, uintptr_t *result);
+/// task_cancel under its prefixed name.
+int open_coroutine_task_cancel(open_coroutine_task task);
+/// maybe_grow_stack under its prefixed name.
+uintptr_t open_coroutine_maybe_grow_stack(size_t red_zone, size_t stack_size, uintptr_t (*fn)(uintptr_t),
+                                          uintptr_t param);
 
 #ifdef __cplusplus
 }

@@ -58,7 +58,7 @@ public func openCoroutineInit(
     if stackSize > 0 { configuration.stackSize = Int(clamping: stackSize) }
     configuration.minWorkers = Int(clamping: minWorkers)
     if maxWorkers > 0 { configuration.maxWorkers = Int(clamping: maxWorkers) }
-    configuration.keepAlive = .nanoseconds(Int64(clamping: keepAliveNanoseconds))
+    if keepAliveNanoseconds > 0 { configuration.keepAlive = .nanoseconds(Int64(clamping: keepAliveNanoseconds)) }
     if preemptionSliceNanoseconds > 0 { configuration.preemptionSlice = .nanoseconds(Int64(clamping: preemptionSliceNanoseconds)) }
     configuration.preemption = preemption
     do {

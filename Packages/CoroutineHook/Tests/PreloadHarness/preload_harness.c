@@ -41,6 +41,8 @@ static struct {
     __typeof__(open_coroutine_last_error) *last_error;
     __typeof__(task_crate) *crate;
     __typeof__(task_join) *join;
+    __typeof__(open_coroutine_task_create) *create;
+    __typeof__(open_coroutine_task_join) *join_prefixed;
 } api;
 
 static int failures;
@@ -67,6 +69,8 @@ static void resolve_api(void *scope) {
     api.last_error = resolve(scope, "open_coroutine_last_error");
     api.crate = resolve(scope, "task_crate");
     api.join = resolve(scope, "task_join");
+    api.create = resolve(scope, "open_coroutine_task_create");
+    api.join_prefixed = resolve(scope, "open_coroutine_task_join");
 }
 
 static double now_seconds(void) {
@@ -209,12 +213,13 @@ static int run_crash(void) {
         fprintf(stderr, "FAIL: open_coroutine_init: %s\n", api.last_error() ? api.last_error() : "(no message)");
         return 1;
     }
+    // The prefixed names, as new C code calls them.
     for (int i = 0; i < 10; i++) {
-        api.crate(sleeper, (uintptr_t)i + 1, 0);
+        api.create(sleeper, (uintptr_t)i + 1, 0);
     }
-    open_coroutine_task task = api.crate(crasher, 1, 0);
+    open_coroutine_task task = api.create(crasher, 1, 0);
     uintptr_t result = 0;
-    api.join(task, &result);
+    api.join_prefixed(task, &result);
     fprintf(stderr, "FAIL: the crashing task was joined\n");
     return 1;
 }

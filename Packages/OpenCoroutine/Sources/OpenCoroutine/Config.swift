@@ -15,8 +15,8 @@ import Logging
 /// | `minPoolSize` | 0 | `OPEN_COROUTINE_MIN_POOL_SIZE` |
 /// | `maxPoolSize` | 65,536 | `OPEN_COROUTINE_MAX_POOL_SIZE` |
 /// | `keepAlive` | 10 s | `OPEN_COROUTINE_KEEP_ALIVE_MS` |
-/// | `hooks` | on | `OPEN_COROUTINE_HOOKS` (`1`/`0`, `true`/`false`, `on`/`off`) |
-/// | `preemption` | on | `OPEN_COROUTINE_PREEMPTION` (`1`/`0`, `true`/`false`, `on`/`off`) |
+/// | `hooks` | on | `OPEN_COROUTINE_HOOKS` (`1`/`0`, `true`/`false`, `on`/`off`, `yes`/`no`) |
+/// | `preemption` | on | `OPEN_COROUTINE_PREEMPTION` (the same switch words) |
 /// | `preemptionSlice` | 10 ms | `OPEN_COROUTINE_PREEMPTION_SLICE_MS` |
 /// | `ioUring` | on | `OPEN_COROUTINE_IO_URING` (a switch) |
 /// | `blockingThreads` | 256 | `OPEN_COROUTINE_BLOCKING_THREADS` |
@@ -134,9 +134,41 @@ public struct Config: Sendable, Equatable {
 
     /// This configuration with the fields that `environment` sets replaced.
     ///
-    /// - Throws: `ConfigError` naming the variable when a value is not a number (or, for
-    ///   `OPEN_COROUTINE_HOOKS`, not a switch).
+    /// - Throws: `ConfigError` naming the variable when a value is not a number (or, for the
+    ///   switches, not a switch), or is out of its field's range.
     public func overridden(by environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> Config {
+        let config = try applying(environment)
+        do {
+            try config.validate()
+        } catch {
+            // A bad value that came from a variable is the variable's: name it, not the field.
+            if let variable = Self.variables[error.field], let text = environment[variable] {
+                throw ConfigError(field: variable, value: text, allowed: error.allowed)
+            }
+        }
+        return config
+    }
+
+    /// The `OPEN_COROUTINE_` variables of `environment` that no field reads (a misspelling,
+    /// most likely), sorted.
+    public static func unknownVariables(in environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
+        let known = Set(variables.values).union(["OPEN_COROUTINE_TRACEBACK"])
+        return environment.keys.filter { $0.hasPrefix("OPEN_COROUTINE_") && !known.contains($0) }.sorted()
+    }
+
+    /// The variable of each field that has one.
+    private static let variables = [
+        "threads": "OPEN_COROUTINE_THREADS", "stackSize": "OPEN_COROUTINE_STACK_SIZE",
+        "minPoolSize": "OPEN_COROUTINE_MIN_POOL_SIZE", "maxPoolSize": "OPEN_COROUTINE_MAX_POOL_SIZE",
+        "keepAlive": "OPEN_COROUTINE_KEEP_ALIVE_MS", "stopTimeout": "OPEN_COROUTINE_STOP_TIMEOUT_MS",
+        "metricsInterval": "OPEN_COROUTINE_METRICS_INTERVAL_MS", "preemptionSlice": "OPEN_COROUTINE_PREEMPTION_SLICE_MS",
+        "hooks": "OPEN_COROUTINE_HOOKS", "preemption": "OPEN_COROUTINE_PREEMPTION", "ioUring": "OPEN_COROUTINE_IO_URING",
+        "blockingThreads": "OPEN_COROUTINE_BLOCKING_THREADS", "dumpSignal": "OPEN_COROUTINE_DUMP_SIGNAL",
+        "blockingWarning": "OPEN_COROUTINE_BLOCKING_WARNING_MS",
+    ]
+
+    /// This configuration with the fields `environment` sets replaced, unchecked.
+    private func applying(_ environment: [String: String]) throws(ConfigError) -> Config {
         var config = self
         try Self.read("OPEN_COROUTINE_THREADS", from: environment) { config.threads = $0 }
         try Self.read("OPEN_COROUTINE_STACK_SIZE", from: environment) { config.stackSize = $0 }
@@ -238,7 +270,7 @@ public struct Config: Sendable, Equatable {
         switch text.lowercased() {
         case "1", "true", "on", "yes": apply(true)
         case "0", "false", "off", "no": apply(false)
-        default: throw ConfigError(field: name, value: text, allowed: "1, 0, true, false, on, off")
+        default: throw ConfigError(field: name, value: text, allowed: "1, 0, true, false, on, off, yes, no")
         }
     }
 }

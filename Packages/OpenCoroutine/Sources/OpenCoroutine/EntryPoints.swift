@@ -17,17 +17,24 @@ import Logging
 /// }
 /// ```
 ///
-/// - Throws: `ConfigError` for a bad configuration or environment variable;
+/// An `OPEN_COROUTINE_` variable that no field reads (a misspelling, most likely) is warned
+/// about on the runtime's logger.
+///
+/// - Throws: `ConfigError` for a bad configuration, or naming the environment variable whose
+///   value is bad;
 ///   `RuntimeError` when the runtime cannot start (it already runs, or its threads cannot
 ///   be created); `HookError` when hooks are asked for and the hook library does not
 ///   interpose libc (set `hooks` to false to run without them); whatever `body` throws.
 public func withCoroutines<Value>(_ config: Config = Config(), _ body: () throws -> Value) throws -> Value {
+    try config.validate()
     let effective = try config.overridden()
-    try effective.validate()
     let previousLogger = CoroutineLogging.logger
     if let logger = effective.logger { CoroutineLogging.logger = logger }
     // The runtime logs until its stop has returned: the previous logger comes back after it.
     defer { CoroutineLogging.logger = previousLogger }
+    for variable in Config.unknownVariables() {
+        CoroutineLogging.logger.warning("\(variable) is not a variable OpenCoroutine reads (Config lists them); ignored")
+    }
     try CoroutineRuntime.shared.start(effective.runtimeConfiguration)
     let metrics = RuntimeMetrics(interval: effective.metricsInterval)
     metrics.start()

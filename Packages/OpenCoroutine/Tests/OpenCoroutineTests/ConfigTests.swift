@@ -67,6 +67,26 @@ import Testing
         #expect(try Config().overridden(by: ["OPEN_COROUTINE_DUMP_SIGNAL": "usr1"]).dumpSignal == SIGUSR1)
     }
 
+    @Test(arguments: [
+        ("OPEN_COROUTINE_THREADS", "-2"), ("OPEN_COROUTINE_STACK_SIZE", "1"), ("OPEN_COROUTINE_MAX_POOL_SIZE", "0"),
+        ("OPEN_COROUTINE_PREEMPTION_SLICE_MS", "0"), ("OPEN_COROUTINE_DUMP_SIGNAL", "99"),
+        ("OPEN_COROUTINE_STOP_TIMEOUT_MS", "-1"),
+    ])
+    func aVariableOutOfRangeIsNamed(_ name: String, _ value: String) {
+        let error = #expect(throws: ConfigError.self) { try Config().overridden(by: [name: value]) }
+        #expect(error?.field == name)
+        #expect(error?.value == value)
+        #expect(error?.description.hasPrefix("invalid \(name) \(value): allowed ") == true)
+    }
+
+    @Test func unknownVariablesAreListed() {
+        let environment = [
+            "OPEN_COROUTINE_THREAD": "2", "OPEN_COROUTINE_THREADS": "2", "OPEN_COROUTINE_TRACEBACK": "all",
+            "OPEN_COROUTINE_PREEMTION": "off", "PATH": "/bin",
+        ]
+        #expect(Config.unknownVariables(in: environment) == ["OPEN_COROUTINE_PREEMTION", "OPEN_COROUTINE_THREAD"])
+    }
+
     @Test func theUsersLoggerReceivesTheRuntimesWarnings() throws {
         var logger = Logger(label: "app.coroutines")
         logger.logLevel = .error

@@ -20,7 +20,9 @@ public enum RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .alreadyRunning: return "the runtime is already running"
+        case .alreadyRunning:
+            return "the runtime is already running: withCoroutines and CoroutineRuntime.start do not nest; "
+                + "submit tasks to the running runtime (co, spawn) instead, or stop it first"
         case .notRunning: return "the runtime is not running"
         case .invalidConfiguration(let error): return "\(error)"
         case .threadCreationFailed(let code): return "a scheduler thread could not be created (errno \(code))"
