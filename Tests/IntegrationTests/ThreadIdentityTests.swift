@@ -66,6 +66,17 @@ private func probeFields(_ arguments: [String]) throws -> [String: Int] {
         #expect((fields["elapsed_ms"] ?? .max) < 2_000, "\(fields)")
     }
 
+    /// A storm of 10,000 sleeps of 1 ms through `syscall` from 1,000 tasks on 2 threads: every
+    /// task and call finishes, together, and the process gains no thread.
+    @Test func aStormOfSleepsThroughSyscallLosesNothing() throws {
+        let fields = try probeFields(["raw-storm"])
+        #expect(fields["finished"] == 1_000, "\(fields)")
+        #expect(fields["calls"] == 10_000, "\(fields)")
+        #expect(fields["threads_after"] == fields["threads_before"], "\(fields)")
+        // 10 sleeps of 1 ms one after the other per task, all tasks at once; serial would be 5 s.
+        #expect((fields["elapsed_ms"] ?? .max) < 2_500, "\(fields)")
+    }
+
     /// The same for DispatchGroup.wait, which libdispatch makes on a futex through `syscall`.
     @Test func dispatchGroupWaitsSuspendOnlyTheirTask() throws {
         let fields = try probeFields(["group", "2", "100"])

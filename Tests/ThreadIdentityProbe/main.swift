@@ -19,6 +19,10 @@
 //       One scheduler thread: a task sleeps 1 s in `syscall(SYS_nanosleep)` (libc's `syscall`,
 //       not its `nanosleep`), a ticker task sleeps 10 ms 50 times, and 1,000 tasks are queued
 //       behind them. Prints `ticker_worst_ms=N queued_done_ms=N elapsed_ms=N`.
+//   thread_identity_probe raw-storm
+//       2 scheduler threads: 1,000 tasks each make 10 sleeps of 1 ms through
+//       `syscall(SYS_nanosleep)`. Prints `finished=N calls=N threads_before=N threads_after=N
+//       elapsed_ms=N` (threads: the process's, counted in /proc/self/task).
 //   thread_identity_probe group THREADS TASKS
 //       TASKS tasks each wait 0.2 s on a DispatchGroup nobody leaves, and TASKS more wait
 //       without a deadline on one a plain thread leaves after 0.1 s. Prints
@@ -261,6 +265,35 @@ func runRawSleep() throws {
         + "elapsed_ms=\(milliseconds() - start)")
 }
 
+/// The process's threads, as /proc/self/task lists them.
+func threadCount() -> Int {
+    (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? -1
+}
+
+func runRawStorm() throws {
+    let finished = Atomic<Int>(0)
+    let calls = Atomic<Int>(0)
+    var before = 0
+    let start = milliseconds()
+    try withCoroutines(Config(threads: 2)) {
+        // Once the runtime's own threads exist: what the storm must not add to.
+        usleep(100_000)
+        before = threadCount()
+        let tasks = try (0..<1_000).map { index in
+            try co(name: "storm-\(index)") {
+                for _ in 0..<10 {
+                    var millisecond = timespec(tv_sec: 0, tv_nsec: 1_000_000)
+                    if rawSyscall(sysNanosleep, &millisecond, nil) == 0 { calls.add(1, ordering: .relaxed) }
+                }
+                finished.add(1, ordering: .relaxed)
+            }
+        }
+        for task in tasks { try task.join() }
+        emit("finished=\(finished.load(ordering: .relaxed)) calls=\(calls.load(ordering: .relaxed)) "
+            + "threads_before=\(before) threads_after=\(threadCount()) elapsed_ms=\(milliseconds() - start)")
+    }
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 func number(_ index: Int) -> Int {
     guard arguments.count > index, let value = Int(arguments[index]), value > 0 else { fail("expected a count at \(index + 1)") }
@@ -277,5 +310,6 @@ case "once": try runOnce(kind: arguments.count > 1 ? arguments[1] : "", hold: ho
 case "semaphore": try runSemaphores(threads: number(1), tasks: number(2))
 case "group": try runGroups(threads: number(1), tasks: number(2))
 case "raw-sleep": try runRawSleep()
+case "raw-storm": try runRawStorm()
 default: fail("usage: thread_identity_probe lock|once|semaphore|group …")
 }
