@@ -77,6 +77,15 @@ private func probeFields(_ arguments: [String]) throws -> [String: Int] {
         #expect((fields["elapsed_ms"] ?? .max) < 2_500, "\(fields)")
     }
 
+    /// 100 children of 0.3 s from 100 tasks on 2 threads, through `system` and through
+    /// `posix_spawn` and `waitpid`, end together, and `system` returns the shell's status.
+    @Test func childrenOfTasksRunTogether() throws {
+        let fields = try probeFields(["children"])
+        #expect(fields["succeeded"] == 100, "\(fields)")
+        #expect(fields["exit_status"] == 3, "\(fields)")
+        #expect((fields["elapsed_ms"] ?? .max) < 1_000, "\(fields)")
+    }
+
     /// The same for DispatchGroup.wait, which libdispatch makes on a futex through `syscall`.
     @Test func dispatchGroupWaitsSuspendOnlyTheirTask() throws {
         let fields = try probeFields(["group", "2", "100"])

@@ -23,6 +23,10 @@
 //       2 scheduler threads: 1,000 tasks each make 10 sleeps of 1 ms through
 //       `syscall(SYS_nanosleep)`. Prints `finished=N calls=N threads_before=N threads_after=N
 //       elapsed_ms=N` (threads: the process's, counted in /proc/self/task).
+//   thread_identity_probe children
+//       2 scheduler threads: 100 tasks each run `/bin/sleep 0.3`, half through `system`, half
+//       through `posix_spawn` and `waitpid`, and one more runs `system("exit 3")`. Prints
+//       `succeeded=N exit_status=N elapsed_ms=N`.
 //   thread_identity_probe group THREADS TASKS
 //       TASKS tasks each wait 0.2 s on a DispatchGroup nobody leaves, and TASKS more wait
 //       without a deadline on one a plain thread leaves after 0.1 s. Prints
@@ -294,6 +298,42 @@ func runRawStorm() throws {
     }
 }
 
+/// libc's `system`, which Swift marks unavailable: looked up as C code would link it.
+let cSystem = unsafeBitCast(dlsym(nil, "system"), to: (@convention(c) (UnsafePointer<CChar>) -> Int32).self)
+
+/// Runs `/bin/sleep 0.3` through posix_spawn and waits with waitpid; its wait status.
+func spawnAndWait() -> Int32 {
+    var child: pid_t = 0
+    let arguments: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sleep"), strdup("0.3"), nil]
+    defer { arguments.forEach { free($0) } }
+    guard posix_spawn(&child, "/bin/sleep", nil, nil, arguments, environ) == 0 else { return -1 }
+    var status: Int32 = 0
+    while waitpid(child, &status, 0) < 0 {
+        guard errno == EINTR else { return -1 }
+    }
+    return status
+}
+
+func runChildren() throws {
+    let succeeded = Atomic<Int>(0)
+    let start = milliseconds()
+    var exitStatus: Int32 = -1
+    try withCoroutines(Config(threads: 2)) {
+        let tasks = try (0..<100).map { index in
+            try co(name: "child-\(index)") {
+                let status = index % 2 == 0 ? cSystem("/bin/sleep 0.3") : spawnAndWait()
+                if status == 0 { succeeded.add(1, ordering: .relaxed) }
+            }
+        }
+        let failing = try co(name: "exit-3") { cSystem("exit 3") }
+        for task in tasks { try task.join() }
+        let status = try failing.join()
+        // WEXITSTATUS, which Swift's Glibc does not import.
+        exitStatus = (status >> 8) & 0xff
+    }
+    emit("succeeded=\(succeeded.load(ordering: .relaxed)) exit_status=\(exitStatus) elapsed_ms=\(milliseconds() - start)")
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 func number(_ index: Int) -> Int {
     guard arguments.count > index, let value = Int(arguments[index]), value > 0 else { fail("expected a count at \(index + 1)") }
@@ -311,5 +351,6 @@ case "semaphore": try runSemaphores(threads: number(1), tasks: number(2))
 case "group": try runGroups(threads: number(1), tasks: number(2))
 case "raw-sleep": try runRawSleep()
 case "raw-storm": try runRawStorm()
+case "children": try runChildren()
 default: fail("usage: thread_identity_probe lock|once|semaphore|group …")
 }
