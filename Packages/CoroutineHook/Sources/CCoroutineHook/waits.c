@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "oc_preempt.h"
+#include "oc_thread.h"
 
 /// Coroutines parked through these hooks, process-wide.
 static long parked_waiters;
@@ -38,9 +39,7 @@ void *oc_hook_libc_function(void **cache, const char *name) {
 }
 
 int64_t oc_hook_monotonic_ns(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+    return (int64_t)oc_monotonic_ns();
 }
 
 bool oc_hook_is_valid_time(const struct timespec *time) {

@@ -279,7 +279,7 @@ public final class Scheduler: @unchecked Sendable {
         case preempted
     }
 
-    /// Resumes one coroutine and files it by the reason it came back.
+    /// Resumes one coroutine and settles it by the reason it came back.
     @discardableResult
     func resume(_ coroutine: ScheduledCoroutine) -> Return {
         counters.switches.increment()
@@ -298,11 +298,12 @@ public final class Scheduler: @unchecked Sendable {
         let preempted = oc_preempt_leave(outerTarget)
         runningFrame.store(0, ordering: .relaxed)
         running = nil
-        file(coroutine, failure: failure)
+        settle(coroutine, failure: failure)
         return preempted ? .preempted : .switched
     }
 
-    private func file(_ coroutine: ScheduledCoroutine, failure: (any Error)?) {
+    /// Puts a coroutine that came back where its state says: ready, waiting, idle, or ended.
+    private func settle(_ coroutine: ScheduledCoroutine, failure: (any Error)?) {
         switch coroutine.status {
         case .suspended:
             switch suspension {
