@@ -86,6 +86,15 @@ private func probeFields(_ arguments: [String]) throws -> [String: Int] {
         #expect((fields["elapsed_ms"] ?? .max) < 1_000, "\(fields)")
     }
 
+    /// `Process.waitUntilExit` from 50 tasks of one thread, which all spin that thread's run
+    /// loop (RunLoopWaits.swift): every child's end is seen, together. (Two tasks of one thread
+    /// never finished before.)
+    @Test func processesWaitedForByTasksOfOneThreadAllEnd() throws {
+        let fields = try probeFields(["process", "1", "50"])
+        #expect(fields["succeeded"] == 50, "\(fields)")
+        #expect((fields["elapsed_ms"] ?? .max) < 1_500, "\(fields)")
+    }
+
     /// The same for DispatchGroup.wait, which libdispatch makes on a futex through `syscall`.
     @Test func dispatchGroupWaitsSuspendOnlyTheirTask() throws {
         let fields = try probeFields(["group", "2", "100"])

@@ -27,6 +27,10 @@
 //       2 scheduler threads: 100 tasks each run `/bin/sleep 0.3`, half through `system`, half
 //       through `posix_spawn` and `waitpid`, and one more runs `system("exit 3")`. Prints
 //       `succeeded=N exit_status=N elapsed_ms=N`.
+//   thread_identity_probe process THREADS TASKS
+//       TASKS tasks on THREADS threads each run `/bin/sleep 0.3` with Foundation's `Process`
+//       and wait with `waitUntilExit`, which spins the thread's run loop. Prints
+//       `succeeded=N elapsed_ms=N`.
 //   thread_identity_probe group THREADS TASKS
 //       TASKS tasks each wait 0.2 s on a DispatchGroup nobody leaves, and TASKS more wait
 //       without a deadline on one a plain thread leaves after 0.1 s. Prints
@@ -334,6 +338,25 @@ func runChildren() throws {
     emit("succeeded=\(succeeded.load(ordering: .relaxed)) exit_status=\(exitStatus) elapsed_ms=\(milliseconds() - start)")
 }
 
+func runProcesses(threads: Int, tasks: Int) throws {
+    let succeeded = Atomic<Int>(0)
+    let start = milliseconds()
+    try withCoroutines(Config(threads: threads)) {
+        let handles = try (0..<tasks).map { index in
+            try co(name: "process-\(index)") {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/bin/sleep")
+                process.arguments = ["0.3"]
+                guard (try? process.run()) != nil else { return }
+                process.waitUntilExit()
+                if process.terminationStatus == 0 { succeeded.add(1, ordering: .relaxed) }
+            }
+        }
+        for handle in handles { try handle.join() }
+    }
+    emit("succeeded=\(succeeded.load(ordering: .relaxed)) elapsed_ms=\(milliseconds() - start)")
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 func number(_ index: Int) -> Int {
     guard arguments.count > index, let value = Int(arguments[index]), value > 0 else { fail("expected a count at \(index + 1)") }
@@ -352,5 +375,6 @@ case "group": try runGroups(threads: number(1), tasks: number(2))
 case "raw-sleep": try runRawSleep()
 case "raw-storm": try runRawStorm()
 case "children": try runChildren()
+case "process": try runProcesses(threads: number(1), tasks: number(2))
 default: fail("usage: thread_identity_probe lock|once|semaphore|group …")
 }

@@ -79,7 +79,12 @@ typedef struct code_range {
     uintptr_t high;
     /// Whether the code may be preempted; else it may only wait for locks cooperatively.
     bool preemptible;
+    /// Whether the code is Foundation's, which holds CoreFoundation's run loops.
+    bool runs_run_loops;
 } code_range;
+
+/// The libraries that hold CoreFoundation's run loop (swift-corelibs-foundation builds it in).
+static const char *const run_loop_libraries[] = {"libFoundation.so"};
 
 /// The preemptible code, published with a sequence lock: odd while the monitor rewrites it,
 /// so that a handler reading it meanwhile sees a changed sequence and defers.
@@ -141,6 +146,9 @@ static int add_code_ranges(struct dl_phdr_info *info, size_t size, void *count) 
             __atomic_store_n(&code_ranges[*added].low, low, __ATOMIC_RELAXED);
             __atomic_store_n(&code_ranges[*added].high, low + header->p_memsz, __ATOMIC_RELAXED);
             __atomic_store_n(&code_ranges[*added].preemptible, preemptible, __ATOMIC_RELAXED);
+            __atomic_store_n(&code_ranges[*added].runs_run_loops,
+                             is_listed(info->dlpi_name, run_loop_libraries, sizeof run_loop_libraries / sizeof *run_loop_libraries),
+                             __ATOMIC_RELAXED);
             *added += 1;
         }
     }
@@ -173,8 +181,11 @@ void oc_preempt_refresh_code(void) {
     __atomic_store_n(&refreshing, false, __ATOMIC_RELEASE);
 }
 
-/// Whether the table holds `pc`, in a preemptible range when `only_preemptible`.
-static bool code_table_holds(uintptr_t pc, bool only_preemptible) {
+/// What a lookup in the code table asks for.
+typedef enum { ANY_CODE, PREEMPTIBLE_CODE, RUN_LOOP_CODE } code_kind;
+
+/// Whether the table holds `pc` in a range of `kind`.
+static bool code_table_holds(uintptr_t pc, code_kind kind) {
     uint32_t sequence = __atomic_load_n(&code_sequence, __ATOMIC_ACQUIRE);
     if (sequence & 1) {
         return false;
@@ -184,18 +195,23 @@ static bool code_table_holds(uintptr_t pc, bool only_preemptible) {
     for (uint32_t index = 0; index < count && !found; index++) {
         found = pc >= __atomic_load_n(&code_ranges[index].low, __ATOMIC_RELAXED)
              && pc < __atomic_load_n(&code_ranges[index].high, __ATOMIC_RELAXED)
-             && (!only_preemptible || __atomic_load_n(&code_ranges[index].preemptible, __ATOMIC_RELAXED));
+             && (kind != PREEMPTIBLE_CODE || __atomic_load_n(&code_ranges[index].preemptible, __ATOMIC_RELAXED))
+             && (kind != RUN_LOOP_CODE || __atomic_load_n(&code_ranges[index].runs_run_loops, __ATOMIC_RELAXED));
     }
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     return found && __atomic_load_n(&code_sequence, __ATOMIC_RELAXED) == sequence;
 }
 
 bool oc_preempt_code_is_preemptible(uintptr_t pc) {
-    return code_table_holds(pc, true);
+    return code_table_holds(pc, PREEMPTIBLE_CODE);
 }
 
 bool oc_preempt_code_may_wait(uintptr_t pc) {
-    return code_table_holds(pc, false);
+    return code_table_holds(pc, ANY_CODE);
+}
+
+bool oc_preempt_code_runs_run_loops(uintptr_t pc) {
+    return code_table_holds(pc, RUN_LOOP_CODE);
 }
 
 static int find_program(struct dl_phdr_info *info, size_t size, void *contains_runtime) {

@@ -73,3 +73,20 @@ int oc_hook_unpark_counted(const void *address, bool all) {
 bool oc_hook_has_parked_waiters(void) {
     return __atomic_load_n(&parked_waiters, __ATOMIC_RELAXED) != 0;
 }
+
+bool oc_hook_called_from_run_loop(void) {
+    oc_frame *frame = oc_frame_peek();
+    if (frame == NULL) {
+        return false;
+    }
+    // The hook's own frames (this function, the Swift hook, its C entry thunk) come first;
+    // the caller's return address is among the next few.
+    uintptr_t addresses[6];
+    int count = oc_frame_walk((uintptr_t)__builtin_frame_address(0), frame->stack_low, frame->stack_high, addresses, 6);
+    for (int index = 0; index < count; index++) {
+        if (oc_preempt_code_runs_run_loops(addresses[index])) {
+            return true;
+        }
+    }
+    return false;
+}

@@ -4,7 +4,11 @@ import Glibc
 
 @_cdecl("poll")
 public func hookPoll(_ fds: UnsafeMutablePointer<pollfd>?, _ count: nfds_t, _ timeout: Int32) -> Int32 {
-    Route.inCoroutine ? Syscall.poll(fds, count, timeout) : libc.poll(fds, count, timeout)
+    guard Route.inCoroutine else { return libc.poll(fds, count, timeout) }
+    if let fds, count > 0, RunLoopWaits.isRunLoopWait {
+        return RunLoopWaits.wait(on: fds, { Syscall.poll(fds, count, timeout) }, pollNow: { Syscall.poll(fds, count, 0) })
+    }
+    return Syscall.poll(fds, count, timeout)
 }
 
 @_cdecl("__poll")
@@ -23,7 +27,11 @@ public func hookCheckedPoll(_ fds: UnsafeMutablePointer<pollfd>?, _ count: nfds_
 public func hookPpoll(
     _ fds: UnsafeMutablePointer<pollfd>?, _ count: nfds_t, _ timeout: UnsafePointer<timespec>?, _ mask: UnsafePointer<sigset_t>?
 ) -> Int32 {
-    Route.inCoroutine ? Syscall.ppoll(fds, count, timeout, mask) : libc.ppoll(fds, count, timeout, mask)
+    guard Route.inCoroutine else { return libc.ppoll(fds, count, timeout, mask) }
+    if let fds, count > 0, RunLoopWaits.isRunLoopWait {
+        return RunLoopWaits.wait(on: fds, { Syscall.ppoll(fds, count, timeout, mask) }, pollNow: { Syscall.poll(fds, count, 0) })
+    }
+    return Syscall.ppoll(fds, count, timeout, mask)
 }
 
 @_cdecl("__ppoll_chk")

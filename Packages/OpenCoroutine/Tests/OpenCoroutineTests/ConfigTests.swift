@@ -87,17 +87,6 @@ import Testing
         #expect(Config.unknownVariables(in: environment) == ["OPEN_COROUTINE_PREEMTION", "OPEN_COROUTINE_THREAD"])
     }
 
-    @Test func theUsersLoggerReceivesTheRuntimesWarnings() throws {
-        var logger = Logger(label: "app.coroutines")
-        logger.logLevel = .error
-        let previous = CoroutineLogging.logger.label
-        try withCoroutines(Config(threads: 1, hooks: false, logger: logger)) {
-            #expect(CoroutineLogging.logger.label == "app.coroutines")
-            #expect(CoroutineLogging.logger.logLevel == .error)
-        }
-        #expect(CoroutineLogging.logger.label == previous)
-    }
-
     @Test(arguments: [
         ("OPEN_COROUTINE_THREADS", "many"),
         ("OPEN_COROUTINE_KEEP_ALIVE_MS", "1.5"),
@@ -116,5 +105,21 @@ import Testing
         let error = #expect(throws: ConfigError.self) { try Config().overridden(by: [name: value]) }
         #expect(error?.field == name)
         #expect(error?.value == value)
+    }
+}
+
+extension RuntimeTests {
+    /// The configuration as `withCoroutines` applies it: with the runtime, one test at a time.
+    @Suite struct ConfigRuntimeTests {
+        @Test func theUsersLoggerReceivesTheRuntimesWarnings() throws {
+            var logger = Logger(label: "app.coroutines")
+            logger.logLevel = .error
+            let previous = CoroutineLogging.logger.label
+            try withCoroutines(Config(threads: 1, hooks: false, logger: logger)) {
+                #expect(CoroutineLogging.logger.label == "app.coroutines")
+                #expect(CoroutineLogging.logger.logLevel == .error)
+            }
+            #expect(CoroutineLogging.logger.label == previous)
+        }
     }
 }

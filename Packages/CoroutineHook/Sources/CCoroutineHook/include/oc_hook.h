@@ -85,6 +85,11 @@ oc_park_outcome oc_hook_park_counted(const void *address, int64_t deadline, bool
 /// returns how many it woke. Cheap when nobody is parked anywhere.
 int oc_hook_unpark_counted(const void *address, bool all);
 
+/// Whether the running coroutine's hooked call was made by Foundation's CoreFoundation code
+/// (its run loop's poll, RunLoopWaits.swift): a return address among the innermost frames of
+/// the coroutine's stack lies in Foundation.
+bool oc_hook_called_from_run_loop(void);
+
 /// Whether any coroutine is parked through `oc_hook_park_counted`.
 bool oc_hook_has_parked_waiters(void);
 

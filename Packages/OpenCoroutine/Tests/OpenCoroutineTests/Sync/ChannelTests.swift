@@ -30,42 +30,6 @@ import Testing
         #expect(try !channel.send(2, timeout: .milliseconds(10)))
     }
 
-    /// Tasks pass every element of a rendezvous channel exactly once, in order per sender,
-    /// through receives and selects.
-    @Test func aRendezvousChannelDeliversEveryElementOnce() throws {
-        let channel = try Channel<Int>(capacity: 0)
-        let total = Atomic<Int>(0)
-        let count = Atomic<Int>(0)
-        try withCoroutines(Config(threads: 2, hooks: false)) {
-            let senders = try (0..<4).map { sender in
-                try co {
-                    for value in 1...500 { try channel.send(sender * 1_000 + value) }
-                }
-            }
-            let receivers = try (0..<4).map { index in
-                try co {
-                    while true {
-                        let value: Int?
-                        if index % 2 == 0 {
-                            value = try channel.receive()
-                        } else {
-                            value = try Select<Int?>().receive(from: channel) { $0 }.wait()
-                        }
-                        guard let value else { return }
-                        total.add(value, ordering: .relaxed)
-                        count.add(1, ordering: .relaxed)
-                    }
-                }
-            }
-            for sender in senders { try sender.join() }
-            channel.close()
-            for receiver in receivers { try receiver.join() }
-        }
-        #expect(count.load(ordering: .relaxed) == 2_000)
-        let expected = (0..<4).reduce(0) { sum, sender in sum + (1...500).reduce(0) { $0 + sender * 1_000 + $1 } }
-        #expect(total.load(ordering: .relaxed) == expected)
-    }
-
     @Test func aBoundedChannelKeepsOrderAndWaitsWhenFull() throws {
         let channel = try Channel<Int>(capacity: 3)
         for n in 1...3 {
@@ -103,6 +67,42 @@ import Testing
 
 extension RuntimeTests {
     @Suite(.timeLimit(.minutes(1))) struct ChannelRuntimeTests {
+        /// Tasks pass every element of a rendezvous channel exactly once, in order per sender,
+        /// through receives and selects.
+        @Test func aRendezvousChannelDeliversEveryElementOnce() throws {
+            let channel = try Channel<Int>(capacity: 0)
+            let total = Atomic<Int>(0)
+            let count = Atomic<Int>(0)
+            try withCoroutines(Config(threads: 2, hooks: false)) {
+                let senders = try (0..<4).map { sender in
+                    try co {
+                        for value in 1...500 { try channel.send(sender * 1_000 + value) }
+                    }
+                }
+                let receivers = try (0..<4).map { index in
+                    try co {
+                        while true {
+                            let value: Int?
+                            if index % 2 == 0 {
+                                value = try channel.receive()
+                            } else {
+                                value = try Select<Int?>().receive(from: channel) { $0 }.wait()
+                            }
+                            guard let value else { return }
+                            total.add(value, ordering: .relaxed)
+                            count.add(1, ordering: .relaxed)
+                        }
+                    }
+                }
+                for sender in senders { try sender.join() }
+                channel.close()
+                for receiver in receivers { try receiver.join() }
+            }
+            #expect(count.load(ordering: .relaxed) == 2_000)
+            let expected = (0..<4).reduce(0) { sum, sender in sum + (1...500).reduce(0) { $0 + sender * 1_000 + $1 } }
+            #expect(total.load(ordering: .relaxed) == expected)
+        }
+
         @Test func manyProducersAndConsumersLoseAndDuplicateNothing() throws {
             let channel = try Channel<Int>(capacity: 16)
             let producers = 100
