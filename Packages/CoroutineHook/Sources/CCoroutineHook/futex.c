@@ -66,20 +66,17 @@ static uint32_t load(const uint32_t *word) {
     return __atomic_load_n(word, __ATOMIC_ACQUIRE);
 }
 
-/// The backstop's next retry delay after `delay`, up to `cap` nanoseconds.
-static int64_t doubled(int64_t delay, int64_t cap) {
-    return delay < cap ? delay * 2 : cap;
-}
-
 // MARK: - Waits
 
+/// A futex word and the value a wait expects it to keep: a FUTEX_WAIT's value, or the held
+/// PI lock word a waiter saw.
 typedef struct {
     const uint32_t *word;
     uint32_t expected;
-} value_check;
+} word_check;
 
 static bool still_expected(void *context) {
-    value_check *check = context;
+    word_check *check = context;
     return load(check->word) == check->expected;
 }
 
@@ -110,16 +107,14 @@ static long wait_cooperatively(uint32_t *word, int command, int op, uint32_t exp
         errno = EINVAL;
         return -1;
     }
-    value_check check = {word, expected};
+    word_check check = {word, expected};
     if (!still_expected(&check)) {
         errno = EAGAIN;
         return -1;
     }
-    int64_t retry = oc_hook_monotonic_ns() + 1000000;
     int64_t backstop = 1000000;
     for (;;) {
-        bool limited = deadline >= 0 && deadline <= retry;
-        oc_park_outcome outcome = oc_hook_park_counted(word, limited ? deadline : retry, still_expected, &check);
+        oc_park_outcome outcome = oc_hook_park_with_backstop(word, deadline, &backstop, 64000000, still_expected, &check);
         if (outcome == OC_PARK_NOT_PARKED) {
             errno = EAGAIN;
             return -1;
@@ -127,8 +122,7 @@ static long wait_cooperatively(uint32_t *word, int command, int op, uint32_t exp
         if (outcome == OC_PARK_UNPARKED) {
             return 0;
         }
-        int64_t now = oc_hook_monotonic_ns();
-        if (deadline >= 0 && now >= deadline) {
+        if (deadline >= 0 && oc_hook_monotonic_ns() >= deadline) {
             errno = ETIMEDOUT;
             return -1;
         }
@@ -136,8 +130,6 @@ static long wait_cooperatively(uint32_t *word, int command, int op, uint32_t exp
             // The word moved without a wake this hook saw: a wakeup, as the caller will check.
             return 0;
         }
-        backstop = doubled(backstop, 64000000);
-        retry = now + backstop;
     }
 }
 
@@ -155,16 +147,6 @@ static long wake(uint32_t *word, int op, long count, long timeout, long word2, l
 }
 
 // MARK: - Priority-inheritance locks
-
-typedef struct {
-    const uint32_t *word;
-    uint32_t held;
-} hold_check;
-
-static bool still_held(void *context) {
-    hold_check *check = context;
-    return load(check->word) == check->held;
-}
 
 /// FUTEX_LOCK_PI or FUTEX_LOCK_PI2 on `word` for the running task.
 static long lock_pi(uint32_t *word, int op, const struct timespec *timeout) {
@@ -202,16 +184,12 @@ static long lock_pi(uint32_t *word, int op, const struct timespec *timeout) {
                                                           __ATOMIC_RELAXED)) {
             continue;
         }
-        int64_t now = oc_hook_monotonic_ns();
-        if (deadline >= 0 && now >= deadline) {
+        if (deadline >= 0 && oc_hook_monotonic_ns() >= deadline) {
             errno = ETIMEDOUT;
             return -1;
         }
-        int64_t retry = now + backstop;
-        bool limited = deadline >= 0 && deadline <= retry;
-        hold_check check = {word, held};
-        oc_hook_park_counted(word, limited ? deadline : retry, still_held, &check);
-        backstop = doubled(backstop, 16000000);
+        word_check check = {word, held};
+        oc_hook_park_with_backstop(word, deadline, &backstop, 16000000, still_expected, &check);
     }
 }
 

@@ -53,21 +53,17 @@ static int take_cooperatively(sem_t *semaphore, int64_t deadline) {
     take_attempt attempt = {semaphore, false};
     int64_t backstop = 1000000;
     for (;;) {
-        int64_t now = oc_hook_monotonic_ns();
-        if (deadline >= 0 && now >= deadline) {
+        if (deadline >= 0 && oc_hook_monotonic_ns() >= deadline) {
             errno = ETIMEDOUT;
             return -1;
         }
-        int64_t retry = now + backstop;
-        bool limited = deadline >= 0 && deadline <= retry;
-        oc_hook_park_counted(semaphore, limited ? deadline : retry, still_empty, &attempt);
+        oc_hook_park_with_backstop(semaphore, deadline, &backstop, 16000000, still_empty, &attempt);
         if (attempt.taken || libc_trywait(semaphore) == 0) {
             return 0;
         }
         if (errno != EAGAIN) {
             return -1;
         }
-        backstop = backstop < 16000000 ? backstop * 2 : backstop;
     }
 }
 

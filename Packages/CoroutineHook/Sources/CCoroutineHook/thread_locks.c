@@ -163,16 +163,13 @@ static int lock_cooperatively(pthread_mutex_t *mutex, void *me, int64_t deadline
     lock_attempt attempt = {mutex, me, try_lock(mutex, me)};
     int64_t backstop = 1000000;
     while (attempt.result == EBUSY) {
-        int64_t retry = oc_hook_monotonic_ns() + backstop;
-        bool limited = deadline >= 0 && deadline <= retry;
-        if (oc_hook_park_counted(mutex, limited ? deadline : retry, still_locked, &attempt) == OC_PARK_NOT_PARKED) {
+        if (oc_hook_park_with_backstop(mutex, deadline, &backstop, 16000000, still_locked, &attempt) == OC_PARK_NOT_PARKED) {
             break;
         }
         attempt.result = try_lock(mutex, me);
         if (attempt.result == EBUSY && deadline >= 0 && oc_hook_monotonic_ns() >= deadline) {
             return ETIMEDOUT;
         }
-        backstop = backstop < 16000000 ? backstop * 2 : backstop;
     }
     return attempt.result;
 }

@@ -61,6 +61,17 @@ oc_park_outcome oc_hook_park_counted(const void *address, int64_t deadline, bool
     return outcome;
 }
 
+oc_park_outcome oc_hook_park_with_backstop(const void *address, int64_t deadline, int64_t *backstop, int64_t cap,
+                                           bool (*should_park)(void *), void *context) {
+    int64_t retry = oc_hook_monotonic_ns() + *backstop;
+    bool limited = deadline >= 0 && deadline <= retry;
+    oc_park_outcome outcome = oc_hook_park_counted(address, limited ? deadline : retry, should_park, context);
+    if (*backstop < cap) {
+        *backstop *= 2;
+    }
+    return outcome;
+}
+
 int oc_hook_unpark_counted(const void *address, bool all) {
     // Pairs with the waiter's count-then-retry: either it sees the release, or this sees it.
     __atomic_thread_fence(__ATOMIC_SEQ_CST);

@@ -81,6 +81,12 @@ int64_t oc_hook_monotonic_deadline(clockid_t clock, const struct timespec *absti
 oc_park_outcome oc_hook_park_counted(const void *address, int64_t deadline, bool (*should_park)(void *context),
                                      void *context);
 
+/// `oc_hook_park_counted` until `deadline` or a backstop retry after `*backstop` nanoseconds,
+/// whichever comes first, for waits whose wake may come from a call no hook sees; then doubles
+/// `*backstop`, up to `cap`. The caller starts it at 1 ms and decides what a timeout means.
+oc_park_outcome oc_hook_park_with_backstop(const void *address, int64_t deadline, int64_t *backstop, int64_t cap,
+                                           bool (*should_park)(void *context), void *context);
+
 /// Wakes one or all coroutines parked on `address` after the caller released or signalled it;
 /// returns how many it woke. Cheap when nobody is parked anywhere.
 int oc_hook_unpark_counted(const void *address, bool all);
