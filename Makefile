@@ -16,6 +16,9 @@
 #   make bench-spawn   task spawn, yield and skynet figures beside Go
 #   make bench-echo    TCP echo round trips per second and p99 latency beside SwiftNIO, Go and
 #                      thread-per-connection C (ECHO_SECONDS, ECHO_CONNECTIONS shorten a run)
+#   make bench-http    HTTP/1.1 requests per second and p50/p99 latency under wrk (TechEmpower's
+#                      plaintext, pipelined and not) beside Hummingbird 2 and Go's net/http
+#                      (HTTP_SECONDS, HTTP_CONNECTIONS change a run)
 #   make bench-sleep   100,000 coroutines sleeping 1 s at once, and a ready socket read beside libc
 #   make bench-timers  the timer wheel against a binary heap (how the timer structure was chosen)
 #   make bench-preempt preemption latency beside Go's, and preemption's cost to CPU-bound work
@@ -45,7 +48,7 @@ PACKAGES := Packages/CoroutineCore Packages/CoroutineHook Packages/OpenCoroutine
 SYSTEM_PACKAGES := liburing-dev libjemalloc-dev libboost-context-dev g++ \
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libhiredis-dev redis-server libsqlite3-dev
 
-.PHONY: deps build hook docs test test-packages test-release test-context test-workspace test-preload test-sqlite test-asan test-tsan test-user-package test-docs run bench-switch bench-spawn bench-echo bench-scaling bench-sleep bench-timers bench-preempt bench-files bench-micro bench-micro-check plots soak test-soak fuzz clean
+.PHONY: deps build hook docs test test-packages test-release test-context test-workspace test-preload test-sqlite test-asan test-tsan test-user-package test-docs run bench-switch bench-spawn bench-echo bench-http bench-scaling bench-sleep bench-timers bench-preempt bench-files bench-micro bench-micro-check plots soak test-soak fuzz clean
 
 deps:
 	@scripts/install-deps.sh $(SYSTEM_PACKAGES)
@@ -160,6 +163,9 @@ bench-spawn: deps
 
 bench-echo: deps
 	Benchmarks/scripts/bench-echo.sh
+
+bench-http: deps
+	Benchmarks/scripts/bench-http.sh
 
 bench-scaling: deps
 	Benchmarks/scripts/bench-scaling.sh

@@ -98,6 +98,7 @@ let package = Package(
         .executableTarget(name: "echo_server", dependencies: coroutineExample, path: "Examples/echo_server"),
         .executableTarget(name: "echo_client", dependencies: coroutineExample, path: "Examples/echo_client"),
         .executableTarget(name: "echo_demo", dependencies: coroutineExample, path: "Examples/echo_demo"),
+        .executableTarget(name: "http_server", dependencies: coroutineExample, path: "Examples/http_server"),
         .executableTarget(
             name: "redis_demo", dependencies: coroutineExample + ["HiredisSupport"], path: "Examples/redis_demo"
         ),
@@ -151,6 +152,7 @@ let package = Package(
                 .product(name: "CoroutineCore", package: "CoroutineCore"),
                 .product(name: "open_coroutine_hook", package: "CoroutineHook"),
                 .product(name: "DescriptorScenarios", package: "CoroutineCore"),
+                "ExampleSupport",
                 "HiredisSupport",
             ],
             path: "Tests/IntegrationTests"

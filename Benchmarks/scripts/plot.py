@@ -35,6 +35,18 @@ BARS = [
         ("Go", "echo_rps_go", False),
         ("threads", "echo_rps_threads", False),
     ]),
+    ("http-rps.png", "HTTP /plaintext, 256 connections, pipelined 16 deep (TechEmpower)",
+     "requests per second (higher is better)", [
+        ("ours", "http_rps_ours", True),
+        ("Hummingbird 2", "http_rps_hummingbird", False),
+        ("Go net/http", "http_rps_go", False),
+    ]),
+    ("http-rps-single.png", "HTTP /plaintext, 256 connections, one request per write",
+     "requests per second (higher is better)", [
+        ("ours", "http_nopipe_rps_ours", True),
+        ("Hummingbird 2", "http_nopipe_rps_hummingbird", False),
+        ("Go net/http", "http_nopipe_rps_go", False),
+    ]),
     ("preempt.png", "Preemption latency of a spinning task", "p99 ms (lower is better)", [
         ("ours", "preempt_latency_p99_ms", True),
         ("Go", "go_preempt_latency_p99_ms", False),
