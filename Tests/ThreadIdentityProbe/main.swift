@@ -31,6 +31,11 @@
 //       TASKS tasks on THREADS threads each run `/bin/sleep 0.3` with Foundation's `Process`
 //       and wait with `waitUntilExit`, which spins the thread's run loop. Prints
 //       `succeeded=N elapsed_ms=N`.
+//   thread_identity_probe process-output THREADS TASKS
+//       The same, each child a shell that sleeps 0.3 s and writes `out-N` to stdout and
+//       `err-N` to stderr, both read through pipes with `FileHandle`, and a
+//       `terminationHandler` counting ends. Prints `succeeded=N handled=N elapsed_ms=N`
+//       (succeeded: status 0 and both outputs exact).
 //   thread_identity_probe group THREADS TASKS
 //       TASKS tasks each wait 0.2 s on a DispatchGroup nobody leaves, and TASKS more wait
 //       without a deadline on one a plain thread leaves after 0.1 s. Prints
@@ -357,6 +362,36 @@ func runProcesses(threads: Int, tasks: Int) throws {
     emit("succeeded=\(succeeded.load(ordering: .relaxed)) elapsed_ms=\(milliseconds() - start)")
 }
 
+func runProcessesWithOutput(threads: Int, tasks: Int) throws {
+    let succeeded = Atomic<Int>(0)
+    let handled = Atomic<Int>(0)
+    let start = milliseconds()
+    try withCoroutines(Config(threads: threads)) {
+        let handles = try (0..<tasks).map { index in
+            try co(name: "process-\(index)") {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/bin/sh")
+                process.arguments = ["-c", "sleep 0.3; echo out-\(index); echo err-\(index) >&2"]
+                let (output, errors) = (Pipe(), Pipe())
+                process.standardOutput = output
+                process.standardError = errors
+                process.terminationHandler = { _ in handled.add(1, ordering: .relaxed) }
+                guard (try? process.run()) != nil else { return }
+                let printed = output.fileHandleForReading.readDataToEndOfFile()
+                let reported = errors.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                let exact = printed == Data("out-\(index)\n".utf8) && reported == Data("err-\(index)\n".utf8)
+                if process.terminationStatus == 0 && exact { succeeded.add(1, ordering: .relaxed) }
+            }
+        }
+        for handle in handles { try handle.join() }
+    }
+    // The handlers run on Foundation's own queue, after the ends waitUntilExit saw: give the
+    // last of them a moment.
+    for _ in 0..<100 where handled.load(ordering: .relaxed) < tasks { usleep(10_000) }
+    emit("succeeded=\(succeeded.load(ordering: .relaxed)) handled=\(handled.load(ordering: .relaxed)) elapsed_ms=\(milliseconds() - start)")
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 func number(_ index: Int) -> Int {
     guard arguments.count > index, let value = Int(arguments[index]), value > 0 else { fail("expected a count at \(index + 1)") }
@@ -376,5 +411,6 @@ case "raw-sleep": try runRawSleep()
 case "raw-storm": try runRawStorm()
 case "children": try runChildren()
 case "process": try runProcesses(threads: number(1), tasks: number(2))
+case "process-output": try runProcessesWithOutput(threads: number(1), tasks: number(2))
 default: fail("usage: thread_identity_probe lock|once|semaphore|group …")
 }

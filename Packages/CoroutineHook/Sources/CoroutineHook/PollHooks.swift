@@ -6,7 +6,8 @@ import Glibc
 public func hookPoll(_ fds: UnsafeMutablePointer<pollfd>?, _ count: nfds_t, _ timeout: Int32) -> Int32 {
     guard Route.inCoroutine else { return libc.poll(fds, count, timeout) }
     if let fds, count > 0, RunLoopWaits.isRunLoopWait {
-        return RunLoopWaits.wait(on: fds, { Syscall.poll(fds, count, timeout) }, pollNow: { Syscall.poll(fds, count, 0) })
+        let capped = RunLoopWaits.cappedMilliseconds(timeout)
+        return RunLoopWaits.wait(on: fds, { Syscall.poll(fds, count, capped) }, pollNow: { Syscall.poll(fds, count, 0) })
     }
     return Syscall.poll(fds, count, timeout)
 }
@@ -29,7 +30,8 @@ public func hookPpoll(
 ) -> Int32 {
     guard Route.inCoroutine else { return libc.ppoll(fds, count, timeout, mask) }
     if let fds, count > 0, RunLoopWaits.isRunLoopWait {
-        return RunLoopWaits.wait(on: fds, { Syscall.ppoll(fds, count, timeout, mask) }, pollNow: { Syscall.poll(fds, count, 0) })
+        var capped = RunLoopWaits.capped(timeout?.pointee)
+        return RunLoopWaits.wait(on: fds, { Syscall.ppoll(fds, count, &capped, mask) }, pollNow: { Syscall.poll(fds, count, 0) })
     }
     return Syscall.ppoll(fds, count, timeout, mask)
 }

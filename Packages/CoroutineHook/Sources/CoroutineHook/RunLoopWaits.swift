@@ -22,6 +22,15 @@ import Synchronization
 // that woke spuriously. The inner runs are not held up at all, and each child process or timer
 // still wakes its run loop; they only end innermost first, as CoreFoundation needs.
 //
+// Nested runs also lose wakeups, and no hook sees them go. CoreFoundation ignores a
+// `CFRunLoopWakeUp` while the run loop is awake, and asks the innermost run whether it is: an
+// outer run's deadline or its child's end, signalled while an inner run of another task was
+// awake, writes nothing to the wakeup descriptor, and the outer run would sleep until some
+// later event (tasks of two threads at once hung so, 3 runs in 15). So a run loop's wait in a
+// task never sleeps longer than `backstop`: it then returns as a poll that found nothing, which
+// CoreFoundation takes as a wakeup for nothing, and its run looks at its deadline, its stop
+// flag and its sources before it sleeps again. A lost wakeup costs at most that long.
+//
 // Still per thread: the run loop's sources and timers. A source one task added may fire inside
 // another task's run (Docs/coroutines.md, "What is per task, what is per thread").
 enum RunLoopWaits {
@@ -36,6 +45,25 @@ enum RunLoopWaits {
     private final class Wait: Sendable {}
 
     private static let waits = Mutex<[Key: [Wait]]>([:])
+
+    /// The longest a run loop's wait in a task sleeps before it looks again (see above): short
+    /// beside the 50 ms slices `Process.waitUntilExit` runs its run loop in.
+    static let backstopMilliseconds: Int32 = 10
+
+    /// A `poll` timeout in milliseconds (negative: none) capped at the backstop.
+    static func cappedMilliseconds(_ timeout: Int32) -> Int32 {
+        timeout < 0 ? backstopMilliseconds : min(timeout, backstopMilliseconds)
+    }
+
+    /// A `ppoll` timeout (nil: none) capped at the backstop. A negative or malformed one is
+    /// passed on as it is, for the kernel's EINVAL.
+    static func capped(_ timeout: timespec?) -> timespec {
+        let backstop = timespec(tv_sec: 0, tv_nsec: Int(backstopMilliseconds) * 1_000_000)
+        guard let timeout else { return backstop }
+        let isValid = timeout.tv_sec >= 0 && (0..<1_000_000_000).contains(timeout.tv_nsec)
+        let isShorter = timeout.tv_sec == 0 && timeout.tv_nsec < backstop.tv_nsec
+        return !isValid || isShorter ? timeout : backstop
+    }
 
     /// Whether the calling hook serves CoreFoundation's run loop wait.
     static var isRunLoopWait: Bool {
