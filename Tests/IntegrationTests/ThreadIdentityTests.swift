@@ -120,6 +120,35 @@ private func probeFields(_ arguments: [String], timeout: TimeInterval = 30) thro
         #expect((piped["elapsed_ms"] ?? .max) < 1_000, "\(piped)")
     }
 
+    /// Handoff, on a 1-thread runtime: a task holds the thread 1 s in `sigtimedwait` (no hook
+    /// sees it) or in 0.5 s or more of JSON decoding inside Foundation (where preemption must
+    /// not stop it); the 1,000 tasks queued meanwhile run on a spare. Without handoff they wait
+    /// for the holder. The ticker beside them, a task already started on the held thread,
+    /// stays there (Docs/scheduling.md says why).
+    @Test(arguments: ["unhooked", "excluded"])
+    func queuedTasksRunOnASpareWhileTheirThreadIsHeld(_ hold: String) throws {
+        let handedOff = try probeFields(["handoff", hold, "2000"], timeout: 30)
+        #expect((handedOff["held_ms"] ?? 0) >= 500, "\(handedOff)")
+        #expect((handedOff["queued_done_ms"] ?? .max) < 200, "\(handedOff)")
+        #expect((handedOff["handoffs"] ?? 0) >= 1, "\(handedOff)")
+        #expect(handedOff["spares"] == 1, "\(handedOff)")
+        let held = try probeFields(["handoff", hold, "0"], timeout: 30)
+        #expect((held["queued_done_ms"] ?? 0) >= (held["held_ms"] ?? .max) / 2, "\(held)")
+        #expect(held["handoffs"] == 0, "\(held)")
+    }
+
+    /// 10,000 calls of 1 ms that no hook sees, from 1,000 tasks on 2 threads: every task and
+    /// call finishes, spares share the load, and once they have been dormant for `keepAlive`
+    /// the process has the threads it had before.
+    @Test func aStormOfHeldCallsLosesNoTaskAndLeavesNoThread() throws {
+        let fields = try probeFields(["held-storm"], timeout: 60)
+        #expect(fields["finished"] == 1_000, "\(fields)")
+        #expect(fields["calls"] == 10_000, "\(fields)")
+        #expect((fields["handoffs"] ?? 0) >= 1, "\(fields)")
+        #expect(fields["threads_after"] == fields["threads_before"], "\(fields)")
+        #expect((fields["elapsed_ms"] ?? .max) < 10_000, "\(fields)")
+    }
+
     /// The same for DispatchGroup.wait, which libdispatch makes on a futex through `syscall`.
     @Test func dispatchGroupWaitsSuspendOnlyTheirTask() throws {
         let fields = try probeFields(["group", "2", "100"])

@@ -36,6 +36,18 @@
 //       `err-N` to stderr, both read through pipes with `FileHandle`, and a
 //       `terminationHandler` counting ends. Prints `succeeded=N handled=N elapsed_ms=N`
 //       (succeeded: status 0 and both outputs exact).
+//   thread_identity_probe handoff HOLD HANDOFF_US
+//       One scheduler thread (handoff after HANDOFF_US microseconds, 0 for none): a task holds
+//       the thread in one call that does not suspend (HOLD unhooked: 1 s in `sigtimedwait`,
+//       which no hook sees; excluded: decoding a large JSON array, all of it in Foundation and
+//       the Swift runtime, where preemption must not stop), while a ticker sleeps 10 ms 50
+//       times and 1,000 tasks are queued. Prints `held_ms=N queued_done_ms=N ticker_worst_ms=N
+//       handoffs=N spares=N elapsed_ms=N`.
+//   thread_identity_probe held-storm
+//       2 scheduler threads (spares dormant 300 ms end): 1,000 tasks each hold their thread in
+//       10 calls of 1 ms that no hook sees (`sigtimedwait`). Prints `finished=N calls=N
+//       handoffs=N threads_before=N threads_after=N elapsed_ms=N` (threads: the process's,
+//       the last counted once the spares had time to end).
 //   thread_identity_probe group THREADS TASKS
 //       TASKS tasks each wait 0.2 s on a DispatchGroup nobody leaves, and TASKS more wait
 //       without a deadline on one a plain thread leaves after 0.1 s. Prints
@@ -392,6 +404,92 @@ func runProcessesWithOutput(threads: Int, tasks: Int) throws {
     emit("succeeded=\(succeeded.load(ordering: .relaxed)) handled=\(handled.load(ordering: .relaxed)) elapsed_ms=\(milliseconds() - start)")
 }
 
+/// Waits `nanoseconds` in `sigtimedwait`, a call no hook sees; true when it timed out.
+func waitUnhooked(nanoseconds: Int) -> Bool {
+    var signals = sigset_t()
+    sigemptyset(&signals)
+    // A signal nobody sends here: the wait ends at its timeout.
+    sigaddset(&signals, SIGSYS)
+    var timeout = timespec(tv_sec: nanoseconds / 1_000_000_000, tv_nsec: nanoseconds % 1_000_000_000)
+    return sigtimedwait(&signals, nil, &timeout) == -1 && errno == EAGAIN
+}
+
+/// Holds the calling task's thread in one call that does not suspend; how long, in ms.
+func holdThread(_ hold: String) -> Int {
+    let start = milliseconds()
+    if hold == "unhooked" {
+        _ = waitUnhooked(nanoseconds: 1_000_000_000)
+    } else {
+        let document = Data(("[" + repeatElement("123456", count: 3_000_000).joined(separator: ",") + "]").utf8)
+        let decodeStart = milliseconds()
+        let numbers = try? JSONDecoder().decode([Int].self, from: document)
+        if numbers?.count != 3_000_000 { fail("the JSON document did not decode") }
+        return milliseconds() - decodeStart
+    }
+    return milliseconds() - start
+}
+
+func runHandoff(hold: String, handoffMicroseconds: Int) throws {
+    let start = milliseconds()
+    let worstGap = Atomic<Int>(0)
+    let queuedDone = Atomic<Int>(0)
+    let held = Atomic<Int>(0)
+    var counters: RuntimeCounters?
+    let handoff: Duration? = handoffMicroseconds == 0 ? nil : .microseconds(handoffMicroseconds)
+    try withCoroutines(Config(threads: 1, handoffAfter: handoff)) {
+        let ticker = try co(name: "ticker") {
+            var last = milliseconds()
+            for _ in 0..<50 {
+                usleep(10_000)
+                let now = milliseconds()
+                worstGap.max(now - last, ordering: .relaxed)
+                last = now
+            }
+        }
+        // The ticker starts first, so that the holder holds up a task already running.
+        usleep(20_000)
+        let holder = try co(name: "holder") { held.store(holdThread(hold), ordering: .relaxed) }
+        usleep(20_000)
+        let queuedAt = milliseconds()
+        let queued = try (0..<1_000).map { index in try co(name: "queued-\(index)") { index } }
+        for handle in queued { _ = try handle.join() }
+        queuedDone.store(milliseconds() - queuedAt, ordering: .relaxed)
+        try holder.join()
+        try ticker.join()
+        counters = CoroutineRuntime.shared.counters
+    }
+    emit("held_ms=\(held.load(ordering: .relaxed)) queued_done_ms=\(queuedDone.load(ordering: .relaxed)) "
+        + "ticker_worst_ms=\(worstGap.load(ordering: .relaxed)) handoffs=\(counters?.handoffs ?? 0) "
+        + "spares=\(counters?.sparesStarted ?? 0) elapsed_ms=\(milliseconds() - start)")
+}
+
+func runHeldStorm() throws {
+    let finished = Atomic<Int>(0)
+    let calls = Atomic<Int>(0)
+    var (before, after) = (0, 0)
+    var counters: RuntimeCounters?
+    let start = milliseconds()
+    try withCoroutines(Config(threads: 2, keepAlive: .milliseconds(300), blockingWarning: nil)) {
+        // Once the runtime's own threads exist: what the storm must not add to for good.
+        usleep(100_000)
+        before = threadCount()
+        let tasks = try (0..<1_000).map { index in
+            try co(name: "storm-\(index)") {
+                for _ in 0..<10 where waitUnhooked(nanoseconds: 1_000_000) { calls.add(1, ordering: .relaxed) }
+                finished.add(1, ordering: .relaxed)
+            }
+        }
+        for task in tasks { try task.join() }
+        counters = CoroutineRuntime.shared.counters
+        // Dormant spares end after keepAlive.
+        for _ in 0..<200 where threadCount() > before { usleep(10_000) }
+        after = threadCount()
+    }
+    emit("finished=\(finished.load(ordering: .relaxed)) calls=\(calls.load(ordering: .relaxed)) "
+        + "handoffs=\(counters?.handoffs ?? 0) threads_before=\(before) threads_after=\(after) "
+        + "elapsed_ms=\(milliseconds() - start)")
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 func number(_ index: Int) -> Int {
     guard arguments.count > index, let value = Int(arguments[index]), value > 0 else { fail("expected a count at \(index + 1)") }
@@ -412,5 +510,11 @@ case "raw-storm": try runRawStorm()
 case "children": try runChildren()
 case "process": try runProcesses(threads: number(1), tasks: number(2))
 case "process-output": try runProcessesWithOutput(threads: number(1), tasks: number(2))
+case "held-storm": try runHeldStorm()
+case "handoff":
+    guard arguments.count == 3, ["unhooked", "excluded"].contains(arguments[1]), let delay = Int(arguments[2]) else {
+        fail("usage: thread_identity_probe handoff unhooked|excluded HANDOFF_US")
+    }
+    try runHandoff(hold: arguments[1], handoffMicroseconds: delay)
 default: fail("usage: thread_identity_probe lock|once|semaphore|group …")
 }

@@ -25,6 +25,7 @@ import Logging
 /// | `crashReport` | the crashing task | `OPEN_COROUTINE_TRACEBACK` (`all`, or `single` for the crashing task) |
 /// | `dumpSignal` | none | `OPEN_COROUTINE_DUMP_SIGNAL` (a number, or a name such as `SIGUSR1`; `off`) |
 /// | `blockingWarning` | 100 ms | `OPEN_COROUTINE_BLOCKING_WARNING_MS` (`0` or `off`: no watchdog) |
+/// | `handoffAfter` | 2 ms | `OPEN_COROUTINE_HANDOFF_AFTER_US` (microseconds; `0` or `off`: no handoff) |
 /// | `logger` | standard error, warnings and above | — |
 public struct Config: Sendable, Equatable {
     /// Scheduler threads, each with its event loop.
@@ -64,6 +65,10 @@ public struct Config: Sendable, Equatable {
     /// How long a task may hold its scheduler thread inside one call that does not suspend
     /// before the watchdog logs a warning that names it (1 ms or more); nil: no watchdog.
     public var blockingWarning: Duration?
+    /// How long a task may hold its scheduler thread in one call that does not suspend (or in
+    /// code preemption must skip) while other tasks wait to start, before a spare thread
+    /// starts them: handoff (100 µs to 10 s; nil: none). Docs/scheduling.md says what moves.
+    public var handoffAfter: Duration?
     /// Where the runtime's warnings go, or nil for standard error at level `warning`.
     public var logger: Logger?
 
@@ -87,6 +92,7 @@ public struct Config: Sendable, Equatable {
         crashReport: CrashReport = .crashingTask,
         dumpSignal: Int32? = nil,
         blockingWarning: Duration? = .milliseconds(100),
+        handoffAfter: Duration? = RuntimeConfiguration.defaultHandoffAfter,
         logger: Logger? = nil
     ) {
         self.threads = threads
@@ -104,6 +110,7 @@ public struct Config: Sendable, Equatable {
         self.crashReport = crashReport
         self.dumpSignal = dumpSignal
         self.blockingWarning = blockingWarning
+        self.handoffAfter = handoffAfter
         self.logger = logger
     }
 
@@ -164,7 +171,7 @@ public struct Config: Sendable, Equatable {
         "metricsInterval": "OPEN_COROUTINE_METRICS_INTERVAL_MS", "preemptionSlice": "OPEN_COROUTINE_PREEMPTION_SLICE_MS",
         "hooks": "OPEN_COROUTINE_HOOKS", "preemption": "OPEN_COROUTINE_PREEMPTION", "ioUring": "OPEN_COROUTINE_IO_URING",
         "blockingThreads": "OPEN_COROUTINE_BLOCKING_THREADS", "dumpSignal": "OPEN_COROUTINE_DUMP_SIGNAL",
-        "blockingWarning": "OPEN_COROUTINE_BLOCKING_WARNING_MS",
+        "blockingWarning": "OPEN_COROUTINE_BLOCKING_WARNING_MS", "handoffAfter": "OPEN_COROUTINE_HANDOFF_AFTER_US",
     ]
 
     /// This configuration with the fields `environment` sets replaced, unchecked.
@@ -187,6 +194,9 @@ public struct Config: Sendable, Equatable {
         try Self.readOptional("OPEN_COROUTINE_BLOCKING_WARNING_MS", from: environment) {
             config.blockingWarning = $0.map { .milliseconds($0) }
         }
+        try Self.readOptional("OPEN_COROUTINE_HANDOFF_AFTER_US", from: environment) {
+            config.handoffAfter = $0.map { .microseconds($0) }
+        }
         return config
     }
 
@@ -195,7 +205,7 @@ public struct Config: Sendable, Equatable {
         RuntimeConfiguration(
             threads: threads, stackSize: stackSize, minWorkers: minPoolSize, maxWorkers: maxPoolSize, keepAlive: keepAlive,
             preemption: preemption, preemptionSlice: preemptionSlice, ioUring: ioUring, blockingThreads: blockingThreads,
-            crashReport: crashReport, dumpSignal: dumpSignal, blockingWarning: blockingWarning)
+            crashReport: crashReport, dumpSignal: dumpSignal, blockingWarning: blockingWarning, handoffAfter: handoffAfter)
     }
 
     /// The runtime's field names in this type's words.
@@ -203,6 +213,7 @@ public struct Config: Sendable, Equatable {
         "threads": "threads", "stackSize": "stackSize", "minWorkers": "minPoolSize",
         "maxWorkers": "maxPoolSize", "keepAlive": "keepAlive", "preemptionSlice": "preemptionSlice",
         "blockingThreads": "blockingThreads", "dumpSignal": "dumpSignal", "blockingWarning": "blockingWarning",
+        "handoffAfter": "handoffAfter",
     ]
 
     private static func read(

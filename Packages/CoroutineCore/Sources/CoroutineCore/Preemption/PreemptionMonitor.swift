@@ -19,8 +19,15 @@ import Synchronization
 /// a system call, is stuck in one call that did not suspend (a wait no hook sees: a raw futex, a `syscall()`, a C
 /// library's internal call). The monitor logs one warning per such stretch, naming the task,
 /// the thread and the system call it sits in (/proc/self/task/TID/syscall), and counts it.
-/// A busy loop is preemption's business, not the watchdog's. While every scheduler thread is parked the monitor sleeps until one wakes:
-/// an idle runtime costs it no CPU.
+/// A busy loop is preemption's business, not the watchdog's.
+///
+/// And they decide handoff: a thread held in one call for `handoffAfter` (off the CPU, or on
+/// it in code preemption skips, for a slice beyond its preemption) while tasks wait in the
+/// queues gets a spare thread to take those tasks up (`RuntimeGeneration.handOff`); one spare
+/// per stretch, asked again each tick until one is free.
+///
+/// While every scheduler thread is parked the monitor sleeps until one wakes: an idle runtime
+/// costs it no CPU.
 final class PreemptionMonitor: @unchecked Sendable {
     // @unchecked Sendable: `watches` and `thread` belong to the monitor's own thread (and to
     // `start`/`stop`, which run before it starts and after it ended); the rest is atomics.
@@ -39,6 +46,8 @@ final class PreemptionMonitor: @unchecked Sendable {
         var overdue = false
         /// Whether the watchdog warned about the stretch that began at `since`.
         var warned = false
+        /// Whether a spare took up the queue during the stretch that began at `since`.
+        var handedOff = false
     }
 
     /// How soon a request that found its coroutine at an unsafe point is repeated.
@@ -49,6 +58,7 @@ final class PreemptionMonitor: @unchecked Sendable {
     /// The preemption slice; nil when only the watchdog runs.
     private let sliceNanoseconds: UInt64?
     private let blockingWarningNanoseconds: UInt64?
+    private let handoffNanoseconds: UInt64?
     private let tickNanoseconds: UInt64
     /// Warnings the watchdog gave.
     let blockingWarnings = Atomic<UInt64>(0)
@@ -60,10 +70,12 @@ final class PreemptionMonitor: @unchecked Sendable {
     /// The CPU the monitor's own thread has used.
     let cpuClock = ThreadCPUClock()
 
-    init(slice: Duration?, blockingWarning: Duration?) {
+    init(slice: Duration?, blockingWarning: Duration?, handoffAfter: Duration?) {
         self.sliceNanoseconds = slice?.clampedNanoseconds
         self.blockingWarningNanoseconds = blockingWarning?.clampedNanoseconds
-        let shortest = [sliceNanoseconds, blockingWarningNanoseconds].compactMap { $0 }.min() ?? 10_000_000
+        self.handoffNanoseconds = handoffAfter?.clampedNanoseconds
+        let shortest = [sliceNanoseconds, blockingWarningNanoseconds, handoffNanoseconds].compactMap { $0 }.min()
+            ?? 10_000_000
         self.tickNanoseconds = max(shortest / 4, 1)
     }
 
@@ -126,7 +138,13 @@ final class PreemptionMonitor: @unchecked Sendable {
             oc_preempt_refresh_code()
             let now = monotonicNanoseconds()
             for index in watches.indices {
-                watch(generation.threads[index], with: &watches[index], now: now)
+                let thread = generation.threads[index]
+                guard thread.isActive else {
+                    watches[index] = Watch()
+                    continue
+                }
+                watch(thread, with: &watches[index], now: now)
+                handOffIfHeld(thread, with: &watches[index], now: now, generation: generation)
             }
             let retrying = watches.contains { $0.overdue }
             parker.park(timeoutNanoseconds: retrying ? min(Self.retryNanoseconds, tickNanoseconds) : tickNanoseconds)
@@ -141,6 +159,7 @@ final class PreemptionMonitor: @unchecked Sendable {
             watch.cpuSince = thread.cpuClock.nanoseconds
             watch.overdue = false
             watch.warned = false
+            watch.handedOff = false
             return
         }
         let held = now &- watch.since
@@ -153,6 +172,19 @@ final class PreemptionMonitor: @unchecked Sendable {
               thread.requestPreemption() else { return }
         watch.sent += 1
         watch.overdue = true
+    }
+
+    /// Hands `thread`'s queued tasks to a spare when its coroutine has held it in one call for
+    /// `handoffAfter`: off the CPU (a call no hook suspends), or on it past its preemption slice
+    /// by `handoffAfter` (code preemption must skip; with preemption off, any code).
+    private func handOffIfHeld(_ thread: SchedulerThread, with watch: inout Watch, now: UInt64, generation: RuntimeGeneration) {
+        guard let handoff = handoffNanoseconds, !watch.handedOff, watch.since != 0 else { return }
+        let held = now &- watch.since
+        guard held >= handoff, generation.hasQueuedTasks,
+              thread.scheduler.runningFrame.load(ordering: .relaxed) != 0 else { return }
+        let offCPU = thread.cpuClock.nanoseconds &- watch.cpuSince < held / 2
+        guard offCPU || held >= (sliceNanoseconds ?? 0) &+ handoff else { return }
+        watch.handedOff = generation.handOff()
     }
 
     /// Warns when `thread`'s coroutine spent the `held` nanoseconds mostly off the CPU (in

@@ -228,13 +228,58 @@ final class RuntimeGeneration: @unchecked Sendable {
 
     init(configuration: RuntimeConfiguration) {
         self.configuration = configuration
-        self.queues = WorkStealingQueues(workers: configuration.threads)
+        self.spareCount = configuration.handoffAfter == nil ? 0 : configuration.threads
+        self.queues = WorkStealingQueues(workers: configuration.threads + spareCount)
         self.externalCounter = TaskCounter(shared: true)
-        self.monitor = configuration.preemption || configuration.blockingWarning != nil
+        self.activeThreads = Atomic(configuration.threads)
+        self.monitor = configuration.preemption || configuration.blockingWarning != nil || configuration.handoffAfter != nil
             ? PreemptionMonitor(
                 slice: configuration.preemption ? configuration.preemptionSlice : nil,
-                blockingWarning: configuration.blockingWarning)
+                blockingWarning: configuration.blockingWarning,
+                handoffAfter: configuration.handoffAfter)
             : nil
+    }
+
+    // MARK: - Spares
+
+    /// Spare threads, after the scheduler threads in `threads`: one per scheduler thread when
+    /// handoff is on, none otherwise.
+    let spareCount: Int
+    /// Scheduler threads plus spares at work: what `allThreadsIdle` compares with.
+    private let activeThreads: Atomic<Int>
+    private let handoffCount = Atomic<UInt64>(0)
+    private let sparesStartedCount = Atomic<UInt64>(0)
+
+    /// Whether tasks wait in the queues for a thread to start them.
+    var hasQueuedTasks: Bool {
+        !queues.isEmpty() || !priorityTasks.isEmpty
+    }
+
+    /// Puts a spare to work for a scheduler thread held in one call (the monitor's call);
+    /// false when every spare is at work already.
+    func handOff() -> Bool {
+        for spare in threads.dropFirst(configuration.threads) {
+            let activation = spare.activate()
+            guard activation != .unavailable else { continue }
+            activeThreads.add(1, ordering: .relaxed)
+            handoffCount.add(1, ordering: .relaxed)
+            if activation == .started {
+                sparesStartedCount.add(1, ordering: .relaxed)
+            }
+            return true
+        }
+        return false
+    }
+
+    /// Uncounts a spare that has gone dormant.
+    func spareWentDormant() {
+        activeThreads.subtract(1, ordering: .relaxed)
+    }
+
+    /// Counts a thread about to start (a spare; the scheduler threads are counted by
+    /// `startThreads`).
+    func threadStarting() {
+        liveThreads.add(1, ordering: .relaxed)
     }
 
 
@@ -250,6 +295,8 @@ final class RuntimeGeneration: @unchecked Sendable {
         }
         totals.steals = queues.steals
         totals.blockingWarnings = monitor?.blockingWarnings.load(ordering: .relaxed) ?? 0
+        totals.handoffs = handoffCount.load(ordering: .relaxed)
+        totals.sparesStarted = sparesStartedCount.load(ordering: .relaxed)
         return totals
     }
 
@@ -264,13 +311,14 @@ final class RuntimeGeneration: @unchecked Sendable {
 
     func startThreads() throws(RuntimeError) {
         do {
-            threads = try (0..<configuration.threads).map { index throws(SystemError) in
-                try SchedulerThread(index: index, generation: self)
+            threads = try (0..<(configuration.threads + spareCount)).map { index throws(SystemError) in
+                try SchedulerThread(index: index, isSpare: index >= configuration.threads, generation: self)
             }
         } catch {
             throw .eventLoopUnavailable(error)
         }
-        for thread in threads {
+        // Spares start when the monitor first needs them.
+        for thread in threads.prefix(configuration.threads) {
             liveThreads.add(1, ordering: .relaxed)
             do {
                 try thread.start()
@@ -349,7 +397,7 @@ final class RuntimeGeneration: @unchecked Sendable {
 
     /// Whether every scheduler thread is parked with nothing to do.
     var allThreadsIdle: Bool {
-        idleCount.load(ordering: .relaxed) == threads.count
+        idleCount.load(ordering: .relaxed) == activeThreads.load(ordering: .relaxed)
     }
 
     /// Uncounts a thread that is no longer idle, and wakes the monitor for it.
@@ -396,7 +444,7 @@ final class RuntimeGeneration: @unchecked Sendable {
             Self.report("the runtime stopped waiting and cancels", tasks: unfinished)
         }
         phaseValue.store(Phase.terminating.rawValue, ordering: .releasing)
-        threads.forEach { $0.scheduler.eventLoop.unpark() }
+        threads.forEach { $0.wakeForStop() }
         // Cancelled tasks get a moment to unwind before the report counts the threads.
         wait(until: max(deadline, monotonicNanoseconds()) + 1_000_000_000) {
             liveThreads.load(ordering: .acquiring) == 0

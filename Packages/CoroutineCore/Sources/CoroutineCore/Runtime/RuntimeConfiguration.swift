@@ -36,6 +36,11 @@ public struct RuntimeConfiguration: Sendable, Equatable {
     /// How long a coroutine may hold its scheduler thread inside one call that does not
     /// suspend before the watchdog logs a warning with its backtrace; nil: no watchdog.
     public var blockingWarning: Duration?
+    /// How long a scheduler thread may stay in one call that did not suspend (or in code
+    /// preemption must skip) while tasks wait in the queues, before a spare thread takes up
+    /// those tasks: handoff (Docs/scheduling.md). At most one spare per scheduler thread, started
+    /// on first need and kept `keepAlive` after its last task. nil: no handoff.
+    public var handoffAfter: Duration?
     /// Whether a task's join of a task not started yet runs it at once on the joiner's stack
     /// (`JoinHandle.join`), as fork-join pools do. Off, every task gets a coroutine of its own:
     /// what `skynet_noinline` measures (Docs/benchmarks.md).
@@ -56,6 +61,7 @@ public struct RuntimeConfiguration: Sendable, Equatable {
         crashReport: CrashReport = .crashingTask,
         dumpSignal: Int32? = nil,
         blockingWarning: Duration? = .milliseconds(100),
+        handoffAfter: Duration? = RuntimeConfiguration.defaultHandoffAfter,
         inlineJoins: Bool = true
     ) {
         self.threads = threads
@@ -71,6 +77,7 @@ public struct RuntimeConfiguration: Sendable, Equatable {
         self.crashReport = crashReport
         self.dumpSignal = dumpSignal
         self.blockingWarning = blockingWarning
+        self.handoffAfter = handoffAfter
         self.inlineJoins = inlineJoins
     }
 
@@ -84,6 +91,12 @@ public struct RuntimeConfiguration: Sendable, Equatable {
 
     /// The default `blockingThreads`: enough for a few hundred name lookups at once.
     public static let defaultBlockingThreads = 256
+
+    /// The default `handoffAfter` (Docs/benchmarks.md, "Handoff", for how it was chosen).
+    public static let defaultHandoffAfter: Duration? = .milliseconds(2)
+
+    /// The shortest and longest `handoffAfter`.
+    public static let handoffDelays: ClosedRange<Duration> = .microseconds(100) ... .seconds(10)
 
     /// The shortest and longest `preemptionSlice`.
     public static let preemptionSlices: ClosedRange<Duration> = .milliseconds(1) ... .seconds(60)
@@ -106,6 +119,11 @@ public struct RuntimeConfiguration: Sendable, Equatable {
         }
         if let blockingWarning, blockingWarning < .milliseconds(1) {
             throw ConfigurationError(field: "blockingWarning", value: "\(blockingWarning)", allowed: ">= 1 ms, or nil")
+        }
+        if let handoffAfter, !Self.handoffDelays.contains(handoffAfter) {
+            throw ConfigurationError(
+                field: "handoffAfter", value: "\(handoffAfter)",
+                allowed: "\(Self.handoffDelays.lowerBound)...\(Self.handoffDelays.upperBound), or nil")
         }
         guard Self.preemptionSlices.contains(preemptionSlice) else {
             throw ConfigurationError(

@@ -29,6 +29,12 @@ public struct RuntimeCounters: Sendable, Equatable {
     /// Warnings of the blocking watchdog: a coroutine held its scheduler thread in one call
     /// that did not suspend for longer than `RuntimeConfiguration.blockingWarning`.
     public var blockingWarnings: UInt64 = 0
+    /// Handoffs: times a spare thread took up the queued tasks of a scheduler thread held in
+    /// one call longer than `RuntimeConfiguration.handoffAfter`.
+    public var handoffs: UInt64 = 0
+    /// Spare threads started (a spare that exited after `keepAlive` and is needed again counts
+    /// again).
+    public var sparesStarted: UInt64 = 0
 
     /// Counters starting at zero.
     public init() {}

@@ -10,6 +10,9 @@ final class SchedulerThread: @unchecked Sendable {
     // which are safe.
 
     let index: Int
+    /// Whether this is a spare: a thread the monitor puts to work when a scheduler thread is
+    /// held in one call past `handoffAfter` while tasks wait (handoff, Docs/scheduling.md).
+    let isSpare: Bool
     let scheduler: Scheduler
     private(set) var pool: CoroutinePool!
 
@@ -26,9 +29,20 @@ final class SchedulerThread: @unchecked Sendable {
     private let systemCallFile = Atomic<Int32>(-1)
     /// What the thread's preemption handler did; written by the handler on this thread.
     let preemptionCounts: UnsafeMutablePointer<oc_preempt_counts>
+    /// Where a spare is in its life; scheduler threads stay `.active` from their start.
+    private let spareState = Mutex(SpareState.unstarted)
+    /// Where a dormant spare waits to be put to work again.
+    private let dormancy = Parker()
 
-    init(index: Int, generation: RuntimeGeneration) throws(SystemError) {
+    /// A spare's life: started on first need, dormant once it has nothing left to run, woken
+    /// when needed again, and ended after `keepAlive` of dormancy (started again on need).
+    private enum SpareState {
+        case unstarted, active, dormant, exiting, exited
+    }
+
+    init(index: Int, isSpare: Bool = false, generation: RuntimeGeneration) throws(SystemError) {
         self.index = index
+        self.isSpare = isSpare
         self.generation = generation
         self.scheduler = try Scheduler()
         self.preemptionCounts = .allocate(capacity: 1)
@@ -63,6 +77,54 @@ final class SchedulerThread: @unchecked Sendable {
             throw .threadCreationFailed(errno: result)
         }
         pthread_detach(thread)
+    }
+
+    /// What `activate` did.
+    enum Activation {
+        /// The spare's thread started.
+        case started
+        /// The dormant spare woke.
+        case woke
+        /// The spare was at work already, or still ending; or its thread could not start.
+        case unavailable
+    }
+
+    /// Puts a spare to work: starts its thread, or wakes it from dormancy.
+    func activate() -> Activation {
+        let previous = spareState.withLock { state -> SpareState in
+            defer { if state != .exiting { state = .active } }
+            return state
+        }
+        switch previous {
+        case .active, .exiting:
+            return .unavailable
+        case .dormant:
+            dormancy.unpark()
+            return .woke
+        case .unstarted, .exited:
+            exited.store(false, ordering: .releasing)
+            generation.threadStarting()
+            do {
+                try start()
+                return .started
+            } catch {
+                spareState.withLock { $0 = .exited }
+                exited.store(true, ordering: .releasing)
+                generation.threadExited()
+                return .unavailable
+            }
+        }
+    }
+
+    /// Whether a spare is at work (scheduler threads always are, once started).
+    var isActive: Bool {
+        !isSpare || spareState.withLock { $0 == .active }
+    }
+
+    /// Wakes a dormant spare so that it sees the runtime stop.
+    func wakeForStop() {
+        scheduler.eventLoop.unpark()
+        dormancy.unpark()
     }
 
     /// Asks the thread to preempt its running coroutine; false when the thread is not running
@@ -120,9 +182,10 @@ final class SchedulerThread: @unchecked Sendable {
     #endif
 
     private func run() {
-        oc_thread_set_name("oc-scheduler-\(index)")
+        oc_thread_set_name(isSpare ? "oc-spare-\(index - generation.configuration.threads)" : "oc-scheduler-\(index)")
         cpuClock.recordCallingThread()
-        if generation.configuration.pinsThreads {
+        // Spares come and go, and run where the kernel finds room.
+        if generation.configuration.pinsThreads && !isSpare {
             _ = oc_thread_pin(Int32(index) % oc_available_cpus())
         }
         if generation.configuration.preemption {
@@ -138,6 +201,8 @@ final class SchedulerThread: @unchecked Sendable {
         oc_preempt_attach(nil)
         cpuClock.forgetThread()
         exited.store(true, ordering: .releasing)
+        // Last: from here a new activation may start the spare's thread again.
+        if isSpare { spareState.withLock { $0 = .exited } }
         generation.threadExited()
     }
 
@@ -153,9 +218,40 @@ final class SchedulerThread: @unchecked Sendable {
                 if pool.busy == 0 && !scheduler.hasReadyWork { break }
             }
             pool.retireExpired(now: monotonicNanoseconds())
+            if isSpare && pool.busy == 0 && !scheduler.hasReadyWork && !spinForWork() {
+                guard restDormant() else { break }
+                continue
+            }
             idle()
         }
         pool.retireAll()
+    }
+
+    /// A spare with no task left goes dormant until the monitor needs it again; false when it
+    /// should end instead (dormant for `keepAlive`, or the runtime stops).
+    private func restDormant() -> Bool {
+        pool.retireAll()
+        let becameDormant = spareState.withLock { state -> Bool in
+            guard state == .active else { return false }
+            state = .dormant
+            return true
+        }
+        guard becameDormant else { return true }
+        generation.spareWentDormant()
+        let until = monotonicNanoseconds() &+ generation.configuration.keepAlive.clampedNanoseconds
+        while true {
+            let woken = spareState.withLock { state -> Bool? in
+                if state == .active { return true }
+                if generation.phase == .terminating || monotonicNanoseconds() >= until {
+                    state = .exiting
+                    return false
+                }
+                return nil
+            }
+            if let woken { return woken }
+            let now = monotonicNanoseconds()
+            dormancy.park(timeoutNanoseconds: until > now ? until - now : 0)
+        }
     }
 
     /// How long a thread that ran out of work keeps looking before it parks. Parking and

@@ -134,6 +134,76 @@ import Testing
         }
     }
 
+    /// Handoff: a task that holds its only scheduler thread in a call no hook suspends (the
+    /// kernel's usleep: these tests link no hook library) leaves the 100 tasks it queued to a
+    /// spare, which runs them meanwhile.
+    @Test func aThreadHeldInACallHandsItsQueuedTasksToASpare() throws {
+        try withRuntime(RuntimeConfiguration(threads: 1, handoffAfter: .milliseconds(2))) {
+            let done = Atomic<Int>(0)
+            let onSpare = Atomic<Int>(0)
+            let holder = try runtime.spawn {
+                for _ in 0..<100 {
+                    _ = try? CoroutineRuntime.shared.spawn {
+                        if threadName() == "oc-spare-0" { onSpare.add(1, ordering: .relaxed) }
+                        done.add(1, ordering: .relaxed)
+                    }
+                }
+                usleep(600_000)
+                return done.load(ordering: .relaxed)
+            }
+            // Done while the holder still holds the thread.
+            #expect(try holder.join() == 100)
+            #expect(onSpare.load(ordering: .relaxed) == 100)
+            let counters = try #require(runtime.counters)
+            #expect(counters.handoffs >= 1)
+            #expect(counters.sparesStarted == 1)
+        }
+    }
+
+    /// The same without handoff: the queued tasks wait for the holder (what the test above
+    /// would see if the spare never came).
+    @Test func withoutHandoffAThreadHeldInACallHoldsItsQueue() throws {
+        try withRuntime(RuntimeConfiguration(threads: 1, handoffAfter: nil)) {
+            let done = Atomic<Int>(0)
+            let holder = try runtime.spawn {
+                for _ in 0..<100 {
+                    _ = try? CoroutineRuntime.shared.spawn { done.add(1, ordering: .relaxed) }
+                }
+                usleep(300_000)
+                return done.load(ordering: .relaxed)
+            }
+            #expect(try holder.join() == 0)
+            #expect(eventually(within: .seconds(5)) { done.load(ordering: .relaxed) == 100 })
+            #expect(runtime.counters?.handoffs == 0)
+        }
+    }
+
+    /// A spare with nothing left to run goes dormant, wakes for the next handoff, and ends
+    /// after `keepAlive` of dormancy; the next handoff starts it again.
+    @Test func aSpareRestsThenEndsAfterKeepAliveAndComesBackOnNeed() throws {
+        let configuration = RuntimeConfiguration(threads: 1, keepAlive: .milliseconds(200), handoffAfter: .milliseconds(2))
+        try withRuntime(configuration) {
+            func holdAndQueue() throws {
+                let done = Atomic<Int>(0)
+                let holder = try runtime.spawn {
+                    for _ in 0..<10 { _ = try? CoroutineRuntime.shared.spawn { done.add(1, ordering: .relaxed) } }
+                    usleep(100_000)
+                    return done.load(ordering: .relaxed)
+                }
+                #expect(try holder.join() == 10)
+            }
+            try holdAndQueue()
+            #expect(spareThreads() == 1)
+            // Dormant: woken again, not started again.
+            try holdAndQueue()
+            #expect(runtime.counters?.sparesStarted == 1)
+            #expect(eventually(within: .seconds(5)) { spareThreads() == 0 })
+            try holdAndQueue()
+            #expect(runtime.counters?.sparesStarted == 2)
+            #expect((runtime.counters?.handoffs ?? 0) >= 3)
+        }
+    }
+
     @Test func globalSubmissionsAreNotStarvedByLocalWork() throws {
         try withRuntime(RuntimeConfiguration(threads: 1)) {
             let stop = Atomic<Bool>(false)
@@ -453,6 +523,12 @@ extension CoroutineRuntimeTests {
 }
 
 /// The name of the thread whose `comm` file is at `path`.
+/// The process's threads named as spares.
+func spareThreads() -> Int {
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+    return tasks.filter { threadName(at: "/proc/self/task/\($0)/comm").hasPrefix("oc-spare-") }.count
+}
+
 func threadName(at path: String = "/proc/thread-self/comm") -> String {
     ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
 }
