@@ -19,6 +19,8 @@
 #   make bench-http    HTTP/1.1 requests per second and p50/p99 latency under wrk (TechEmpower's
 #                      plaintext, pipelined and not) beside Hummingbird 2 and Go's net/http
 #                      (HTTP_SECONDS, HTTP_CONNECTIONS change a run)
+#   make bench-handoff queued tasks behind a held thread with handoff and without, the ticker and
+#                      semaphore figures, and what handoff costs spawn and echo when nothing blocks
 #   make bench-sleep   100,000 coroutines sleeping 1 s at once, and a ready socket read beside libc
 #   make bench-timers  the timer wheel against a binary heap (how the timer structure was chosen)
 #   make bench-preempt preemption latency beside Go's, and preemption's cost to CPU-bound work
@@ -48,7 +50,7 @@ PACKAGES := Packages/CoroutineCore Packages/CoroutineHook Packages/OpenCoroutine
 SYSTEM_PACKAGES := liburing-dev libjemalloc-dev libboost-context-dev g++ \
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libhiredis-dev redis-server libsqlite3-dev
 
-.PHONY: deps build hook docs test test-packages test-release test-context test-workspace test-preload test-sqlite test-asan test-tsan test-user-package test-docs run bench-switch bench-spawn bench-echo bench-http bench-scaling bench-sleep bench-timers bench-preempt bench-files bench-micro bench-micro-check plots soak test-soak fuzz clean
+.PHONY: deps build hook docs test test-packages test-release test-context test-workspace test-preload test-sqlite test-asan test-tsan test-user-package test-docs run bench-switch bench-spawn bench-echo bench-handoff bench-http bench-scaling bench-sleep bench-timers bench-preempt bench-files bench-micro bench-micro-check plots soak test-soak fuzz clean
 
 deps:
 	@scripts/install-deps.sh $(SYSTEM_PACKAGES)
@@ -163,6 +165,9 @@ bench-spawn: deps
 
 bench-echo: deps
 	Benchmarks/scripts/bench-echo.sh
+
+bench-handoff: deps
+	Benchmarks/scripts/bench-handoff.sh
 
 bench-http: deps
 	Benchmarks/scripts/bench-http.sh

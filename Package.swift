@@ -25,14 +25,20 @@ let package = Package(
             dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine")],
             path: "Examples/readme"
         ),
+        // What the benchmarks read from their caller's environment (threads, handoff).
+        .target(
+            name: "BenchmarkSupport",
+            dependencies: [.product(name: "CoroutineCore", package: "CoroutineCore")],
+            path: "Benchmarks/Support"
+        ),
         .executableTarget(
             name: "echo_benchmark_server",
-            dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine")],
+            dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine"), "BenchmarkSupport"],
             path: "Benchmarks/Echo/ours"
         ),
         .executableTarget(
             name: "spawn_benchmark",
-            dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine")],
+            dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine"), "BenchmarkSupport"],
             path: "Benchmarks/Spawn"
         ),
         .executableTarget(
@@ -113,36 +119,39 @@ let package = Package(
             name: "soak", dependencies: ["ExampleSupport", .product(name: "OpenCoroutine", package: "OpenCoroutine")],
             path: "Tests/Soak"
         ),
+        // What the test probes below share: their output lines, failure and clock.
+        .target(name: "ProbeSupport", path: "Tests/ProbeSupport"),
         // The fault-injection tests' probe: faults that kill or limit a whole process.
         .executableTarget(
             name: "fault_probe",
             dependencies: [
                 .product(name: "OpenCoroutine", package: "OpenCoroutine"),
                 .product(name: "DescriptorScenarios", package: "CoroutineCore"),
+                "ProbeSupport",
             ],
             path: "Tests/FaultProbe"
         ),
         // The crash tests' probe: a task that crashes on purpose.
         .executableTarget(
-            name: "crash_probe", dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine")],
+            name: "crash_probe", dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine"), "ProbeSupport"],
             path: "Tests/CrashProbe"
         ),
         // The debugger tests' probe: tasks suspended in known places (Tools/gdb).
         .executableTarget(
-            name: "dump_probe", dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine")],
+            name: "dump_probe", dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine"), "ProbeSupport"],
             path: "Tests/DumpProbe"
         ),
         // The thread-identity tests' probe: thread-owned locks, lazy values, semaphores and
         // groups from tasks.
         .executableTarget(
-            name: "thread_identity_probe", dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine")],
+            name: "thread_identity_probe", dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine"), "ProbeSupport"],
             path: "Tests/ThreadIdentityProbe"
         ),
         // The storage-engine tests' probe: the system's SQLite from tasks.
         .systemLibrary(name: "CSQLite", path: "Tests/CSQLite"),
         .executableTarget(
             name: "sqlite_probe",
-            dependencies: ["CSQLite", .product(name: "OpenCoroutine", package: "OpenCoroutine")],
+            dependencies: ["CSQLite", "ProbeSupport", .product(name: "OpenCoroutine", package: "OpenCoroutine")],
             path: "Tests/SQLiteProbe"
         ),
         .testTarget(

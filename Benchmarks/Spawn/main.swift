@@ -18,6 +18,7 @@
 //   switched_yield_ns  per yield, on 1 thread: two tasks yield to each other, each yield a switch
 //   channel_pingpong_1t_ns  channel_pingpong_ns on 1 thread
 //
+// BENCH_HANDOFF_AFTER_US sets handoffAfter in microseconds (0: no handoff; unset: the default).
 // With BENCH_ONLY=switched-yield only switched_yield_ns is measured (to profile it). With
 // BENCH_ONLY=spawn only spawn_join_ns is measured (make bench-scaling times it at several
 // thread counts, where the other figures would only lengthen the run), followed by
@@ -27,55 +28,36 @@
 //
 // An empty variable counts as unset; any other value the benchmark does not know ends it with
 // a message on stderr and exit status 2, before anything is measured.
+import BenchmarkSupport
 import Dispatch
 import Glibc
 import OpenCoroutine
 import Synchronization
 
-/// Ends the process with `message` on stderr, as a bad setting of the benchmark's caller.
-func reject(_ message: String) -> Never {
-    let line = "spawn_benchmark: \(message)\n"
-    // Through the descriptor: Swift 6 rejects naming C's global `stderr`.
-    _ = line.withCString { write(STDERR_FILENO, $0, strlen($0)) }
-    exit(2)
-}
-
-/// The value of the environment variable `name`, or nil when it is unset or empty.
-func environment(_ name: String) -> String? {
-    guard let value = getenv(name).map({ String(cString: $0) }), !value.isEmpty else { return nil }
-    return value
-}
-
-/// The scheduler threads: BENCH_THREADS, or 2 when unset.
-func schedulerThreads() -> Int {
-    guard let text = environment("BENCH_THREADS") else { return 2 }
-    let allowed = 1...RuntimeConfiguration.maximumThreads
-    guard let threads = Int(text), allowed.contains(threads) else {
-        reject("BENCH_THREADS=\(text) is not a number of scheduler threads in \(allowed)")
-    }
-    return threads
-}
+let settings = BenchmarkSettings(program: "spawn_benchmark")
 
 /// The figure BENCH_ONLY asks for alone, or nil when it is unset.
 func onlyFigure() -> String? {
-    guard let only = environment("BENCH_ONLY") else { return nil }
+    guard let only = settings.environment("BENCH_ONLY") else { return nil }
     guard ["spawn", "switched-yield"].contains(only) else {
-        reject("BENCH_ONLY=\(only) is not a figure this benchmark can run alone (spawn, switched-yield)")
+        settings.reject("BENCH_ONLY=\(only) is not a figure this benchmark can run alone (spawn, switched-yield)")
     }
     return only
 }
 
-// Both read before the runtime starts, so that a bad value costs no measurement.
+// All read before the runtime starts, so that a bad value costs no measurement.
 let only = onlyFigure()
+let threads = settings.schedulerThreads
+let handoffAfter = settings.handoffAfter
 let spawnOnly = only == "spawn"
 let runtime = CoroutineRuntime.shared
 if only == "switched-yield" {
-    try runtime.start(RuntimeConfiguration(threads: 1))
+    try runtime.start(RuntimeConfiguration(threads: 1, handoffAfter: handoffAfter))
     print("switched_yield_ns=\(format(try median { try switchedYieldNanoseconds() }))")
     runtime.stop()
     exit(0)
 }
-try runtime.start(RuntimeConfiguration(threads: schedulerThreads()))
+try runtime.start(RuntimeConfiguration(threads: threads, handoffAfter: handoffAfter))
 
 /// Median of `samples` runs after one warm-up.
 func median(samples: Int = 5, _ run: () throws -> Double) rethrows -> Double {
@@ -213,11 +195,11 @@ if spawnOnly {
     print("idle_cpu_percent=\(format(idleCPUPercent()))")
 
     runtime.stop()
-    try runtime.start(RuntimeConfiguration(threads: schedulerThreads(), inlineJoins: false))
+    try runtime.start(RuntimeConfiguration(threads: threads, handoffAfter: handoffAfter, inlineJoins: false))
     print("skynet_noinline_ms=\(format(try median { try skynetMilliseconds() }))")
 
     runtime.stop()
-    try runtime.start(RuntimeConfiguration(threads: 1))
+    try runtime.start(RuntimeConfiguration(threads: 1, handoffAfter: handoffAfter))
     print("switched_yield_ns=\(format(try median { try switchedYieldNanoseconds() }))")
     print("channel_pingpong_1t_ns=\(format(try median { try channelPingPongNanoseconds(rendezvous) }))")
 }

@@ -5,6 +5,8 @@
 # ECHO_CONNECTIONS connections (default 1000) of 64-byte ping-pong for ECHO_SECONDS seconds
 # (default 10) after ECHO_WARMUP seconds (default 2). Prints name=value lines: round trips per
 # second, p99 round-trip latency in microseconds, and the ratios ours/NIO and ours/Go.
+# ECHO_SERVERS=handoff measures ours alone, with handoff (the default) and without, alternately
+# three times each, as echo_rps_handoff_N and echo_rps_nohandoff_N (`make bench-handoff`).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -13,6 +15,11 @@ out="$root/.build-bench/echo"
 seconds=${ECHO_SECONDS:-10}
 connections=${ECHO_CONNECTIONS:-1000}
 warmup=${ECHO_WARMUP:-2}
+servers=${ECHO_SERVERS:-ours nio go threads}
+case "$servers" in
+    handoff | "ours nio go threads") ;;
+    *) echo "bench-echo: ECHO_SERVERS is 'handoff' or unset, not '$servers'" >&2; exit 2 ;;
+esac
 
 # Every connection is a descriptor in the client and one in the server, plus a thread-server's
 # and the runtimes' own: ask for twice the connections with room to spare.
@@ -47,14 +54,16 @@ cc -O2 -pthread -o "$out/echo_threads" Benchmarks/Echo/threads/echo_threads.c
 rm -rf "$out/swift/release" "$out/swift/$(uname -m)-unknown-linux-gnu/release"
 step "building ours (release)"
 quietly swift build -c release --product echo_benchmark_server --scratch-path "$out/swift"
-step "building the SwiftNIO server (release)"
-quietly swift build -c release --package-path Benchmarks/EchoNIO --scratch-path "$root/.build-bench/nio"
 go_out="$root/.build-go"
-mkdir -p "$go_out/cache" "$go_out/gopath"
-step "building the Go server"
-(cd Benchmarks/Anchors/go &&
-    GOCACHE="$go_out/cache" GOPATH="$go_out/gopath" GOPROXY=off GOFLAGS='' GO111MODULE=on GOTOOLCHAIN=local \
-        go build -o "$go_out/echo_go" ./echo)
+if [ "$servers" != handoff ]; then
+    step "building the SwiftNIO server (release)"
+    quietly swift build -c release --package-path Benchmarks/EchoNIO --scratch-path "$root/.build-bench/nio"
+    mkdir -p "$go_out/cache" "$go_out/gopath"
+    step "building the Go server"
+    (cd Benchmarks/Anchors/go &&
+        GOCACHE="$go_out/cache" GOPATH="$go_out/gopath" GOPROXY=off GOFLAGS='' GO111MODULE=on GOTOOLCHAIN=local \
+            go build -o "$go_out/echo_go" ./echo)
+fi
 
 server_pid=""
 client_pid=""
@@ -107,6 +116,15 @@ measure() {
 }
 
 results=""
+if [ "$servers" = handoff ]; then
+    for run in 1 2 3; do
+        measure "handoff_$run" env BENCH_HANDOFF_AFTER_US=2000 "$out/swift/release/echo_benchmark_server"
+        measure "nohandoff_$run" env BENCH_HANDOFF_AFTER_US=0 "$out/swift/release/echo_benchmark_server"
+    done
+    emit "${results%$'\n'}"
+    summary
+    exit 0
+fi
 measure ours "$out/swift/release/echo_benchmark_server"
 measure nio "$root/.build-bench/nio/release/echo_nio_server"
 measure go env GOMAXPROCS=2 "$go_out/echo_go"

@@ -24,12 +24,7 @@
 //       count.
 import Glibc
 import OpenCoroutine
-
-/// Prints `line` at once.
-func emit(_ line: String) {
-    print(line)
-    fflush(nil)
-}
+import ProbeSupport
 
 /// Keeps the optimizer from folding the crash away.
 @inline(never)
@@ -109,7 +104,7 @@ func blockWhereNoHookSees() throws {
         let raw = try co(name: "raw-sleeper") { _ = watchdogProbeRawWait() }
         try raw.join()
         let warnedAfterRaw = CoroutineRuntime.shared.counters?.blockingWarnings ?? 0
-        try co(name: "hooked-sleeper") { usleep(300_000) }.join()
+        try co(name: "hooked-sleeper") { _ = usleep(300_000) }.join()
         let warnedAfterHooked = CoroutineRuntime.shared.counters?.blockingWarnings ?? 0
         emit("warnings=\(warnedAfterRaw) after_hooked=\(warnedAfterHooked)")
     }
@@ -149,5 +144,5 @@ try withCoroutines(Config(threads: threads)) {
         return crash()
     }
     emit("value=\(try crashing.join())")
-    for sleeper in sleepers { try sleeper.join() }
+    for sleeper in sleepers { _ = try sleeper.join() }
 }

@@ -18,13 +18,8 @@
 //       are suspended, prints `CoroutineDump.dump` and exits.
 import Glibc
 import OpenCoroutine
+import ProbeSupport
 import Synchronization
-
-/// Prints `line` at once.
-func emit(_ line: String) {
-    print(line)
-    fflush(nil)
-}
 
 /// How long the tasks stay suspended at most, in seconds: longer than any debugger session
 /// of the tests, short enough that a forgotten probe goes away by itself.

@@ -25,13 +25,8 @@ import DescriptorScenarios
 import Foundation
 import Glibc
 import OpenCoroutine
+import ProbeSupport
 import Synchronization
-
-/// Prints `line` at once.
-func emit(_ line: String) {
-    print(line)
-    fflush(nil)
-}
 
 /// A result as the probe prints it: a transfer's (`all` or `partial` of `expected` bytes) or
 /// another call's (`ok`), or `-1/ERRNO`.

@@ -370,7 +370,7 @@ extension SharedRuntimeTests {
                 awaitSyscallWaits(runtime, above: waitsBefore, count: 100)
                 let start = ContinuousClock.now
                 if closer == "a task" {
-                    try runtime.spawn { close(reader) }.join(timeout: .seconds(5))
+                    _ = try runtime.spawn { close(reader) }.join(timeout: .seconds(5))
                 } else {
                     close(reader)
                 }

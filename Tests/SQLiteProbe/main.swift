@@ -14,23 +14,8 @@ import CSQLite
 import Foundation
 import Glibc
 import OpenCoroutine
+import ProbeSupport
 import Synchronization
-
-func emit(_ line: String) {
-    print(line)
-    fflush(nil)
-}
-
-func fail(_ message: String) -> Never {
-    emit("error: \(message)")
-    exit(2)
-}
-
-func milliseconds() -> Int {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return now.tv_sec * 1_000 + now.tv_nsec / 1_000_000
-}
 
 
 /// One connection, closed when it goes away.

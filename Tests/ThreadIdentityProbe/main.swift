@@ -40,8 +40,9 @@
 //       One scheduler thread (handoff after HANDOFF_US microseconds, 0 for none): a task holds
 //       the thread in one call that does not suspend (HOLD unhooked: 1 s in `sigtimedwait`,
 //       which no hook sees; excluded: decoding a large JSON array, all of it in Foundation and
-//       the Swift runtime, where preemption must not stop), while a ticker sleeps 10 ms 50
-//       times and 1,000 tasks are queued. Prints `held_ms=N queued_done_ms=N ticker_worst_ms=N
+//       the Swift runtime, where preemption must not stop), right after queueing 1,000 tasks
+//       on it, while a ticker started before sleeps 10 ms 50 times. queued_done_ms: from the
+//       queueing to the last of the 1,000 done. Prints `held_ms=N queued_done_ms=N ticker_worst_ms=N
 //       handoffs=N spares=N elapsed_ms=N`.
 //   thread_identity_probe held-storm
 //       2 scheduler threads (spares dormant 300 ms end): 1,000 tasks each hold their thread in
@@ -56,25 +57,8 @@ import Dispatch
 import Foundation
 import Glibc
 import OpenCoroutine
+import ProbeSupport
 import Synchronization
-
-/// Prints `line` at once.
-func emit(_ line: String) {
-    print(line)
-    fflush(nil)
-}
-
-func fail(_ message: String) -> Never {
-    emit("error: \(message)")
-    exit(2)
-}
-
-/// Monotonic milliseconds.
-func milliseconds() -> Int {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return now.tv_sec * 1_000 + now.tv_nsec / 1_000_000
-}
 
 /// How a lock holder spends its 50 ms.
 enum Hold: String {
@@ -448,12 +432,20 @@ func runHandoff(hold: String, handoffMicroseconds: Int) throws {
         }
         // The ticker starts first, so that the holder holds up a task already running.
         usleep(20_000)
-        let holder = try co(name: "holder") { held.store(holdThread(hold), ordering: .relaxed) }
-        usleep(20_000)
-        let queuedAt = milliseconds()
-        let queued = try (0..<1_000).map { index in try co(name: "queued-\(index)") { index } }
-        for handle in queued { _ = try handle.join() }
-        queuedDone.store(milliseconds() - queuedAt, ordering: .relaxed)
+        // The holder queues the tasks on its own thread, then holds it: the handoff's delay
+        // is part of what they wait.
+        let holder = try co(name: "holder") {
+            let queuedAt = milliseconds()
+            let finished = Atomic<Int>(0)
+            for _ in 0..<1_000 {
+                try co {
+                    if finished.add(1, ordering: .relaxed).newValue == 1_000 {
+                        queuedDone.store(milliseconds() - queuedAt, ordering: .relaxed)
+                    }
+                }
+            }
+            held.store(holdThread(hold), ordering: .relaxed)
+        }
         try holder.join()
         try ticker.join()
         counters = CoroutineRuntime.shared.counters

@@ -1,11 +1,13 @@
 // Our echo server of `make bench-echo`, written in plain blocking style: an accept loop and
 // one task per connection that reads and writes back, on a runtime of 2 scheduler threads, or
 // of BENCH_THREADS threads (`make bench-scaling` compares 1 with 2 and more; an empty value
-// counts as unset, and a value that is no thread count ends the server with exit status 2).
+// counts as unset, and a value that is no thread count ends the server with exit status 2),
+// with handoff after BENCH_HANDOFF_AFTER_US microseconds (0: none; unset: the default).
 // The calls are the Syscall layer's, so a task that waits suspends and its thread serves the
 // other connections meanwhile.
 //
 // Binds 127.0.0.1 on a free port, prints `port=<n>` and serves until killed.
+import BenchmarkSupport
 import Glibc
 import OpenCoroutine
 
@@ -42,22 +44,8 @@ func acceptConnections(on listener: Int32) throws {
     }
 }
 
-/// The scheduler threads: BENCH_THREADS, or 2 when it is unset or empty.
-func schedulerThreads() -> Int {
-    guard let value = getenv("BENCH_THREADS"), value.pointee != 0 else { return 2 }
-    let text = String(cString: value)
-    let allowed = 1...RuntimeConfiguration.maximumThreads
-    guard let threads = Int(text), allowed.contains(threads) else {
-        let line = "echo_benchmark_server: BENCH_THREADS=\(text) is not a number of scheduler threads"
-            + " in \(allowed)\n"
-        // Through the descriptor: Swift 6 rejects naming C's global `stderr`.
-        _ = line.withCString { write(STDERR_FILENO, $0, strlen($0)) }
-        exit(2)
-    }
-    return threads
-}
-
-try CoroutineRuntime.shared.start(RuntimeConfiguration(threads: schedulerThreads()))
+let settings = BenchmarkSettings(program: "echo_benchmark_server")
+try CoroutineRuntime.shared.start(RuntimeConfiguration(threads: settings.schedulerThreads, handoffAfter: settings.handoffAfter))
 
 let listener = Syscall.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
 guard listener >= 0 else { die("socket") }

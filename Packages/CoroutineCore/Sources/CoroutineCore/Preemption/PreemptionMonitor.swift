@@ -175,15 +175,18 @@ final class PreemptionMonitor: @unchecked Sendable {
     }
 
     /// Hands `thread`'s queued tasks to a spare when its coroutine has held it in one call for
-    /// `handoffAfter`: off the CPU (a call no hook suspends), or on it past its preemption slice
-    /// by `handoffAfter` (code preemption must skip; with preemption off, any code).
+    /// `handoffAfter`: off the CPU in a system call (a call no hook suspends), or on the CPU
+    /// past its preemption slice by `handoffAfter` (code preemption must skip; with preemption
+    /// off, any code).
     private func handOffIfHeld(_ thread: SchedulerThread, with watch: inout Watch, now: UInt64, generation: RuntimeGeneration) {
         guard let handoff = handoffNanoseconds, !watch.handedOff, watch.since != 0 else { return }
         let held = now &- watch.since
         guard held >= handoff, generation.hasQueuedTasks,
               thread.scheduler.runningFrame.load(ordering: .relaxed) != 0 else { return }
+        // Off the CPU counts only in a system call: a thread the kernel merely left waiting
+        // for a core (a loaded machine) is not held, and a spare would only add to the load.
         let offCPU = thread.cpuClock.nanoseconds &- watch.cpuSince < held / 2
-        guard offCPU || held >= (sliceNanoseconds ?? 0) &+ handoff else { return }
+        guard offCPU ? thread.currentSystemCall() != nil : held >= (sliceNanoseconds ?? 0) &+ handoff else { return }
         watch.handedOff = generation.handOff()
     }
 
