@@ -61,6 +61,11 @@ let package = Package(
             dependencies: [.product(name: "CoroutineCore", package: "CoroutineCore")],
             path: "Benchmarks/Sleep"
         ),
+        .executableTarget(
+            name: "million_benchmark",
+            dependencies: [.product(name: "CoroutineCore", package: "CoroutineCore")],
+            path: "Benchmarks/Million"
+        ),
         // The runtime's timer queue compiled into the benchmark through symbolic links, so that
         // it is specialized as the scheduler specializes it.
         .executableTarget(name: "timer_benchmark", path: "Benchmarks/Timers"),

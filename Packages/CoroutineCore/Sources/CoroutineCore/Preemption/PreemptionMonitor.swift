@@ -23,8 +23,8 @@ import Synchronization
 ///
 /// And they decide handoff: a thread held in one call for `handoffAfter` (off the CPU, or on
 /// it in code preemption skips, for a slice beyond its preemption) while tasks wait in the
-/// queues gets a spare thread to take those tasks up (`RuntimeGeneration.handOff`); one spare
-/// per stretch, asked again each tick until one is free.
+/// queues gets a spare thread to take those tasks up (`RuntimeGeneration.handOff`), asked
+/// each tick while the thread stays held and tasks wait.
 ///
 /// While every scheduler thread is parked the monitor sleeps until one wakes: an idle runtime
 /// costs it no CPU.
@@ -46,8 +46,6 @@ final class PreemptionMonitor: @unchecked Sendable {
         var overdue = false
         /// Whether the watchdog warned about the stretch that began at `since`.
         var warned = false
-        /// Whether a spare took up the queue during the stretch that began at `since`.
-        var handedOff = false
     }
 
     /// How soon a request that found its coroutine at an unsafe point is repeated.
@@ -159,7 +157,6 @@ final class PreemptionMonitor: @unchecked Sendable {
             watch.cpuSince = thread.cpuClock.nanoseconds
             watch.overdue = false
             watch.warned = false
-            watch.handedOff = false
             return
         }
         let held = now &- watch.since
@@ -177,17 +174,24 @@ final class PreemptionMonitor: @unchecked Sendable {
     /// Hands `thread`'s queued tasks to a spare when its coroutine has held it in one call for
     /// `handoffAfter`: off the CPU in a system call (a call no hook suspends), or on the CPU
     /// past its preemption slice by `handoffAfter` (code preemption must skip; with preemption
-    /// off, any code).
+    /// off, any code) while fewer threads run tasks than the process has CPUs.
     private func handOffIfHeld(_ thread: SchedulerThread, with watch: inout Watch, now: UInt64, generation: RuntimeGeneration) {
-        guard let handoff = handoffNanoseconds, !watch.handedOff, watch.since != 0 else { return }
+        guard let handoff = handoffNanoseconds, watch.since != 0 else { return }
         let held = now &- watch.since
         guard held >= handoff, generation.hasQueuedTasks,
               thread.scheduler.runningFrame.load(ordering: .relaxed) != 0 else { return }
         // Off the CPU counts only in a system call: a thread the kernel merely left waiting
         // for a core (a loaded machine) is not held, and a spare would only add to the load.
+        // On the CPU, a spare competes with the held thread for the cores: only while one is
+        // free.
         let offCPU = thread.cpuClock.nanoseconds &- watch.cpuSince < held / 2
-        guard offCPU ? thread.currentSystemCall() != nil : held >= (sliceNanoseconds ?? 0) &+ handoff else { return }
-        watch.handedOff = generation.handOff()
+        guard offCPU
+            ? thread.currentSystemCall() != nil
+            : held >= (sliceNanoseconds ?? 0) &+ handoff && generation.hasFreeCore else { return }
+        // Every tick, not once per stretch: a spare that ran out of tasks and went dormant
+        // while the thread stayed held is woken for the tasks queued since. (A worker runs
+        // tasks back to back without a switch, so one stretch may hold several calls.)
+        _ = generation.handOff()
     }
 
     /// Warns when `thread`'s coroutine spent the `held` nanoseconds mostly off the CPU (in

@@ -250,6 +250,15 @@ final class RuntimeGeneration: @unchecked Sendable {
     private let handoffCount = Atomic<UInt64>(0)
     private let sparesStartedCount = Atomic<UInt64>(0)
 
+    /// The CPUs the process may use, when the generation started.
+    private let availableCPUs = Int(oc_available_cpus())
+
+    /// Whether fewer threads run tasks (scheduler threads and spares at work) than the process
+    /// has CPUs: a spare for a thread busy on the CPU then gets a core of its own.
+    var hasFreeCore: Bool {
+        activeThreads.load(ordering: .relaxed) < availableCPUs
+    }
+
     /// Whether tasks wait in the queues for a thread to start them.
     var hasQueuedTasks: Bool {
         !queues.isEmpty() || !priorityTasks.isEmpty

@@ -188,9 +188,10 @@ import Testing
                 let holder = try runtime.spawn {
                     for _ in 0..<10 { _ = try? CoroutineRuntime.shared.spawn { done.add(1, ordering: .relaxed) } }
                     usleep(100_000)
-                    return done.load(ordering: .relaxed)
+                    return (done.load(ordering: .relaxed), threadName())
                 }
-                #expect(try holder.join() == 10)
+                let (finished, holderThread) = try holder.join()
+                #expect(finished == 10, "holder on \(holderThread), spares \(spareThreads()), \(String(describing: runtime.counters))")
             }
             try holdAndQueue()
             #expect(spareThreads() == 1)
