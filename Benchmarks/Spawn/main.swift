@@ -19,7 +19,8 @@
 //   channel_pingpong_1t_ns  channel_pingpong_ns on 1 thread
 //
 // BENCH_HANDOFF_AFTER_US sets handoffAfter in microseconds (0: no handoff; unset: the default).
-// With BENCH_ONLY=switched-yield only switched_yield_ns is measured (to profile it). With
+// With BENCH_ONLY=switched-yield only switched_yield_ns is measured (to profile it), and with
+// BENCH_ONLY=pingpong-1t only channel_pingpong_1t_ns. With
 // BENCH_ONLY=spawn only spawn_join_ns is measured (make bench-scaling times it at several
 // thread counts, where the other figures would only lengthen the run), followed by
 //
@@ -39,8 +40,8 @@ let settings = BenchmarkSettings(program: "spawn_benchmark")
 /// The figure BENCH_ONLY asks for alone, or nil when it is unset.
 func onlyFigure() -> String? {
     guard let only = settings.environment("BENCH_ONLY") else { return nil }
-    guard ["spawn", "switched-yield"].contains(only) else {
-        settings.reject("BENCH_ONLY=\(only) is not a figure this benchmark can run alone (spawn, switched-yield)")
+    guard ["spawn", "switched-yield", "pingpong-1t"].contains(only) else {
+        settings.reject("BENCH_ONLY=\(only) is not a figure this benchmark can run alone (spawn, switched-yield, pingpong-1t)")
     }
     return only
 }
@@ -51,9 +52,13 @@ let threads = settings.schedulerThreads
 let handoffAfter = settings.handoffAfter
 let spawnOnly = only == "spawn"
 let runtime = CoroutineRuntime.shared
-if only == "switched-yield" {
+if only == "switched-yield" || only == "pingpong-1t" {
     try runtime.start(RuntimeConfiguration(threads: 1, handoffAfter: handoffAfter))
-    print("switched_yield_ns=\(format(try median { try switchedYieldNanoseconds() }))")
+    if only == "switched-yield" {
+        print("switched_yield_ns=\(format(try median { try switchedYieldNanoseconds() }))")
+    } else {
+        print("channel_pingpong_1t_ns=\(format(try median { try channelPingPongNanoseconds(rendezvous) }))")
+    }
     runtime.stop()
     exit(0)
 }
