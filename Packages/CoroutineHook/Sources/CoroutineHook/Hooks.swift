@@ -22,6 +22,8 @@ import Glibc
 /// The routing questions of the hooks.
 enum Route {
     /// The call waits cooperatively: hooking is on and the caller runs in a scheduled coroutine.
+    // Inlined, as the two below: every hooked call asks first, and a call that goes to libc
+    // (outside a coroutine) pays two loads and no call for it.
     @inline(__always)
     static var inCoroutine: Bool {
         guard oc_hook_enabled(), !oc_hook_caller_is_foreign(), Syscall.waitsCooperatively else { return false }

@@ -45,6 +45,7 @@ public struct RuntimeCounters: Sendable, Equatable {
 final class EventCount: Sendable {
     private let value = Atomic<UInt64>(0)
 
+    // Inlined: counted at every switch; a load and a store at the call site.
     @inline(__always)
     func increment() {
         value.store(value.load(ordering: .relaxed) &+ 1, ordering: .relaxed)

@@ -641,6 +641,8 @@ public final class Scheduler: @unchecked Sendable {
 
     // MARK: - Listeners
 
+    // Inlined: called at every switch; with no listener (the usual case) it is one atomic load
+    // at the call site, and the event is never built.
     @inline(__always)
     private func notify(_ event: @autoclosure () -> SchedulerEvent) {
         if hasListeners.load(ordering: .acquiring) {

@@ -38,6 +38,10 @@ extension Syscall {
     ///     for a send, a hang-up) then returns -1 without trying again: the kernel's blocking
     ///     call returns its count there and leaves the error (ECONNRESET, say) and SIGPIPE for
     ///     the next call, and a try would consume the error, or raise SIGPIPE a call early.
+    // Inlined into each read and write wrapper, so that `operation` (the system call) is
+    // inlined too rather than called through a closure on the path of every socket call: a
+    // read of a ready socket costs about what libc's does (`ready_read_overhead_ratio`,
+    // make bench-sleep). The loop is long for an inlined function; it is the hot path.
     @inline(__always)
     static func blocking(
         _ fd: Int32, _ direction: FileEvents, _ syscall: String, dontWait: Bool = false, receiving requested: Int? = nil,
@@ -122,6 +126,8 @@ extension Syscall {
     /// The descriptor of a socket, made non-blocking in the kernel when a coroutine is about
     /// to block on it; nil when the call should simply go to the kernel (not a socket, not
     /// in the table).
+    // Inlined: the first step of every socket call; a call that goes straight to the kernel
+    // pays the table lookup alone.
     @inline(__always)
     static func preparedSocket(_ fd: Int32) -> Descriptor? {
         guard let descriptor = Descriptor(fd) else { return nil }

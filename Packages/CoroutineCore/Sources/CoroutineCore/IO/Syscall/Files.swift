@@ -29,6 +29,8 @@ extension Syscall {
         case other
     }
 
+    // Inlined: decides every file call's route; the usual answer outside a coroutine,
+    // `.other`, costs the check alone.
     @inline(__always)
     static func fileRoute(_ fd: Int32) -> FileRoute {
         guard let (scheduler, coroutine) = Scheduler.directlyScheduled(), let descriptor = Descriptor(fd) else {
