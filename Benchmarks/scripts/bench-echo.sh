@@ -11,6 +11,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 source Benchmarks/scripts/lib/output.sh
+source Benchmarks/scripts/lib/server.sh
 out="$root/.build-bench/echo"
 seconds=${ECHO_SECONDS:-10}
 connections=${ECHO_CONNECTIONS:-1000}
@@ -29,20 +30,6 @@ if [ "$(ulimit -n)" -lt "$descriptors" ] && ! ulimit -n "$descriptors" 2>/dev/nu
         "raise it or lower ECHO_CONNECTIONS" >&2
     exit 1
 fi
-
-# Runs a build step silently, and shows its output when it fails (SwiftPM reports compile
-# errors on stdout).
-quietly() {
-    local log
-    log=$(mktemp)
-    if ! "$@" >"$log" 2>&1; then
-        cat "$log" >&2
-        rm -f "$log"
-        echo "bench-echo: failed: $*" >&2
-        exit 1
-    fi
-    rm -f "$log"
-}
 
 scripts/install-deps.sh golang-go libjemalloc-dev gcc >&2
 mkdir -p "$out"
@@ -90,18 +77,9 @@ measure() {
     local name=$1
     shift
     step "measuring $name: $connections connections, ${warmup} s warm-up, ${seconds} s measured"
-    "$@" >"$server_log" &
-    server_pid=$!
-    local port=""
-    for _ in $(seq 100); do
-        port=$(sed -n 's/^port=//p' "$server_log")
-        [ -n "$port" ] && break
-        kill -0 "$server_pid" 2>/dev/null || { echo "bench-echo: the $name server exited" >&2; exit 1; }
-        sleep 0.1
-    done
-    [ -n "$port" ] || { echo "bench-echo: the $name server printed no port in 10 s" >&2; exit 1; }
+    start_server "$name" "$@"
     # The bound: warm-up, measurement, and a minute for connecting and winding down.
-    timeout $((warmup + seconds + 60)) "$out/echo_client" -p "$port" -c "$connections" -d "$seconds" \
+    timeout $((warmup + seconds + 60)) "$out/echo_client" -p "$server_port" -c "$connections" -d "$seconds" \
         -w "$warmup" >"$client_log" &
     client_pid=$!
     if ! wait "$client_pid"; then

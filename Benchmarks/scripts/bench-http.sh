@@ -14,25 +14,12 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 source Benchmarks/scripts/lib/output.sh
+source Benchmarks/scripts/lib/server.sh
 out="$root/.build-bench/http"
 seconds=${HTTP_SECONDS:-10}
 connections=${HTTP_CONNECTIONS:-256}
 warmup=${HTTP_WARMUP:-2}
 depth=16
-
-# Runs a build step silently, and shows its output when it fails (SwiftPM reports compile
-# errors on stdout).
-quietly() {
-    local log
-    log=$(mktemp)
-    if ! "$@" >"$log" 2>&1; then
-        cat "$log" >&2
-        rm -f "$log"
-        echo "bench-http: failed: $*" >&2
-        exit 1
-    fi
-    rm -f "$log"
-}
 
 scripts/install-deps.sh golang-go wrk >&2
 mkdir -p "$out"
@@ -90,22 +77,13 @@ load() {
 measure() {
     local name=$1
     shift
-    "$@" >"$server_log" &
-    server_pid=$!
-    local port=""
-    for _ in $(seq 100); do
-        port=$(sed -n 's/^port=//p' "$server_log")
-        [ -n "$port" ] && break
-        kill -0 "$server_pid" 2>/dev/null || { echo "bench-http: the $name server exited" >&2; exit 1; }
-        sleep 0.1
-    done
-    [ -n "$port" ] || { echo "bench-http: the $name server printed no port in 10 s" >&2; exit 1; }
+    start_server "$name" "$@"
     local mode prefix pipeline
     for mode in pipelined single; do
         if [ "$mode" = pipelined ]; then prefix=http pipeline=$depth; else prefix=http_nopipe pipeline=1; fi
         step "measuring $name, $mode: $connections connections, ${warmup} s warm-up, ${seconds} s measured"
-        load "$port" "$warmup" "$pipeline"
-        load "$port" "$seconds" "$pipeline"
+        load "$server_port" "$warmup" "$pipeline"
+        load "$server_port" "$seconds" "$pipeline"
         # Kept for a look at the whole report (and its latency distribution).
         cp "$wrk_log" "$out/wrk-$name-$mode.txt"
         local rps p50 p99

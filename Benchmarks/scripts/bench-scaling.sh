@@ -33,6 +33,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 source Benchmarks/scripts/lib/output.sh
+source Benchmarks/scripts/lib/server.sh
 out="$root/.build-bench"
 seconds=${ECHO_SECONDS:-10}
 connections=${ECHO_CONNECTIONS:-1000}
@@ -112,18 +113,9 @@ measure_echo() {
     local threads=$1 load="$connections connections from $client_threads client threads"
     local timing="${warmup} s warm-up, ${seconds} s measured"
     step "echo at $threads thread(s), round $2 of $rounds: $load, $timing"
-    BENCH_THREADS=$threads "$out/swift/release/echo_benchmark_server" >"$server_log" &
-    server_pid=$!
-    local port=""
-    for _ in $(seq 100); do
-        port=$(sed -n 's/^port=//p' "$server_log")
-        [ -n "$port" ] && break
-        kill -0 "$server_pid" 2>/dev/null || { echo "bench-scaling: the echo server exited" >&2; exit 1; }
-        sleep 0.1
-    done
-    [ -n "$port" ] || { echo "bench-scaling: the echo server printed no port in 10 s" >&2; exit 1; }
+    start_server echo env BENCH_THREADS="$threads" "$out/swift/release/echo_benchmark_server"
     # The bound: warm-up, measurement, and a minute for connecting and winding down.
-    timeout $((warmup + seconds + 60)) "$out/scaling/echo_client" -p "$port" -c "$connections" \
+    timeout $((warmup + seconds + 60)) "$out/scaling/echo_client" -p "$server_port" -c "$connections" \
         -t "$client_threads" -d "$seconds" -w "$warmup" >"$client_log" &
     client_pid=$!
     if ! wait "$client_pid"; then
