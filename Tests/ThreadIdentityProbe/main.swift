@@ -339,21 +339,25 @@ func runChildren() throws {
     emit("succeeded=\(succeeded.load(ordering: .relaxed)) exit_status=\(exitStatus) elapsed_ms=\(milliseconds() - start)")
 }
 
+/// Runs `body(index)` in `tasks` tasks named `process-index` on a runtime of `threads`
+/// threads, and joins them all.
+func inProcessTasks(threads: Int, tasks: Int, _ body: @escaping @Sendable (Int) -> Void) throws {
+    try withCoroutines(Config(threads: threads)) {
+        let handles = try (0..<tasks).map { index in try co(name: "process-\(index)") { body(index) } }
+        for handle in handles { try handle.join() }
+    }
+}
+
 func runProcesses(threads: Int, tasks: Int) throws {
     let succeeded = Atomic<Int>(0)
     let start = milliseconds()
-    try withCoroutines(Config(threads: threads)) {
-        let handles = try (0..<tasks).map { index in
-            try co(name: "process-\(index)") {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/bin/sleep")
-                process.arguments = ["0.3"]
-                guard (try? process.run()) != nil else { return }
-                process.waitUntilExit()
-                if process.terminationStatus == 0 { succeeded.add(1, ordering: .relaxed) }
-            }
-        }
-        for handle in handles { try handle.join() }
+    try inProcessTasks(threads: threads, tasks: tasks) { _ in
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        process.arguments = ["0.3"]
+        guard (try? process.run()) != nil else { return }
+        process.waitUntilExit()
+        if process.terminationStatus == 0 { succeeded.add(1, ordering: .relaxed) }
     }
     emit("succeeded=\(succeeded.load(ordering: .relaxed)) elapsed_ms=\(milliseconds() - start)")
 }
@@ -362,25 +366,20 @@ func runProcessesWithOutput(threads: Int, tasks: Int) throws {
     let succeeded = Atomic<Int>(0)
     let handled = Atomic<Int>(0)
     let start = milliseconds()
-    try withCoroutines(Config(threads: threads)) {
-        let handles = try (0..<tasks).map { index in
-            try co(name: "process-\(index)") {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/bin/sh")
-                process.arguments = ["-c", "sleep 0.3; echo out-\(index); echo err-\(index) >&2"]
-                let (output, errors) = (Pipe(), Pipe())
-                process.standardOutput = output
-                process.standardError = errors
-                process.terminationHandler = { _ in handled.add(1, ordering: .relaxed) }
-                guard (try? process.run()) != nil else { return }
-                let printed = output.fileHandleForReading.readDataToEndOfFile()
-                let reported = errors.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                let exact = printed == Data("out-\(index)\n".utf8) && reported == Data("err-\(index)\n".utf8)
-                if process.terminationStatus == 0 && exact { succeeded.add(1, ordering: .relaxed) }
-            }
-        }
-        for handle in handles { try handle.join() }
+    try inProcessTasks(threads: threads, tasks: tasks) { index in
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "sleep 0.3; echo out-\(index); echo err-\(index) >&2"]
+        let (output, errors) = (Pipe(), Pipe())
+        process.standardOutput = output
+        process.standardError = errors
+        process.terminationHandler = { _ in handled.add(1, ordering: .relaxed) }
+        guard (try? process.run()) != nil else { return }
+        let printed = output.fileHandleForReading.readDataToEndOfFile()
+        let reported = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let exact = printed == Data("out-\(index)\n".utf8) && reported == Data("err-\(index)\n".utf8)
+        if process.terminationStatus == 0 && exact { succeeded.add(1, ordering: .relaxed) }
     }
     // The handlers run on Foundation's own queue, after the ends waitUntilExit saw: give the
     // last of them a moment.
