@@ -15,6 +15,10 @@ func hookPark(
     case .unparked: return OC_PARK_UNPARKED
     case .timedOut: return OC_PARK_TIMED_OUT
     case .notParked: return OC_PARK_NOT_PARKED
+    case .cancelled, .closed:
+        // A parking-lot park is neither cancellable nor a descriptor wait; were it to end so,
+        // a spurious wakeup is the answer every caller already handles (it checks again).
+        return OC_PARK_UNPARKED
     }
 }
 

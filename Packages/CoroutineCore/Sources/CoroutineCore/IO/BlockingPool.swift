@@ -179,24 +179,24 @@ private final class OffloadedCall<Result>: @unchecked Sendable {
     // `finished` is set under the lock, and read by the coroutine only after it saw it set.
     var result: Result?
     var error: Int32 = 0
-    /// Whether the call finished, and the wait to end when it does.
-    let progress = Mutex<(finished: Bool, waiting: WaitTicket?)>((false, nil))
+    /// Whether the call finished, and the park to end when it does.
+    let progress = Mutex<(finished: Bool, waiting: ParkingToken?)>((false, nil))
 
     func finish(_ result: Result, error: Int32) {
         self.result = result
         self.error = error
-        let waiting = progress.withLock { progress -> WaitTicket? in
+        let waiting = progress.withLock { progress -> ParkingToken? in
             progress.finished = true
             return progress.waiting.take()
         }
-        waiting?.wake(.notified)
+        waiting?.unpark()
     }
 
-    /// Hands `ticket` the call's end; false when it already ended.
-    func await(with ticket: WaitTicket) -> Bool {
+    /// Hands `token` the call's end; false when it already ended.
+    func await(with token: ParkingToken) -> Bool {
         progress.withLock { progress in
             guard !progress.finished else { return false }
-            progress.waiting = ticket
+            progress.waiting = token
             return true
         }
     }
@@ -224,10 +224,13 @@ extension Syscall {
             offloaded.finish(result, error: errno)
         }
         scheduler.pooledCalls += 1
-        while scheduler.wait(for: coroutine, until: nil, inSyscall: name, reason: .blockingPool, register: offloaded.await) != .notified {}
+        // A cancellation does not end the wait: the call holds the caller's arguments.
+        while scheduler.park(coroutine, until: nil, inSyscall: name, reason: .blockingPool, register: offloaded.await)
+            == .cancelled {}
         scheduler.pooledCalls -= 1
         errno = offloaded.error
-        // Sound: the wait ends `.notified` only once the call finished and stored its result.
+        // Sound: without a deadline, a park that was not cancelled ends only once the call
+        // finished and stored its result (unparked by `finish`, or not parked at all).
         return offloaded.result!
     }
 }

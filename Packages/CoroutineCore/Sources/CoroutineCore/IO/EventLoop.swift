@@ -47,7 +47,7 @@ final class EventLoop: @unchecked Sendable {
     private let hasClosedElsewhere = Atomic<Bool>(false)
     /// Waiters per registered descriptor. Owner thread only.
     @exclusivity(unchecked) private var registrations = RegistrationTable()
-    /// Tickets handed to `watch` and not yet woken, withdrawn or forgotten.
+    /// Tokens handed to `watch` and not yet woken, withdrawn or forgotten.
     @exclusivity(unchecked) private var waiterCount = 0
     /// Reused by every `park` to receive events.
     @exclusivity(unchecked) private var events: [oc_ready_event]
@@ -61,28 +61,28 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private enum LoopState: UInt32 {
-        case running, parked, notified
+        case running, parked, unparkPending
     }
 
     private struct Registration {
         /// The descriptor's generation when it was registered.
         let generation: UInt32
-        var readers: [WaitTicket] = []
-        var writers: [WaitTicket] = []
+        var readers: [ParkingToken] = []
+        var writers: [ParkingToken] = []
 
         /// Hands over the waiters for `events`, leaving none.
-        mutating func take(readable: Bool, writable: Bool) -> (readers: [WaitTicket], writers: [WaitTicket]) {
-            var taken: ([WaitTicket], [WaitTicket]) = ([], [])
+        mutating func take(readable: Bool, writable: Bool) -> (readers: [ParkingToken], writers: [ParkingToken]) {
+            var taken: ([ParkingToken], [ParkingToken]) = ([], [])
             if readable { swap(&taken.0, &readers) }
             if writable { swap(&taken.1, &writers) }
             return taken
         }
 
-        /// Removes `ticket` wherever it waits; returns how many places that was.
-        mutating func remove(_ ticket: WaitTicket) -> Int {
+        /// Removes `token` wherever it waits; returns how many places that was.
+        mutating func remove(_ token: ParkingToken) -> Int {
             let before = readers.count + writers.count
-            readers.removeAll { $0 === ticket }
-            writers.removeAll { $0 === ticket }
+            readers.removeAll { $0 === token }
+            writers.removeAll { $0 === token }
             return before - readers.count - writers.count
         }
     }
@@ -152,10 +152,10 @@ final class EventLoop: @unchecked Sendable {
     /// Waits until unparked, a descriptor event, or `timeout` nanoseconds (nil: no limit),
     /// and wakes the waiters of every descriptor that became ready.
     func park(timeoutNanoseconds timeout: UInt64? = nil) {
-        // A notification that came first is consumed without sleeping, but ready
+        // An unpark that came first is consumed without sleeping, but ready
         // descriptors are still collected.
-        let notified = state.exchange(LoopState.running.rawValue, ordering: .acquiring) == LoopState.notified.rawValue
-        let sleeps = !notified && state.compareExchange(
+        let unparkCameFirst = state.exchange(LoopState.running.rawValue, ordering: .acquiring) == LoopState.unparkPending.rawValue
+        let sleeps = !unparkCameFirst && state.compareExchange(
             expected: LoopState.running.rawValue, desired: LoopState.parked.rawValue, ordering: .acquiring
         ).exchanged
         poll(timeoutMilliseconds: sleeps ? pollTimeoutMilliseconds(nanoseconds: timeout) : 0)
@@ -164,7 +164,7 @@ final class EventLoop: @unchecked Sendable {
 
     /// Wakes the parked loop, or makes its next `park` return at once.
     func unpark() {
-        if state.exchange(LoopState.notified.rawValue, ordering: .acquiringAndReleasing) == LoopState.parked.rawValue {
+        if state.exchange(LoopState.unparkPending.rawValue, ordering: .acquiringAndReleasing) == LoopState.parked.rawValue {
             oc_eventfd_signal(wakeup)
         }
     }
@@ -200,21 +200,21 @@ final class EventLoop: @unchecked Sendable {
             return
         }
         waiterCount -= readers.count + writers.count
-        for ticket in readers {
-            ticket.wake(.notified)
+        for token in readers {
+            token.unpark()
         }
-        for ticket in writers {
-            ticket.wake(.notified)
+        for token in writers {
+            token.unpark()
         }
     }
 
     // MARK: - Descriptors
 
-    /// Hands `ticket` the next readiness of `fd` for `interest`, registering `fd` on first
+    /// Hands `token` the next readiness of `fd` for `interest`, registering `fd` on first
     /// use in its current generation. Throws the errno of `epoll_ctl` (EBADF for a closed
     /// descriptor, EPERM for one epoll cannot watch, such as a regular file), or EBADF when
     /// the descriptor was closed while it was being registered.
-    func watch(fd: Int32, for interest: FileEvents, ticket: WaitTicket) throws(SystemError) {
+    func watch(fd: Int32, for interest: FileEvents, token: ParkingToken) throws(SystemError) {
         let generation = Descriptor.generation(of: fd)
         if let registered = registrations[fd]?.generation, registered != generation {
             drop(fd, waking: .closed)
@@ -223,11 +223,11 @@ final class EventLoop: @unchecked Sendable {
             try register(fd, generation: generation)
         }
         if interest.contains(.readable) {
-            registrations[fd]?.readers.append(ticket)
+            registrations[fd]?.readers.append(token)
             waiterCount += 1
         }
         if interest.contains(.writable) {
-            registrations[fd]?.writers.append(ticket)
+            registrations[fd]?.writers.append(token)
             waiterCount += 1
         }
     }
@@ -245,21 +245,21 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
-    /// Takes back a ticket whose wait ended otherwise (timeout, cancellation), so that it no
+    /// Takes back a token whose wait ended otherwise (timeout, cancellation), so that it no
     /// longer counts as waiting.
-    func withdraw(_ ticket: WaitTicket, fd: Int32) {
-        waiterCount -= registrations[fd]?.remove(ticket) ?? 0
+    func withdraw(_ token: ParkingToken, fd: Int32) {
+        waiterCount -= registrations[fd]?.remove(token) ?? 0
     }
 
     /// Deregisters `fd` and ends its waits with `outcome`.
-    private func drop(_ fd: Int32, waking outcome: WaitTicket.Outcome) {
+    private func drop(_ fd: Int32, waking outcome: Parking.Outcome) {
         guard let registration = registrations.removeValue(forKey: fd) else { return }
         // Fails harmlessly when the number was closed (the kernel dropped it) or now names
         // another file (whose registration, if any, is not this one).
         _ = oc_epoll_forget(epoll, fd)
         waiterCount -= registration.readers.count + registration.writers.count
-        for ticket in registration.readers + registration.writers {
-            ticket.wake(outcome)
+        for token in registration.readers + registration.writers {
+            token.end(outcome)
         }
     }
 

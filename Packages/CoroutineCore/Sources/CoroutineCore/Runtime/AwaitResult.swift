@@ -29,14 +29,14 @@ public func awaitResult<Value: Sendable>(
     try CurrentTask.checkCancellation()
     let slot = ResultSlot<Value>()
     var task: Task<Void, Never>?
-    let outcome = WaitTicket.wait(until: nil) { ticket in
+    let outcome = Parking.park(untilNanoseconds: nil) { token in
         task = Task(priority: priority) {
             do {
                 slot.fill(.success(try await operation()))
             } catch {
                 slot.fill(.failure(error))
             }
-            ticket.wake(.notified)
+            token.unpark()
         }
         return true
     }
@@ -51,7 +51,7 @@ public func awaitResult<Value: Sendable>(
 }
 
 /// Where the `Task` leaves the operation's result for the waiter, which reads it after the
-/// ticket's wake.
+/// token's unpark.
 private final class ResultSlot<Value: Sendable>: Sendable {
     private let result = Mutex<Result<Value, any Error>?>(nil)
 

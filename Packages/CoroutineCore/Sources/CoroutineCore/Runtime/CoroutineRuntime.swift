@@ -476,7 +476,7 @@ final class RuntimeGeneration: @unchecked Sendable {
 
     /// Whether a frame is the program's rather than the runtime's own machinery.
     private static func isUserFrame(_ function: String) -> Bool {
-        !["Scheduler.", "Suspender", "WaitTicket", "Syscall.", "hook", "PoolTask", "CoroutinePool", "CurrentTask",
+        !["Scheduler.", "Suspender", "Parking", "Syscall.", "hook", "PoolTask", "CoroutinePool", "CurrentTask",
           "thunk for", "CoroutineRuntime.spawn", "JoinHandle.", "usleep", "sleep", "nanosleep", "read", "write"]
             .contains { function.hasPrefix($0) || function.hasPrefix("static " + $0) }
     }

@@ -90,8 +90,8 @@ public struct JoinHandle<Value: Sendable>: Sendable {
             if !task.isFinished {
                 let task = self.task
                 await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                    let ticket = WaitTicket(.callback { continuation.resume() })
-                    if !task.addWaiter(ticket) {
+                    let token = ParkingToken(.callback { continuation.resume() })
+                    if !task.addJoiner(token) {
                         continuation.resume()
                     }
                 }
@@ -122,14 +122,14 @@ public struct JoinHandle<Value: Sendable>: Sendable {
     private static func waitForAny(_ tasks: [PoolTask], until deadline: UInt64?) throws {
         try CurrentTask.checkCancellation()
         guard !tasks.contains(where: \.isFinished) else { return }
-        let register = { (ticket: WaitTicket) -> Bool in
-            tasks.allSatisfy { $0.addWaiter(ticket) }
+        let register = { (token: ParkingToken) -> Bool in
+            tasks.allSatisfy { $0.addJoiner(token) }
         }
         let reason = tasks.count == 1 ? WaitReason.join(taskID: tasks[0].id) : .other
-        switch WaitTicket.wait(until: deadline, reason: reason, register: register) {
+        switch Parking.park(untilNanoseconds: deadline, reason: reason, register: register) {
         case .timedOut: throw JoinError.timedOut
         case .cancelled: throw CoroutineError.cancelled
-        case .notified, .waiting, .closed: return
+        case .unparked, .notParked, .closed: return
         }
     }
 }

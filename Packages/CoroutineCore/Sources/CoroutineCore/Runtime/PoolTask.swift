@@ -5,13 +5,13 @@ import Synchronization
 /// A closure submitted to the runtime's pool, with what it needs to be joined and cancelled.
 ///
 /// The state moves once from `queued` to `running` (a worker took it) or `cancelled`
-/// (cancelled before it started; workers skip it), and once more to its end. Waiters (join
-/// callers, as WaitTickets) are woken when it ends. Not generic: the closure that runs the
+/// (cancelled before it started; workers skip it), and once more to its end. Joiners (parked
+/// with their ParkingTokens) are unparked when it ends. Not generic: the closure that runs the
 /// body and stores its value is specialized where the task is spawned, so running and
 /// releasing a task looks up no generic metadata.
 @usableFromInline
 final class PoolTask: @unchecked Sendable {
-    // @unchecked Sendable: state and cancellation are atomics, waiters behind a mutex; the
+    // @unchecked Sendable: state and cancellation are atomics, parked tokens behind a mutex; the
     // job, value and error are written by the one worker running the task and read by
     // others only after the state's release/acquire handoff.
 
@@ -21,10 +21,10 @@ final class PoolTask: @unchecked Sendable {
         var isFinished: Bool { self == .completed || self == .failed || self == .cancelled }
     }
 
-    /// Join callers to wake, and the wait the task itself is in (to cancel it).
-    private struct Waiters {
-        var tickets: [WaitTicket] = []
-        var currentWait: WaitTicket?
+    /// Join callers to unpark, and the park the task itself is in (to cancel it).
+    private struct Parked {
+        var joiners: [ParkingToken] = []
+        var currentPark: ParkingToken?
     }
 
     /// A number no other task of this process has.
@@ -39,7 +39,7 @@ final class PoolTask: @unchecked Sendable {
 
     private let stateValue = Atomic<UInt8>(State.queued.rawValue)
     private let cancelRequested = Atomic<Bool>(false)
-    private let waiters = Mutex(Waiters())
+    private let parked = Mutex(Parked())
     /// The run of the runtime the task belongs to; it counts the task's end. Unowned:
     /// generations are never freed (see `CoroutineRuntime`).
     private unowned(unsafe) let generation: RuntimeGeneration
@@ -159,30 +159,31 @@ final class PoolTask: @unchecked Sendable {
         finish(isCancelled || (error as? CoroutineError) == .cancelled ? .cancelled : .failed)
     }
 
-    /// Publishes the end state and wakes every waiter.
+    /// Publishes the end state and unparks every joiner.
     private func finish(_ state: State) {
-        let woken = waiters.withLock { waiters in
+        let woken = parked.withLock { parked in
             stateValue.store(state.rawValue, ordering: .releasing)
-            defer { waiters.tickets.removeAll() }
-            return waiters.tickets
+            defer { parked.joiners.removeAll() }
+            return parked.joiners
         }
-        for ticket in woken {
-            ticket.wake(.notified)
+        for token in woken {
+            token.unpark()
         }
         generation.taskEnded()
     }
 
-    /// Adds a waiter; false when the task already ended (the waiter is not kept).
-    func addWaiter(_ ticket: WaitTicket) -> Bool {
-        waiters.withLock { waiters in
+    /// Adds a joiner's token, to be unparked when the task ends; false when it already ended
+    /// (the token is not kept).
+    func addJoiner(_ token: ParkingToken) -> Bool {
+        parked.withLock { parked in
             guard !state.isFinished else { return false }
-            waiters.tickets.append(ticket)
+            parked.joiners.append(token)
             return true
         }
     }
 
     /// Cancels the task: a queued one never runs; a running one is woken from its current
-    /// wait, and every suspension point of it throws `CoroutineError.cancelled` from now on.
+    /// park, and every suspension point of it throws `CoroutineError.cancelled` from now on.
     @usableFromInline
     func cancel() {
         cancelRequested.store(true, ordering: .releasing)
@@ -193,20 +194,20 @@ final class PoolTask: @unchecked Sendable {
             error = CoroutineError.cancelled
             finish(.cancelled)
         } else {
-            waiters.withLock { $0.currentWait }?.wake(.cancelled)
+            parked.withLock { $0.currentPark }?.end(.cancelled)
         }
     }
 
-    /// Notes the wait the running task is entering, so `cancel` can end it.
-    func enterWait(_ ticket: WaitTicket) {
-        waiters.withLock { $0.currentWait = ticket }
+    /// Notes the park the running task is entering, so `cancel` can end it.
+    func enterPark(_ token: ParkingToken) {
+        parked.withLock { $0.currentPark = token }
         if isCancelled {
-            ticket.wake(.cancelled)
+            token.end(.cancelled)
         }
     }
 
-    func leaveWait() {
-        waiters.withLock { $0.currentWait = nil }
+    func leavePark() {
+        parked.withLock { $0.currentPark = nil }
     }
 
     /// The value the task returned, or the error it threw; call only once it finished.

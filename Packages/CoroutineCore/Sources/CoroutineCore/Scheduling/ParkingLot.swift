@@ -12,16 +12,6 @@ import Synchronization
 /// Addresses hash onto a fixed set of buckets, each with its own lock, so unrelated addresses
 /// rarely contend. Nothing is allocated per address while nobody waits on it.
 public enum ParkingLot {
-    /// How a park ended.
-    public enum Outcome: Sendable, Equatable {
-        /// Another party unparked the waiter.
-        case unparked
-        /// The deadline passed first.
-        case timedOut
-        /// The check after parking found nothing to wait for, so the caller never suspended.
-        case notParked
-    }
-
     /// Parks the caller on `address` until it is unparked or `deadline` (monotonic
     /// nanoseconds) passes.
     ///
@@ -30,24 +20,25 @@ public enum ParkingLot {
     /// between the caller's own check and the park is never lost. When it returns false the
     /// call answers `.notParked`; if an unparker on another thread took the waiter meanwhile,
     /// the caller first waits for that wake to land (it is on its way) and passes it on to the
-    /// next waiter, so that it can never resume the caller later, in the middle of another wait. The task's cancellation does not end a park, as it does not
-    /// end a pthread wait.
+    /// next waiter, so that it can never resume the caller later, in the middle of another
+    /// wait. The task's cancellation does not end a park, as it does not end a pthread wait:
+    /// the outcome is `.unparked`, `.timedOut` or `.notParked`.
     public static func park(
         at address: UnsafeRawPointer, untilNanoseconds deadline: UInt64?, shouldPark: () -> Bool
-    ) -> Outcome {
+    ) -> Parking.Outcome {
         let key = UInt(bitPattern: address)
         let bucket = bucket(for: key)
-        var parked: WaitTicket?
+        var parked: ParkingToken?
         var neededNoWake = false
-        let outcome = WaitTicket.wait(until: deadline, reason: .lock(address), cancellable: false) { ticket in
-            bucket.add(ticket, at: key)
-            parked = ticket
+        let outcome = Parking.park(untilNanoseconds: deadline, reason: .lock(address), cancellable: false) { token in
+            bucket.add(token, at: key)
+            parked = token
             guard shouldPark() else {
-                // An unparker on another thread may have taken the ticket since it was added:
+                // An unparker on another thread may have taken the token since it was added:
                 // its wake is then on its way to this coroutine, and must land on a suspended
-                // one, not resume it later from some other wait. Only a ticket still in the
+                // one, not resume it later from some other wait. Only a token still in the
                 // bucket can be withdrawn.
-                if bucket.remove(ticket, at: key) {
+                if bucket.remove(token, at: key) {
                     parked = nil
                     return false
                 }
@@ -62,7 +53,7 @@ public enum ParkingLot {
             unpark(at: address, all: false)
             return .notParked
         }
-        guard outcome == .notified else {
+        guard outcome == .unparked else {
             bucket.remove(parked, at: key)
             return .timedOut
         }
@@ -77,8 +68,8 @@ public enum ParkingLot {
         guard waiting.load(ordering: .sequentiallyConsistent) > 0 else { return 0 }
         let bucket = bucket(for: key)
         var woken = 0
-        while let ticket = bucket.takeFirst(at: key) {
-            if ticket.wake(.notified) {
+        while let token = bucket.takeFirst(at: key) {
+            if token.unpark() {
                 woken += 1
                 if !all { break }
             }
@@ -99,18 +90,18 @@ public enum ParkingLot {
 
 /// The waiters of the addresses that hash to one bucket, in parking order.
 private final class Bucket: Sendable {
-    private let queues = Mutex<[UInt: [WaitTicket]]>([:])
+    private let queues = Mutex<[UInt: [ParkingToken]]>([:])
 
-    func add(_ ticket: WaitTicket, at key: UInt) {
-        queues.withLock { $0[key, default: []].append(ticket) }
+    func add(_ token: ParkingToken, at key: UInt) {
+        queues.withLock { $0[key, default: []].append(token) }
         ParkingLot.waiting.add(1, ordering: .sequentiallyConsistent)
     }
 
-    /// Takes `ticket` out; false when it was not there (an unparker took it).
+    /// Takes `token` out; false when it was not there (an unparker took it).
     @discardableResult
-    func remove(_ ticket: WaitTicket, at key: UInt) -> Bool {
+    func remove(_ token: ParkingToken, at key: UInt) -> Bool {
         let removed = queues.withLock { queues -> Bool in
-            guard let index = queues[key]?.firstIndex(where: { $0 === ticket }) else { return false }
+            guard let index = queues[key]?.firstIndex(where: { $0 === token }) else { return false }
             queues[key]?.remove(at: index)
             if queues[key]?.isEmpty == true { queues[key] = nil }
             return true
@@ -119,14 +110,14 @@ private final class Bucket: Sendable {
         return removed
     }
 
-    func takeFirst(at key: UInt) -> WaitTicket? {
-        let ticket = queues.withLock { queues -> WaitTicket? in
+    func takeFirst(at key: UInt) -> ParkingToken? {
+        let token = queues.withLock { queues -> ParkingToken? in
             guard var queue = queues[key], !queue.isEmpty else { return nil }
             let first = queue.removeFirst()
             queues[key] = queue.isEmpty ? nil : queue
             return first
         }
-        if ticket != nil { ParkingLot.waiting.subtract(1, ordering: .sequentiallyConsistent) }
-        return ticket
+        if token != nil { ParkingLot.waiting.subtract(1, ordering: .sequentiallyConsistent) }
+        return token
     }
 }

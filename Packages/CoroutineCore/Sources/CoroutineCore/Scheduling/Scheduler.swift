@@ -8,20 +8,21 @@
 //   sleeping  coroutines waiting for a deadline, in a TimerQueue keyed by deadline;
 //   waiting   coroutines waiting for an event: a task to finish, or a descriptor to become
 //             ready in the scheduler's EventLoop. The scheduler does not list these: the
-//             event holds the coroutine's WaitTicket.
+//             event holds the coroutine's ParkingToken.
 //
 // A round (`runRound`) collects ready descriptors (when any coroutine waits on one), moves
-// coroutines other threads made ready out of the inbox, fires the timers that are due, then
+// coroutines other threads made ready out of the arrivals list, fires the timers that are due, then
 // resumes ready coroutines. A resumed coroutine runs until it suspends; before suspending it
-// tells the scheduler why (`suspension`): it yielded (back to the ready queue), it waits
-// (nothing to do: its ticket will bring it back), or, for a pool worker, it ran out of tasks
+// tells the scheduler why (`suspension`): it yielded (back to the ready queue), it parked
+// (nothing to do: its token will bring it back), or, for a pool worker, it ran out of tasks
 // (the pool parks it as idle). With nothing to run, the thread parks in the event loop's
 // epoll_wait until the next timer.
 //
-// Waking goes through WaitTicket. Several parties may race to end one wait (the event, the
-// timer, a cancellation); the first to move the ticket out of `waiting` wins and makes the
+// Waiting is parking (Parking.park, ParkingToken), one primitive for coroutines and threads,
+// with one outcome type. Several parties may race to end one park (the event, the timer, a
+// cancellation); the first to move the token out of `parked` wins and makes the
 // coroutine ready on its own scheduler, directly when on that scheduler's thread, else
-// through the scheduler's inbox and an unpark of its thread's event loop (an eventfd write,
+// through the scheduler's arrivals list and an unpark of its thread's event loop (an eventfd write,
 // made only when the loop sleeps). A coroutine therefore always runs on the thread of the
 // scheduler it was submitted to: only tasks, before they start, move between threads (by
 // work stealing, see CoroutineRuntime).
@@ -36,7 +37,7 @@
 // ready queue as if it had yielded, and the round ends so that queued tasks start first.
 //
 // Where the parts live (CoroutineCore/Sources/CoroutineCore): this folder, Scheduling/, holds
-// the scheduler, its ready queue, timers, wait tickets and the work-stealing queues;
+// the scheduler, its ready queue, timers, parking and the work-stealing queues;
 // Coroutine/ the coroutine the scheduler resumes; Stacks/ the stacks it runs on; Runtime/ the
 // threads, pools and tasks built on schedulers; Preemption/ the monitor that preempts coroutines
 // that hold their thread; IO/ the event loop, the descriptor table and the Syscall layer, which
@@ -50,21 +51,21 @@ import Synchronization
 public typealias ScheduledCoroutine = Coroutine<Void, Void, Void>
 
 /// Runs coroutines on one thread: a ready queue with priorities, timers for sleeping
-/// coroutines, and an inbox through which other threads make coroutines ready.
+/// coroutines, and an arrivals list through which other threads make coroutines ready.
 ///
 /// Use one directly on any thread (`submit`, then `trySchedule`), or let `CoroutineRuntime`
 /// run one per scheduler thread.
 public final class Scheduler: @unchecked Sendable {
     // @unchecked Sendable: the ready queue, timers and running coroutine belong to the thread
-    // that runs the scheduler; other threads only reach the inbox (a mutex) and the event
+    // that runs the scheduler; other threads only reach the arrivals list (a mutex) and the event
     // loop's unpark.
 
     /// Why the coroutine that just switched back to the scheduler suspended.
     enum Suspension {
         /// It wants to run again: back to the ready queue.
         case yielded
-        /// It waits on a ticket that will make it ready.
-        case waiting
+        /// It parked on a token that will make it ready.
+        case parked
         /// A pool worker with no task left: the pool keeps it.
         case idle
     }
@@ -85,7 +86,7 @@ public final class Scheduler: @unchecked Sendable {
     @exclusivity(unchecked) private var roundBudget = 0
     /// The task pool of a runtime thread; nil for a standalone scheduler.
     @exclusivity(unchecked) var pool: CoroutinePool?
-    /// Coroutines waiting for a call on a blocking pool, which wakes them through the inbox.
+    /// Coroutines waiting for a call on a blocking pool, which wakes them through the arrivals list.
     @exclusivity(unchecked) var pooledCalls = 0
 
     /// Whether coroutines here do file I/O through io_uring: on the runtime's threads, as
@@ -101,12 +102,12 @@ public final class Scheduler: @unchecked Sendable {
     }
 
     @exclusivity(unchecked) private var ready = ReadyQueue()
-    @exclusivity(unchecked) private var timers = TimerQueue<WaitTicket>()
-    /// Timers whose wait already ended otherwise (marked `.stale`): nobody waits for them.
+    @exclusivity(unchecked) private var timers = TimerQueue<ParkingToken>()
+    /// Timers whose park already ended otherwise (marked `.stale`): nobody waits for them.
     /// They leave the queue at their deadline, or all at once when they become the majority.
     @exclusivity(unchecked) private var endedTimers = 0
-    private let inbox = Mutex<[(coroutine: ScheduledCoroutine, priority: Int)]>([])
-    private let inboxFilled = Atomic<Bool>(false)
+    private let arrivals = Mutex<[(coroutine: ScheduledCoroutine, priority: Int)]>([])
+    private let arrivalsPending = Atomic<Bool>(false)
     private let hasListeners = Atomic<Bool>(false)
     private let listeners = Mutex<[SchedulerListener]>([])
     /// Where the thread parks and learns of ready descriptors; unparked when a coroutine is
@@ -169,7 +170,7 @@ public final class Scheduler: @unchecked Sendable {
         return coroutine
     }
 
-    /// Makes a coroutine of this scheduler ready; from another thread, through the inbox.
+    /// Makes a coroutine of this scheduler ready; from another thread, through the arrivals list.
     /// `afterTimeout`: its wait timed out (timers fire on this thread), so it goes before the
     /// coroutines that merely yielded (see `ReadyQueue`).
     func makeReady(_ coroutine: ScheduledCoroutine, priority: Int = 0, afterTimeout: Bool = false) {
@@ -177,8 +178,8 @@ public final class Scheduler: @unchecked Sendable {
             ready.push(coroutine, priority: priority, afterTimeout: afterTimeout)
             notify(.ready(coroutine))
         } else {
-            inbox.withLock { $0.append((coroutine, priority)) }
-            inboxFilled.store(true, ordering: .releasing)
+            arrivals.withLock { $0.append((coroutine, priority)) }
+            arrivalsPending.store(true, ordering: .releasing)
             eventLoop.unpark()
         }
     }
@@ -205,13 +206,13 @@ public final class Scheduler: @unchecked Sendable {
         }
     }
 
-    /// One round: ready descriptors, inbox, due timers, then up to `limit` resumes. Returns
+    /// One round: ready descriptors, arrivals, due timers, then up to `limit` resumes. Returns
     /// how many ran.
     func runRound(limit: Int) -> Int {
         if eventLoop.hasWaiters {
             eventLoop.pollReady()
         }
-        drainInbox()
+        takeArrivals()
         fireDueTimers()
         var resumed = 0
         roundBudget = limit
@@ -246,14 +247,14 @@ public final class Scheduler: @unchecked Sendable {
         hasReadyWork || hasDueTimer
     }
 
-    /// Coroutines in the ready queue (not those still in the inbox).
+    /// Coroutines in the ready queue (not arrivals not yet taken).
     var readyCount: Int {
         ready.count
     }
 
     /// Whether other threads made coroutines of this scheduler ready since the last round.
     var hasArrivals: Bool {
-        inboxFilled.load(ordering: .acquiring)
+        arrivalsPending.load(ordering: .acquiring)
     }
 
     /// The earliest timer deadline, if any coroutine sleeps.
@@ -310,7 +311,7 @@ public final class Scheduler: @unchecked Sendable {
             case .yielded:
                 ready.push(coroutine)
                 notify(.ready(coroutine))
-            case .waiting:
+            case .parked:
                 if let name = suspendedInSyscall.take() {
                     notify(.inSyscall(coroutine, name))
                 } else {
@@ -333,12 +334,12 @@ public final class Scheduler: @unchecked Sendable {
         }
     }
 
-    private func drainInbox() {
-        guard inboxFilled.load(ordering: .acquiring) else { return }
-        let arrived = inbox.withLock { inbox in
-            inboxFilled.store(false, ordering: .relaxed)
-            defer { inbox.removeAll(keepingCapacity: true) }
-            return inbox
+    private func takeArrivals() {
+        guard arrivalsPending.load(ordering: .acquiring) else { return }
+        let arrived = arrivals.withLock { arrivals in
+            arrivalsPending.store(false, ordering: .relaxed)
+            defer { arrivals.removeAll(keepingCapacity: true) }
+            return arrivals
         }
         for (coroutine, priority) in arrived {
             ready.push(coroutine, priority: priority)
@@ -351,64 +352,65 @@ public final class Scheduler: @unchecked Sendable {
         guard let next = timers.nextDeadline else { return }
         let now = monotonicNanoseconds()
         guard next <= now else { return }
-        timers.popDue(now: now) { ticket in
-            leaveTimerQueue(ticket)
-            ticket.wake(.timedOut)
+        timers.popDue(now: now) { token in
+            leaveTimerQueue(token)
+            token.end(.timedOut)
         }
     }
 
-    /// Unmarks a ticket that leaves the timer queue, uncounting it if it was stale.
-    private func leaveTimerQueue(_ ticket: WaitTicket) {
-        if ticket.timerMark == .stale {
+    /// Unmarks a token that leaves the timer queue, uncounting it if it was stale.
+    private func leaveTimerQueue(_ token: ParkingToken) {
+        if token.timerMark == .stale {
             endedTimers -= 1
         }
-        ticket.timerMark = .none
+        token.timerMark = .none
     }
 
-    /// Counts a queued timer whose wait ended otherwise. Once such timers are the majority,
+    /// Counts a queued timer whose park ended otherwise. Once such timers are the majority,
     /// they all leave the queue: a server whose reads carry long timeouts would otherwise
     /// keep a timer per read for the whole timeout.
-    private func timerEnded(_ ticket: WaitTicket) {
-        ticket.timerMark = .stale
+    private func timerEnded(_ token: ParkingToken) {
+        token.timerMark = .stale
         endedTimers += 1
         guard endedTimers >= 1_024, endedTimers * 2 >= timers.count else { return }
-        timers.removeAll { ticket in
-            // Also the waits that ended and whose coroutine has not run yet: unmarked here,
+        timers.removeAll { token in
+            // Also the parks that ended and whose coroutine has not run yet: unmarked here,
             // they are not counted when it does.
-            guard ticket.outcome != .waiting else { return false }
-            leaveTimerQueue(ticket)
+            guard token.outcome != nil else { return false }
+            leaveTimerQueue(token)
             return true
         }
     }
 
     // MARK: - Suspending
 
-    /// Suspends the running coroutine until `ticket` is woken or `deadline` passes.
+    /// Parks the running coroutine (suspends it) until its token is unparked or `deadline`
+    /// passes: the coroutine half of `Parking.park`.
     ///
-    /// `register` hands the ticket to whatever will wake it; when it returns false the
-    /// event already happened and the coroutine does not suspend at all. A wait that is not
+    /// `register` hands the token to whatever will wake it; when it returns false the
+    /// event already happened and the coroutine does not suspend at all. A park that is not
     /// `cancellable` (a pthread mutex's, which POSIX never interrupts) ignores the task's
     /// cancellation.
-    func wait(
-        for coroutine: Unmanaged<ScheduledCoroutine>,
+    func park(
+        _ coroutine: Unmanaged<ScheduledCoroutine>,
         until deadline: UInt64?,
         inSyscall syscall: String? = nil,
         reason: WaitReason,
         cancellable: Bool = true,
-        register: (WaitTicket) -> Bool
-    ) -> WaitTicket.Outcome {
-        let ticket = WaitTicket(.coroutine(coroutine.takeUnretainedValue(), self))
-        guard register(ticket) else {
-            ticket.close()
-            return .notified
+        register: (ParkingToken) -> Bool
+    ) -> Parking.Outcome {
+        let token = ParkingToken(.coroutine(coroutine.takeUnretainedValue(), self))
+        guard register(token) else {
+            token.cancelPark()
+            return .notParked
         }
         if let deadline {
-            timers.insert(ticket, deadline: deadline)
-            ticket.timerMark = .queued
+            timers.insert(token, deadline: deadline)
+            token.timerMark = .queued
         }
         let task = cancellable ? CurrentTask.task : nil
-        task?.enterWait(ticket)
-        suspension = .waiting
+        task?.enterPark(token)
+        suspension = .parked
         suspendedInSyscall = syscall
         if syscall != nil {
             counters.syscallWaits.increment()
@@ -417,10 +419,12 @@ public final class Scheduler: @unchecked Sendable {
         reason.note(in: frame, deadline: deadline, call: syscall)
         switchOut(coroutine)
         frame.pointee.wait.kind = UInt8(OC_WAIT_NONE.rawValue)
-        task?.leaveWait()
-        let outcome = ticket.outcome
-        if ticket.timerMark == .queued, outcome != .timedOut {
-            timerEnded(ticket)
+        task?.leavePark()
+        guard let outcome = token.outcome else {
+            preconditionFailure("a parked coroutine resumed before its park ended")
+        }
+        if token.timerMark == .queued, outcome != .timedOut {
+            timerEnded(token)
         }
         return outcome
     }
@@ -461,7 +465,7 @@ public final class Scheduler: @unchecked Sendable {
             blockThread(until: deadline)
             return
         }
-        if scheduler.wait(for: coroutine, until: deadline, reason: .sleep, register: { _ in true }) == .cancelled {
+        if scheduler.park(coroutine, until: deadline, reason: .sleep, register: { _ in true }) == .cancelled {
             throw .cancelled
         }
     }
@@ -512,131 +516,8 @@ public final class Scheduler: @unchecked Sendable {
     }
 
     private static func blockThread(until deadline: UInt64) {
-        let ticket = WaitTicket(.thread(Parker()))
-        guard case .thread(let parker) = ticket.waiter else { return }
-        _ = ticket.blockThread(parker: parker, until: deadline)
-    }
-
-    // MARK: - Descriptors
-
-    /// How a wait for descriptor readiness ended.
-    public enum Readiness: Sendable, Equatable {
-        /// The descriptor became ready (or reported an error or hang-up: try the operation).
-        case ready
-        /// The deadline passed first.
-        case timedOut
-        /// The descriptor was closed through the runtime while waiting.
-        case closed
-    }
-
-    /// Waits until `fd` is ready for `interest` or `deadline` passes, suspending only the
-    /// calling coroutine; on a plain thread (or a nested coroutine), blocks in `poll(2)`.
-    ///
-    /// Readiness is edge-triggered: call this after the operation failed with `EAGAIN`.
-    ///
-    /// - Throws: `CoroutineError.cancelled` when the calling task is cancelled;
-    ///   `SystemError` when the descriptor cannot be watched (EBADF, or EPERM for a regular
-    ///   file), or when a signal interrupts the wait of a plain thread.
-    public static func waitUntilReady(
-        _ fd: Int32, for interest: FileEvents, deadline: ContinuousClock.Instant? = nil
-    ) throws -> Readiness {
-        try CurrentTask.checkCancellation()
-        let end = deadline.map { deadlineNanoseconds(after: ContinuousClock.now.duration(to: $0)) }
-        switch awaitReadiness(of: fd, for: interest, until: end, inSyscall: nil) {
-        case .ready: return .ready
-        case .timedOut: return .timedOut
-        case .closed: return .closed
-        case .cancelled: throw CoroutineError.cancelled
-        case .interrupted: throw SystemError(operation: "poll", code: EINTR)
-        case .failed(let error): throw error
-        }
-    }
-
-    /// How a wait for readiness ended, in full.
-    enum ReadinessWait {
-        case ready
-        case timedOut
-        /// The descriptor was closed (or replaced through dup2) while waiting.
-        case closed
-        /// The calling task was cancelled.
-        case cancelled
-        /// A signal interrupted the wait of a plain thread, and the kernel would not have
-        /// restarted the call.
-        case interrupted
-        case failed(SystemError)
-
-        /// The errno a blocking call reports for a wait that ended without readiness or
-        /// timeout (closed: EBADF; cancelled: ECANCELED, see `Syscall`; interrupted: EINTR);
-        /// nil for those two.
-        var failureErrno: Int32? {
-            switch self {
-            case .ready, .timedOut: nil
-            case .closed: EBADF
-            case .cancelled: ECANCELED
-            case .interrupted: EINTR
-            case .failed(let error): error.code
-            }
-        }
-    }
-
-    /// Waits until `fd` is ready for `interest` or `deadline` passes: suspends the calling
-    /// coroutine, reported to listeners as a wait inside `syscall` when one is named, or
-    /// blocks a plain thread in `poll(2)`.
-    static func awaitReadiness(
-        of fd: Int32, for interest: FileEvents, until deadline: UInt64?, inSyscall syscall: String?
-    ) -> ReadinessWait {
-        // poll(2) silently ignores negative descriptors; a wait on one is a caller's error.
-        guard fd >= 0 else { return .failed(SystemError(operation: "poll", code: EBADF)) }
-        guard let (scheduler, coroutine) = directlyScheduled() else {
-            return pollThread(fd, for: interest, until: deadline)
-        }
-        var failure: SystemError?
-        var watched: WaitTicket?
-        let outcome = scheduler.wait(
-            for: coroutine, until: deadline, inSyscall: syscall, reason: .descriptor(fd, interest)
-        ) { ticket in
-            do throws(SystemError) {
-                try scheduler.eventLoop.watch(fd: fd, for: interest, ticket: ticket)
-            } catch {
-                failure = error
-                return false
-            }
-            watched = ticket
-            return true
-        }
-        if let failure {
-            // A descriptor epoll refuses (EPERM) can still be waited for by the kernel.
-            return failure.code == EPERM ? pollThread(fd, for: interest, until: deadline) : .failed(failure)
-        }
-        if let watched, outcome == .timedOut || outcome == .cancelled {
-            scheduler.eventLoop.withdraw(watched, fd: fd)
-        }
-        switch outcome {
-        case .cancelled: return .cancelled
-        case .timedOut: return .timedOut
-        case .closed: return .closed
-        case .notified, .waiting: return .ready
-        }
-    }
-
-    private static func pollThread(_ fd: Int32, for interest: FileEvents, until deadline: UInt64?) -> ReadinessWait {
-        var request = pollfd(fd: fd, events: 0, revents: 0)
-        if interest.contains(.readable) { request.events |= Int16(POLLIN) }
-        if interest.contains(.writable) { request.events |= Int16(POLLOUT) }
-        while true {
-            let result = oc_sys_poll(&request, 1, pollTimeoutMilliseconds(until: deadline))
-            if result > 0 {
-                guard request.revents & Int16(POLLNVAL) == 0 else {
-                    return .failed(SystemError(operation: "poll", code: EBADF))
-                }
-                return .ready
-            }
-            if result == 0 { return .timedOut }
-            guard errno == EINTR else { return .failed(SystemError(operation: "poll", code: errno)) }
-            // The blocking call this wait stands in for would have been restarted only under
-            // SA_RESTART, and never with a timeout (signal(7)).
-            guard deadline == nil, oc_signals_restart() else { return .interrupted }
-        }
+        let parker = Parker()
+        _ = ParkingToken(.thread(parker)).blockThread(parker: parker, until: deadline)
     }
 
     // MARK: - Listeners

@@ -6,7 +6,7 @@ import Synchronization
 /// that alternates between them and parks when there is nothing to do.
 final class SchedulerThread: @unchecked Sendable {
     // @unchecked Sendable: after start, everything but `exited` is touched only by the
-    // thread itself; other threads reach the scheduler's inbox and event loop's unpark,
+    // thread itself; other threads reach the scheduler's arrivals list and event loop's unpark,
     // which are safe.
 
     let index: Int
@@ -214,7 +214,7 @@ final class SchedulerThread: @unchecked Sendable {
             }
             if generation.phase == .terminating {
                 cancelOutstandingWork()
-                // Timers may still hold tickets of cancelled waits; they wake nobody.
+                // Timers may still hold tokens of cancelled parks; they wake nobody.
                 if pool.busy == 0 && !scheduler.hasReadyWork { break }
             }
             pool.retireExpired(now: monotonicNanoseconds())

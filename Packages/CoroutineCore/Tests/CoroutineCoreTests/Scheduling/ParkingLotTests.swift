@@ -62,7 +62,7 @@ extension CoroutineRuntimeTests {
     @Test func aParkEndsAtItsDeadlineOrNeverStartsWhenTheCheckSaysSo() throws {
         let spot = Spot()
         try withRuntime {
-            let timed = try runtime.spawn { () -> ParkingLot.Outcome in
+            let timed = try runtime.spawn { () -> Parking.Outcome in
                 ParkingLot.park(at: spot.address, untilNanoseconds: deadlineNanoseconds(after: .milliseconds(20))) { true }
             }
             #expect(try timed.join(timeout: .seconds(5)) == .timedOut)
@@ -78,7 +78,7 @@ extension CoroutineRuntimeTests {
         let spot = Spot()
         try withRuntime {
             let parked = Atomic<Bool>(false)
-            let waiter = try runtime.spawn { () -> ParkingLot.Outcome in
+            let waiter = try runtime.spawn { () -> Parking.Outcome in
                 ParkingLot.park(at: spot.address, untilNanoseconds: nil) {
                     parked.store(true, ordering: .relaxed)
                     return true

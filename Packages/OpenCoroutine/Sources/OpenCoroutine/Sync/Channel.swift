@@ -28,8 +28,8 @@ public final class Channel<Element: Sendable>: Sendable {
     /// Where a sender leaves the element for a receiver parked on an empty channel.
     @usableFromInline
     final class Mailbox: @unchecked Sendable {
-        // @unchecked Sendable: written by the sender inside `Waiter.complete`, read by the
-        // receiver after its wait ended; the waiter's lock orders the two.
+        // @unchecked Sendable: written by the sender that claimed the receiver's token, before
+        // its wake; read by the receiver after its park ended, which the token orders after.
         @usableFromInline var element: Element?
 
         @inlinable
@@ -52,14 +52,14 @@ public final class Channel<Element: Sendable>: Sendable {
 
     @usableFromInline
     struct Receiver {
-        @usableFromInline let waiter: Waiter
+        @usableFromInline let token: ParkingToken
         /// The receiver's case in its select.
         @usableFromInline let index: Int
         @usableFromInline let mailbox: Mailbox
 
         @inlinable
-        init(waiter: Waiter, index: Int, mailbox: Mailbox) {
-            self.waiter = waiter
+        init(token: ParkingToken, index: Int, mailbox: Mailbox) {
+            self.token = token
             self.index = index
             self.mailbox = mailbox
         }
@@ -67,12 +67,12 @@ public final class Channel<Element: Sendable>: Sendable {
 
     @usableFromInline
     struct Sender {
-        @usableFromInline let waiter: Waiter
+        @usableFromInline let token: ParkingToken
         @usableFromInline let element: Element
 
         @inlinable
-        init(waiter: Waiter, element: Element) {
-            self.waiter = waiter
+        init(token: ParkingToken, element: Element) {
+            self.token = token
             self.element = element
         }
     }
@@ -93,21 +93,21 @@ public final class Channel<Element: Sendable>: Sendable {
         /// Takes the oldest element (or notes the closure) and lets the longest-waiting
         /// sender into the freed slot; returns that sender, to be woken.
         @inlinable
-        mutating func take() -> (taken: Taken, sender: Waiter?)? {
+        mutating func take() -> (taken: Taken, sender: ParkingToken?)? {
             guard let element = buffer.popFirst() else {
                 // Senders wait on an empty buffer only in a rendezvous channel (capacity 0):
                 // the element comes straight from the longest-waiting one.
                 while let sender = senders.popFirst() {
-                    if sender.waiter.complete() {
-                        return (.element(sender.element), sender.waiter)
+                    if sender.token.claim() {
+                        return (.element(sender.element), sender.token)
                     }
                 }
                 return isClosed ? (.closed, nil) : nil
             }
             while let sender = senders.popFirst() {
-                if sender.waiter.complete() {
+                if sender.token.claim() {
                     buffer.append(sender.element)
-                    return (.element(element), sender.waiter)
+                    return (.element(element), sender.token)
                 }
             }
             return (.element(element), nil)
@@ -118,7 +118,7 @@ public final class Channel<Element: Sendable>: Sendable {
     @usableFromInline
     enum Offer: Sendable {
         /// Sent: into the buffer, or to the waiting receiver to be woken.
-        case sent(receiver: Waiter?)
+        case sent(receiver: ParkingToken?)
         case closed
         /// The buffer is full and the sender was queued (or, with no sender, was not).
         case full
@@ -181,36 +181,32 @@ public final class Channel<Element: Sendable>: Sendable {
             return ready.element
         }
         let mailbox = Mailbox()
-        let outcome = Waiter.wait(until: nil) { waiter in
-            enroll(waiter, as: 0, into: mailbox) != .completed
-        } withdraw: { waiter in
-            withdraw(waiter)
+        let handover = try Parking.parkForHandover(until: nil) { token in
+            enroll(token, as: 0, into: mailbox) != .completed
+        } withdraw: { token in
+            withdraw(token)
         }
-        switch outcome {
-        case .completed:
-            return mailbox.element
-        case .cancelled, .timedOut:
-            // With no deadline, only a cancellation ends the wait without a completion.
-            throw .cancelled
-        }
+        // With no deadline, only a cancellation (thrown) ends the park without a handover.
+        guard handover != nil else { throw .cancelled }
+        return mailbox.element
     }
 
     /// Closes the channel: further sends throw `ChannelError.closed`, including those waiting
     /// now; receivers get the elements already sent, then nil. Closing twice does nothing.
     @inlinable
     public func close() {
-        let woken = state.withLock { state -> [Waiter] in
+        let woken = state.withLock { state -> [ParkingToken] in
             guard !state.isClosed else { return [] }
             state.isClosed = true
             // Receivers wait only on an empty buffer, so for them the channel is now drained.
-            let receivers = state.receivers.filter { $0.waiter.complete(Waiter.Completion(index: $0.index, closed: true)) }
-            let senders = state.senders.filter { $0.waiter.complete(Waiter.Completion(closed: true)) }
+            let receivers = state.receivers.filter { $0.token.claim(Handover(index: $0.index, closed: true)) }
+            let senders = state.senders.filter { $0.token.claim(Handover(closed: true)) }
             state.receivers.removeAll()
             state.senders.removeAll()
-            return receivers.map(\.waiter) + senders.map(\.waiter)
+            return receivers.map(\.token) + senders.map(\.token)
         }
-        for waiter in woken {
-            waiter.wake()
+        for token in woken {
+            token.wake()
         }
     }
 
@@ -225,44 +221,38 @@ public final class Channel<Element: Sendable>: Sendable {
         case .full:
             break
         }
-        let outcome = Waiter.wait(until: deadline) { sender in
+        let handover = try Parking.parkForHandover(until: deadline) { sender in
             switch offer(element, from: sender) {
             case .sent(let receiver):
                 receiver?.wake()
-                _ = sender.complete()
+                _ = sender.claim()
                 return false
             case .closed:
-                _ = sender.complete(Waiter.Completion(closed: true))
+                _ = sender.claim(Handover(closed: true))
                 return false
             case .full:
                 return true
             }
         } withdraw: { sender in
-            state.withLock { $0.senders.removeAll { $0.waiter === sender } }
+            state.withLock { $0.senders.removeAll { $0.token === sender } }
         }
-        switch outcome {
-        case .completed(let completion):
-            if completion.closed {
-                throw ChannelError.closed
-            }
-            return true
-        case .timedOut:
-            return false
-        case .cancelled:
-            throw CoroutineError.cancelled
+        guard let handover else { return false }
+        if handover.closed {
+            throw ChannelError.closed
         }
+        return true
     }
 
     /// Hands `element` to the longest-waiting receiver, or puts it in the buffer; when the
     /// buffer is full, queues `sender` if there is one.
     @inlinable
-    func offer(_ element: Element, from sender: Waiter?) -> Offer {
+    func offer(_ element: Element, from sender: ParkingToken?) -> Offer {
         state.withLock { state in
             guard !state.isClosed else { return .closed }
             while let receiver = state.receivers.popFirst() {
-                let completion = Waiter.Completion(index: receiver.index)
-                if receiver.waiter.complete(completion, deliver: { receiver.mailbox.element = element }) {
-                    return .sent(receiver: receiver.waiter)
+                let handover = Handover(index: receiver.index)
+                if receiver.token.claim(handover, deliver: { receiver.mailbox.element = element }) {
+                    return .sent(receiver: receiver.token)
                 }
             }
             if state.buffer.count < capacity ?? .max {
@@ -270,7 +260,7 @@ public final class Channel<Element: Sendable>: Sendable {
                 return .sent(receiver: nil)
             }
             if let sender {
-                state.senders.append(Sender(waiter: sender, element: element))
+                state.senders.append(Sender(token: sender, element: element))
             }
             return .full
         }
@@ -285,17 +275,17 @@ public final class Channel<Element: Sendable>: Sendable {
         return ready?.taken
     }
 
-    /// Completes `waiter` as case `index` of a select with what is ready now, leaving the
+    /// Claims `token` as case `index` of a select with what is ready now, leaving the
     /// element in `mailbox`; queues it as a receiver when nothing is ready.
     @inlinable
-    func enroll(_ waiter: Waiter, as index: Int, into mailbox: Mailbox) -> SelectEnrollment {
-        var sender: Waiter?
+    func enroll(_ token: ParkingToken, as index: Int, into mailbox: Mailbox) -> SelectEnrollment {
+        var sender: ParkingToken?
         let enrollment = state.withLock { state -> SelectEnrollment in
             if state.buffer.isEmpty && !state.isClosed {
-                return enrollAtRendezvous(waiter, as: index, into: mailbox, state: &state, sender: &sender)
+                return enrollAtRendezvous(token, as: index, into: mailbox, state: &state, sender: &sender)
             }
-            let completion = Waiter.Completion(index: index, closed: state.buffer.isEmpty)
-            let completed = waiter.complete(completion) {
+            let handover = Handover(index: index, closed: state.buffer.isEmpty)
+            let completed = token.claim(handover) {
                 let ready = state.take()
                 mailbox.element = ready?.taken.element
                 sender = ready?.sender
@@ -308,22 +298,22 @@ public final class Channel<Element: Sendable>: Sendable {
 
     /// `enroll` on an empty buffer: takes the element of the longest-waiting sender (only a
     /// rendezvous channel has senders waiting on an empty buffer), or queues the receiver. The
-    /// sender is claimed before the receiver is completed: a select that ended elsewhere then
-    /// leaves the element in the buffer for the next receiver, where a lost sender would lose it.
+    /// sender is claimed before the receiver: a select that ended elsewhere then leaves the
+    /// element in the buffer for the next receiver, where a lost sender would lose it.
     @inlinable
     func enrollAtRendezvous(
-        _ waiter: Waiter, as index: Int, into mailbox: Mailbox, state: inout State, sender: inout Waiter?
+        _ token: ParkingToken, as index: Int, into mailbox: Mailbox, state: inout State, sender: inout ParkingToken?
     ) -> SelectEnrollment {
         var claimed: Sender?
         while claimed == nil, let next = state.senders.popFirst() {
-            if next.waiter.complete() { claimed = next }
+            if next.token.claim() { claimed = next }
         }
         guard let claimed else {
-            state.receivers.append(Receiver(waiter: waiter, index: index, mailbox: mailbox))
+            state.receivers.append(Receiver(token: token, index: index, mailbox: mailbox))
             return .queued
         }
-        sender = claimed.waiter
-        let completed = waiter.complete(Waiter.Completion(index: index)) { mailbox.element = claimed.element }
+        sender = claimed.token
+        let completed = token.claim(Handover(index: index)) { mailbox.element = claimed.element }
         if !completed {
             state.buffer.prepend(claimed.element)
         }
@@ -332,8 +322,8 @@ public final class Channel<Element: Sendable>: Sendable {
 
     /// Takes out a receiver whose select ended elsewhere or gave up.
     @inlinable
-    func withdraw(_ waiter: Waiter) {
-        state.withLock { $0.receivers.removeAll { $0.waiter === waiter } }
+    func withdraw(_ token: ParkingToken) {
+        state.withLock { $0.receivers.removeAll { $0.token === token } }
     }
 }
 

@@ -17,7 +17,7 @@ import Synchronization
 /// }
 /// ```
 public final class CoCondition: Sendable {
-    private let waiters = UnpreemptedMutex(Deque<Waiter>())
+    private let waiters = UnpreemptedMutex(Deque<ParkingToken>())
 
     /// Creates a condition nobody waits on.
     public init() {}
@@ -42,27 +42,33 @@ public final class CoCondition: Sendable {
 
     /// Wakes the longest waiter, if any.
     public func signal() {
-        waiters.withLock { $0.completeFirst() }?.wake()
+        waiters.withLock { $0.claimFirst() }?.wake()
     }
 
     /// Wakes every waiter.
     public func broadcast() {
-        for waiter in waiters.withLock({ $0.completeAll() }) {
-            waiter.wake()
+        for token in waiters.withLock({ $0.claimAll() }) {
+            token.wake()
         }
     }
 
     private func park(releasing mutex: CoMutex, until deadline: ContinuousClock.Instant?) throws(CoroutineError) -> Bool {
-        let outcome = Waiter.wait(until: deadline) { waiter in
-            waiters.withLock { $0.append(waiter) }
-            // Released only now that the waiter is queued: a signal can no longer miss it.
-            mutex.unlock()
-            return true
-        } withdraw: { waiter in
-            waiters.withLock { $0.remove(waiter) }
+        let signalled: Bool
+        do {
+            signalled = try Parking.parkForHandover(until: deadline) { token in
+                waiters.withLock { $0.append(token) }
+                // Released only now that the token is queued: a signal can no longer miss it.
+                mutex.unlock()
+                return true
+            } withdraw: { token in
+                waiters.withLock { $0.remove(token) }
+            } != nil
+        } catch {
+            relock(mutex)
+            throw error
         }
         relock(mutex)
-        return try outcome.completedInTime()
+        return signalled
     }
 
     /// Takes `mutex` back for a waiter. A waiter that was signalled but whose task was

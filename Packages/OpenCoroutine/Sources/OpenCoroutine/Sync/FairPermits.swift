@@ -8,7 +8,7 @@ import Synchronization
 final class FairPermits: Sendable {
     private struct State {
         var available: Int
-        var waiters = Deque<Waiter>()
+        var waiters = Deque<ParkingToken>()
     }
 
     private let state: UnpreemptedMutex<State>
@@ -37,11 +37,10 @@ final class FairPermits: Sendable {
         }
         // The permits' own address is the lock's in the dump: `CoMutex` and `CoSemaphore`
         // each hold one.
-        let outcome = Waiter.wait(until: deadline, on: UnsafeRawPointer(Unmanaged.passUnretained(self).toOpaque()),
-                                  enroll: takeOrQueue) { waiter in
-            state.withLock { $0.waiters.remove(waiter) }
-        }
-        return try outcome.completedInTime()
+        let lock = UnsafeRawPointer(Unmanaged.passUnretained(self).toOpaque())
+        return try Parking.parkForHandover(until: deadline, on: lock, enroll: takeOrQueue) { token in
+            state.withLock { $0.waiters.remove(token) }
+        } != nil
     }
 
     /// Takes a permit, waiting for it even when the calling task is cancelled: for a
@@ -50,23 +49,23 @@ final class FairPermits: Sendable {
     /// A cancelled task cannot park (every park of it ends at once), so it keeps its place in
     /// the queue without a token and yields until the permit reaches it.
     func acquireIgnoringCancellation() {
-        let waiter = Waiter(token: nil)
-        guard takeOrQueue(waiter) else { return }
-        while waiter.completion == nil {
+        let token = ParkingToken.polling()
+        guard takeOrQueue(token) else { return }
+        while token.outcome == nil {
             try? Scheduler.yield()
         }
     }
 
-    /// Takes a free permit for `waiter` (completing it) and returns false, or queues it behind
+    /// Takes a free permit for `token` (claiming it) and returns false, or queues it behind
     /// the others and returns true.
-    private func takeOrQueue(_ waiter: Waiter) -> Bool {
+    private func takeOrQueue(_ token: ParkingToken) -> Bool {
         state.withLock { state in
             guard state.available == 0 else {
                 state.available -= 1
-                _ = waiter.complete()
+                _ = token.claim()
                 return false
             }
-            state.waiters.append(waiter)
+            state.waiters.append(token)
             return true
         }
     }
@@ -76,8 +75,8 @@ final class FairPermits: Sendable {
     /// - Parameter limit: the most permits the pool may hold; exceeding it is a programming
     ///   error (unlocking a mutex that is not locked) and stops the process.
     func release(limit: Int = .max) {
-        let next = state.withLock { state -> Waiter? in
-            if let next = state.waiters.completeFirst() {
+        let next = state.withLock { state -> ParkingToken? in
+            if let next = state.waiters.claimFirst() {
                 return next
             }
             precondition(state.available < limit, "released more permits than were taken")

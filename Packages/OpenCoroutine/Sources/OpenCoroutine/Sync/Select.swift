@@ -27,8 +27,8 @@ public struct Select<Result> {
 
     /// One channel's receive during one wait.
     private struct PendingReceive {
-        let enroll: (Waiter, _ index: Int) -> SelectEnrollment
-        let withdraw: (Waiter) -> Void
+        let enroll: (ParkingToken, _ index: Int) -> SelectEnrollment
+        let withdraw: (ParkingToken) -> Void
         /// The result, once this receive completed the wait.
         let result: () -> Result
     }
@@ -82,56 +82,50 @@ public struct Select<Result> {
             }
         }
         let pending = cases.map { $0.start() }
-        var enrolled: Waiter?
-        let outcome = Waiter.wait(until: deadline) { waiter in
-            enrolled = waiter
+        var enrolled: ParkingToken?
+        let handover = try Parking.parkForHandover(until: deadline) { token in
+            enrolled = token
             for (index, receive) in pending.enumerated() {
-                switch receive.enroll(waiter, index) {
+                switch receive.enroll(token, index) {
                 case .queued:
                     continue
                 case .completed:
-                    // The channels before this one already hold the waiter: only a wakeup
-                    // ends a park now, so the waiter wakes itself.
+                    // The channels before this one already hold the token: only a wakeup
+                    // ends a park now, so the select wakes itself.
                     guard index == 0 else {
-                        waiter.wake()
+                        token.wake()
                         return true
                     }
                     return false
                 case .lost:
-                    // A channel it was queued in completed it meanwhile, and wakes it.
+                    // A channel it was queued in claimed it meanwhile, and wakes it.
                     return true
                 }
             }
             return true
-        } withdraw: { waiter in
+        } withdraw: { token in
             for receive in pending {
-                receive.withdraw(waiter)
+                receive.withdraw(token)
             }
         }
-        switch outcome {
-        case .completed(let completion):
-            // The winner took the waiter out of its queue; the others may still hold it.
-            if let waiter = enrolled {
-                for (index, receive) in pending.enumerated() where index != completion.index {
-                    receive.withdraw(waiter)
-                }
+        guard let handover else { return nil }
+        // The winner took the token out of its queue; the others may still hold it.
+        if let token = enrolled {
+            for (index, receive) in pending.enumerated() where index != handover.index {
+                receive.withdraw(token)
             }
-            return pending[completion.index].result()
-        case .timedOut:
-            return nil
-        case .cancelled:
-            throw .cancelled
         }
+        return pending[handover.index].result()
     }
 }
 
 /// How a channel took in a select's waiter.
 @usableFromInline
 enum SelectEnrollment: Sendable {
-    /// Nothing was ready: the waiter is queued as a receiver.
+    /// Nothing was ready: the token is queued as a receiver.
     case queued
-    /// Something was ready, and the waiter is completed with it.
+    /// Something was ready, and the token is claimed with it.
     case completed
-    /// Something was ready, but another channel had completed the waiter first.
+    /// Something was ready, but another channel had claimed the token first.
     case lost
 }

@@ -19,7 +19,7 @@ import Synchronization
 public final class WaitGroup: Sendable {
     private struct State {
         var count = 0
-        var waiters = Deque<Waiter>()
+        var waiters = Deque<ParkingToken>()
     }
 
     private let state = UnpreemptedMutex(State())
@@ -32,13 +32,13 @@ public final class WaitGroup: Sendable {
     /// A count below zero (more `done()` calls than were added) is a programming error and
     /// stops the process.
     public func add(_ delta: Int = 1) {
-        let released = state.withLock { state -> [Waiter] in
+        let released = state.withLock { state -> [ParkingToken] in
             state.count += delta
             precondition(state.count >= 0, "WaitGroup count below zero: \(state.count)")
-            return state.count == 0 ? state.waiters.completeAll() : []
+            return state.count == 0 ? state.waiters.claimAll() : []
         }
-        for waiter in released {
-            waiter.wake()
+        for token in released {
+            token.wake()
         }
     }
 
@@ -66,18 +66,17 @@ public final class WaitGroup: Sendable {
         if state.withLock({ $0.count == 0 }) {
             return true
         }
-        let outcome = Waiter.wait(until: deadline) { waiter in
+        return try Parking.parkForHandover(until: deadline) { token in
             state.withLock { state in
                 guard state.count > 0 else {
-                    _ = waiter.complete()
+                    _ = token.claim()
                     return false
                 }
-                state.waiters.append(waiter)
+                state.waiters.append(token)
                 return true
             }
-        } withdraw: { waiter in
-            state.withLock { $0.waiters.remove(waiter) }
-        }
-        return try outcome.completedInTime()
+        } withdraw: { token in
+            state.withLock { $0.waiters.remove(token) }
+        } != nil
     }
 }

@@ -147,9 +147,15 @@ extension Syscall {
             errno = EAGAIN
             return false
         }
-        let outcome = Scheduler.awaitReadiness(of: fd, for: direction, until: deadline, inSyscall: syscall)
-        if case .ready = outcome { return true }
-        errno = outcome.failureErrno ?? EAGAIN
+        do throws(SystemError) {
+            switch try Scheduler.awaitReadiness(of: fd, for: direction, until: deadline, inSyscall: syscall) {
+            case .ready: return true
+            case .timedOut: errno = EAGAIN
+            case .closed: errno = EBADF
+            }
+        } catch {
+            errno = error.code
+        }
         return false
     }
 }

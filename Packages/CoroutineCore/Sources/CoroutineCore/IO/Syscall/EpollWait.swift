@@ -61,9 +61,14 @@ extension Syscall {
             let ready = oc_sys_epoll_wait(epoll, events, maxEvents, 0)
             guard ready == 0 else { return ready }
             if let deadline, monotonicNanoseconds() >= deadline { return 0 }
-            let outcome = Scheduler.awaitReadiness(of: epoll, for: .readable, until: deadline, inSyscall: name)
-            guard let failure = outcome.failureErrno else { continue }
-            errno = failure
+            do throws(SystemError) {
+                // Ready or timed out: look again (the loop ends at the deadline).
+                guard try Scheduler.awaitReadiness(of: epoll, for: .readable, until: deadline, inSyscall: name) == .closed
+                else { continue }
+                errno = EBADF
+            } catch {
+                errno = error.code
+            }
             return -1
         }
     }

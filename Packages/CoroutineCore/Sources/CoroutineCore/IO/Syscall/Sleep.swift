@@ -29,10 +29,10 @@ extension Syscall {
         guard wait > 0 else { return 0 }
         let deadline = deadlineNanoseconds(afterNanoseconds: wait)
         // A task cancelled before or during the sleep ends it with ECANCELED (see `Syscall`).
-        switch scheduler.wait(for: coroutine, until: deadline, inSyscall: "clock_nanosleep", reason: .sleep, register: { _ in true }) {
+        switch scheduler.park(coroutine, until: deadline, inSyscall: "clock_nanosleep", reason: .sleep, register: { _ in true }) {
         case .cancelled:
             return Self.cancelled(deadline: deadline, absolute: absolute, remaining: remaining)
-        case .timedOut, .notified, .waiting, .closed:
+        case .timedOut, .unparked, .notParked, .closed:
             return 0
         }
     }

@@ -23,7 +23,7 @@ final class Ring {
     @exclusivity(unchecked) private(set) var inFlight = 0
     @exclusivity(unchecked) private var reaped = Array(repeating: oc_ring_completion(), count: 64)
     /// Coroutines waiting for an operation slot.
-    @exclusivity(unchecked) private var waitingForSlot = Deque<WaitTicket>()
+    @exclusivity(unchecked) private var waitingForSlot = Deque<ParkingToken>()
 
     /// The most operations in flight at once.
     static let maximumInFlight = 128
@@ -62,8 +62,8 @@ final class Ring {
         submit: (OpaquePointer, UInt64) -> Int32
     ) -> Int32 {
         while inFlight >= Self.maximumInFlight {
-            _ = scheduler.wait(for: coroutine, until: nil, inSyscall: name, reason: .other) { ticket in
-                waitingForSlot.append(ticket)
+            _ = scheduler.park(coroutine, until: nil, inSyscall: name, reason: .other) { token in
+                waitingForSlot.append(token)
                 return true
             }
         }
@@ -84,8 +84,8 @@ final class Ring {
         }
         var cancelRequested = false
         while !operation.isComplete {
-            let outcome = scheduler.wait(for: coroutine, until: nil, inSyscall: name, reason: .other) { ticket in
-                operation.waiting = ticket
+            let outcome = scheduler.park(coroutine, until: nil, inSyscall: name, reason: .other) { token in
+                operation.waiting = token
                 return true
             }
             if outcome == .cancelled, !cancelRequested, !operation.isComplete {
@@ -115,10 +115,10 @@ final class Ring {
             }
             guard Int(count) == reaped.count else { break }
         }
-        // A woken waiter whose wait already ended (its task was cancelled) takes no slot.
+        // A parked coroutine whose park already ended (its task was cancelled) takes no slot.
         var free = Self.maximumInFlight - inFlight
         while free > 0, let next = waitingForSlot.popFirst() {
-            if next.wake(.notified) { free -= 1 }
+            if next.unpark() { free -= 1 }
         }
     }
 
@@ -136,12 +136,12 @@ final class Ring {
 private final class RingOperation {
     private(set) var result: Int32 = 0
     private(set) var isComplete = false
-    /// The wait of the coroutine that submitted it, once it suspended.
-    var waiting: WaitTicket?
+    /// The park of the coroutine that submitted it, once it suspended.
+    var waiting: ParkingToken?
 
     func complete(with result: Int32) {
         self.result = result
         isComplete = true
-        waiting.take()?.wake(.notified)
+        waiting.take()?.unpark()
     }
 }

@@ -1,0 +1,153 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import CoroutineCore
+
+/// A token handed out by a registration, for the test's waker.
+private final class TokenBox: @unchecked Sendable {
+    // @unchecked Sendable: written by the registration before the waker reads it (the
+    // waker waits for `token` to be set through `eventually`, under the mutex).
+    private let stored = Mutex<ParkingToken?>(nil)
+    var token: ParkingToken? { stored.withLock { $0 } }
+    func keep(_ token: ParkingToken) { stored.withLock { $0 = token } }
+}
+
+/// Parks on plain threads: the thread half of `Parking.park`.
+@Suite struct ParkingTests {
+    @Test func aRegistrationThatFindsItsEventReportsNotParked() {
+        var registered = 0
+        let outcome = Parking.park { _ in
+            registered += 1
+            return false
+        }
+        #expect(outcome == .notParked)
+        #expect(registered == 1)
+    }
+
+    @Test func aDeadlineEndsAParkAndALateUnparkIsRefused() {
+        let box = TokenBox()
+        let started = ContinuousClock.now
+        let outcome = Parking.park(until: .now + .milliseconds(50)) { token in
+            box.keep(token)
+            return true
+        }
+        #expect(outcome == .timedOut)
+        #expect(ContinuousClock.now - started >= .milliseconds(50))
+        #expect(box.token?.unpark() == false)
+        #expect(box.token?.claim() == false)
+        #expect(box.token?.outcome == .timedOut)
+    }
+
+    @Test func anUnparkFromAnotherThreadEndsThePark() {
+        let box = TokenBox()
+        let unparked = onAnotherThread {
+            while box.token == nil { usleep(1_000) }
+            return [box.token?.unpark() == true]
+        }
+        let outcome = Parking.park(until: .now + .seconds(10)) { token in
+            box.keep(token)
+            return true
+        }
+        #expect(outcome == .unparked)
+        #expect(unparked() == [true])
+    }
+
+    /// A claimed park belongs to its claimant: the deadline passing meanwhile does not end it,
+    /// and the message the claimant left arrives with the wake.
+    @Test func aClaimedParkOutlastsItsDeadlineUntilTheWakeAndCarriesTheMessage() {
+        let box = TokenBox()
+        let checks = onAnotherThread {
+            while box.token == nil { usleep(1_000) }
+            guard let token = box.token else { return [false] }
+            let claimed = token.claim(message: 42)
+            let stillParked = token.outcome == nil
+            let othersRefused = !token.unpark() && !token.claim()
+            usleep(300_000)  // well past the parked thread's deadline
+            token.wake()
+            return [claimed, stillParked, othersRefused]
+        }
+        let started = ContinuousClock.now
+        let outcome = Parking.park(until: .now + .milliseconds(200)) { token in
+            box.keep(token)
+            return true
+        }
+        #expect(outcome == .unparked)
+        #expect(ContinuousClock.now - started >= .milliseconds(300))
+        #expect(box.token?.message == 42)
+        #expect(checks() == [true, true, true])
+    }
+
+    /// Runs `body` on a new thread; the returned function waits for its answers.
+    private func onAnotherThread(_ body: @escaping @Sendable () -> [Bool]) -> () -> [Bool] {
+        let answers = Mutex<[Bool]?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            let result = body()
+            answers.withLock { $0 = result }
+            done.signal()
+        }.start()
+        return {
+            guard done.wait(timeout: .now() + 10) == .success else { return [] }
+            return answers.withLock { $0 } ?? []
+        }
+    }
+
+    @Test func aPollingTokenSeesItsClaimOnlyOnceWoken() {
+        let token = ParkingToken.polling()
+        #expect(token.outcome == nil)
+        #expect(token.claim(message: 7))
+        #expect(token.outcome == nil)
+        token.wake()
+        #expect(token.outcome == .unparked)
+        #expect(token.message == 7)
+    }
+
+    @Test func tokensAreEqualOnlyToThemselves() {
+        let (first, second) = (ParkingToken.polling(), ParkingToken.polling())
+        #expect(first == first)
+        #expect(first != second)
+        #expect(Set([first, second, first]).count == 2)
+    }
+}
+
+/// Parks of coroutines: part of the runtime's serialized suite.
+extension CoroutineRuntimeTests {
+    @Test func aParkedTaskIsCancelledOutOfItsParkAndAClaimAfterwardsFails() throws {
+        try withRuntime(RuntimeConfiguration(threads: 1)) {
+            let box = TokenBox()
+            let task = try runtime.spawn { () -> Parking.Outcome in
+                Parking.park { token in
+                    box.keep(token)
+                    return true
+                }
+            }
+            #expect(eventually(within: .seconds(5)) { box.token != nil })
+            task.cancel()
+            #expect(try task.join(timeout: .seconds(5)) == .cancelled)
+            #expect(box.token?.claim() == false)
+        }
+    }
+
+    @Test func aTaskClaimedPastItsDeadlineWaitsForTheWake() throws {
+        try withRuntime(RuntimeConfiguration(threads: 2)) {
+            let box = TokenBox()
+            let task = try runtime.spawn { () -> (Parking.Outcome, UInt) in
+                var parked: ParkingToken?
+                let outcome = Parking.park(until: .now + .milliseconds(200)) { token in
+                    parked = token
+                    box.keep(token)
+                    return true
+                }
+                return (outcome, parked?.message ?? 0)
+            }
+            #expect(eventually(within: .seconds(5)) { box.token != nil })
+            #expect(box.token?.claim(message: 9) == true)
+            Thread.sleep(forTimeInterval: 0.3)  // well past the task's deadline
+            #expect(!task.isFinished)
+            box.token?.wake()
+            let (outcome, message) = try task.join(timeout: .seconds(5))
+            #expect(outcome == .unparked)
+            #expect(message == 9)
+        }
+    }
+}
