@@ -37,7 +37,7 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
     @usableFromInline @exclusivity(unchecked) final var returnbox: UnsafeMutableRawPointer?
     /// The error the body threw, or `CoroutineError.stackOverflow`.
     @usableFromInline @exclusivity(unchecked) final var failure: (any Error)?
-    /// The value the body returned, kept for `Coroutine.state`.
+    /// The value the body returned, kept for `Coroutine.end`.
     @usableFromInline @exclusivity(unchecked) final var completion: Any?
     /// Runs the body on the coroutine's stack, once: a closure specialized for the concrete
     /// coroutine type where it was created, holding the body. No stored property depends on
@@ -193,7 +193,7 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
         return .success(frame)
     }
 
-    /// Records the body's return value, for the resumer and for `Coroutine.state`.
+    /// Records the body's return value, for the resumer and for `Coroutine.end`.
     @inlinable
     final func complete<Return>(with value: Return) {
         // Sound: returnbox points at the resumer's `Return?` for the time of this run (see `run`).

@@ -64,15 +64,13 @@ public final class Coroutine<Input, Yield, Return>: AnyCoroutine, @unchecked Sen
         throw failure ?? CoroutineError.cancelled
     }
 
-    /// The status with the returned value or the failure.
-    public var state: CoroutineState<Return> {
+    /// How the coroutine ended, with the returned value or the failure; nil until it ends.
+    public var end: CoroutineEnd<Return>? {
         switch status {
-        case .ready: return .ready
-        case .running: return .running
-        case .suspended: return .suspended
+        case .ready, .running, .suspended: return nil
         case .cancelled: return .cancelled
         case .complete, .failed:
-            if let returned = completion as? Return { return .complete(returned) }
+            if let returned = completion as? Return { return .returned(returned) }
             return .failed(failure ?? CoroutineError.cancelled)
         }
     }

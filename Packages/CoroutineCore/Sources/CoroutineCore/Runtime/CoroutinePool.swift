@@ -198,15 +198,13 @@ final class CoroutinePool {
                 sinceTimerCheck += 1
                 if othersWait(&sinceTimerCheck) {
                     yieldedBetweenTasks += 1
-                    scheduler.suspension = .yielded
-                    scheduler.switchOut(me)
+                    scheduler.switchOut(me, as: .yielded)
                     yieldedBetweenTasks -= 1
                 }
             }
-            scheduler.suspension = .idle
             let frame = oc_frame_current()
             WaitReason.idle.note(in: frame, deadline: nil, call: nil)
-            scheduler.switchOut(me)
+            scheduler.switchOut(me, as: .idle)
             frame.pointee.wait.kind = UInt8(OC_WAIT_NONE.rawValue)
             if retiring {
                 total -= 1

@@ -53,8 +53,8 @@ public typealias ScheduledCoroutine = Coroutine<Void, Void, Void>
 /// Runs coroutines on one thread: a ready queue with priorities, timers for sleeping
 /// coroutines, and an arrivals list through which other threads make coroutines ready.
 ///
-/// Use one directly on any thread (`submit`, then `trySchedule`), or let `CoroutineRuntime`
-/// run one per scheduler thread.
+/// Use one directly on any thread (`submit`, then `runReady` or `run(until:)`), or let
+/// `CoroutineRuntime` run one per scheduler thread.
 public final class Scheduler: @unchecked Sendable {
     // @unchecked Sendable: the ready queue, timers and running coroutine belong to the thread
     // that runs the scheduler; other threads only reach the arrivals list (a mutex) and the event
@@ -73,8 +73,8 @@ public final class Scheduler: @unchecked Sendable {
     // The owner-thread state below is never touched by two threads, which is why it skips
     // the runtime's dynamic exclusivity checks: they cost more than the scheduling itself.
 
-    /// Set by a coroutine of this scheduler right before it suspends.
-    @exclusivity(unchecked) var suspension = Suspension.yielded
+    /// Set by a coroutine of this scheduler right before it suspends (`switchOut(_:as:)`).
+    @exclusivity(unchecked) private var suspension = Suspension.yielded
     /// The system call the suspending coroutine waits in, for the listeners.
     @exclusivity(unchecked) private var suspendedInSyscall: String?
     /// The coroutine being resumed right now, unretained: `resume` holds it meanwhile.
@@ -187,13 +187,13 @@ public final class Scheduler: @unchecked Sendable {
     // MARK: - Running
 
     /// Runs coroutines until none is ready, without waiting for timers.
-    public func trySchedule() {
+    public func runReady() {
         withCurrent { _ = runRound(limit: .max) }
     }
 
     /// Runs coroutines, waiting for sleeping ones and ones waiting on descriptors, until
     /// nothing is left to run or wait for, or `deadline` passes.
-    public func trySchedule(until deadline: ContinuousClock.Instant) {
+    public func run(until deadline: ContinuousClock.Instant) {
         let end = deadlineNanoseconds(after: ContinuousClock.now.duration(to: deadline))
         withCurrent {
             while true {
@@ -273,16 +273,16 @@ public final class Scheduler: @unchecked Sendable {
     }
 
     /// How a resumed coroutine came back.
-    enum Return {
+    enum Resumption {
         /// It suspended or ended on its own.
-        case switched
+        case cameBack
         /// The preemption handler switched it out; it is back in the ready queue.
         case preempted
     }
 
     /// Resumes one coroutine and settles it by the reason it came back.
     @discardableResult
-    func resume(_ coroutine: ScheduledCoroutine) -> Return {
+    func resume(_ coroutine: ScheduledCoroutine) -> Resumption {
         counters.switches.increment()
         suspension = .yielded
         running = Unmanaged.passUnretained(coroutine)
@@ -300,7 +300,7 @@ public final class Scheduler: @unchecked Sendable {
         runningFrame.store(0, ordering: .relaxed)
         running = nil
         settle(coroutine, failure: failure)
-        return preempted ? .preempted : .switched
+        return preempted ? .preempted : .cameBack
     }
 
     /// Puts a coroutine that came back where its state says: ready, waiting, idle, or ended.
@@ -410,14 +410,13 @@ public final class Scheduler: @unchecked Sendable {
         }
         let task = cancellable ? CurrentTask.task : nil
         task?.enterPark(token)
-        suspension = .parked
         suspendedInSyscall = syscall
         if syscall != nil {
             counters.syscallWaits.increment()
         }
         let frame = oc_frame_current()
         reason.note(in: frame, deadline: deadline, call: syscall)
-        switchOut(coroutine)
+        switchOut(coroutine, as: .parked)
         frame.pointee.wait.kind = UInt8(OC_WAIT_NONE.rawValue)
         task?.leavePark()
         guard let outcome = token.outcome else {
@@ -429,8 +428,10 @@ public final class Scheduler: @unchecked Sendable {
         return outcome
     }
 
-    /// Switches from the running coroutine back to the scheduler loop.
-    func switchOut(_ coroutine: Unmanaged<ScheduledCoroutine>) {
+    /// Switches from the running coroutine back to the scheduler loop, which settles it by
+    /// `suspension`: back to the ready queue, parked, or (a pool worker) idle.
+    func switchOut(_ coroutine: Unmanaged<ScheduledCoroutine>, as suspension: Suspension) {
+        self.suspension = suspension
         // The coroutine's own cancellation (rare for scheduled coroutines) surfaces at its
         // next wait instead; the switch itself must happen either way.
         let erased = Unmanaged<AnyCoroutine>.fromOpaque(coroutine.toOpaque())
@@ -493,15 +494,13 @@ public final class Scheduler: @unchecked Sendable {
     /// long stretch of such calls would otherwise hold the thread until preempted.
     func giveWayIfOthersWait(_ coroutine: Unmanaged<ScheduledCoroutine>) {
         guard othersWaitToRun else { return }
-        suspension = .yielded
-        switchOut(coroutine)
+        switchOut(coroutine, as: .yielded)
     }
 
     func yieldRunning() -> Bool {
         guard let coroutine = directlyRunning else { return false }
         if continuesInPlace() { return true }
-        suspension = .yielded
-        switchOut(coroutine)
+        switchOut(coroutine, as: .yielded)
         return true
     }
 

@@ -20,8 +20,8 @@ import Testing
         #expect(try coroutine.resume(with: 3) == .yielded(6))
         #expect(try coroutine.resume(with: -1) == .returned("total 6"))
         #expect(coroutine.status == .complete)
-        guard case .complete("total 6") = coroutine.state else {
-            Issue.record("expected complete, got \(coroutine.state)")
+        guard case .returned("total 6")? = coroutine.end else {
+            Issue.record("expected returned, got \(String(describing: coroutine.end))")
             return
         }
     }
@@ -50,8 +50,8 @@ import Testing
         #expect(try coroutine.resume().isYield)
         #expect(throws: Boom.self) { try coroutine.resume() }
         #expect(coroutine.status == .failed)
-        guard case .failed(let error) = coroutine.state else {
-            Issue.record("expected failed, got \(coroutine.state)")
+        guard case .failed(let error)? = coroutine.end else {
+            Issue.record("expected failed, got \(String(describing: coroutine.end))")
             return
         }
         #expect(error is Boom)

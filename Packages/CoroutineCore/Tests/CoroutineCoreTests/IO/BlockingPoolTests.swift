@@ -12,7 +12,7 @@ import Testing
             let poolThread = Syscall.runOnBlockingPool("test") { threadName() }
             name.withLock { $0 = poolThread }
         }
-        scheduler.trySchedule(until: .now + .seconds(10))
+        scheduler.run(until: .now + .seconds(10))
         #expect(name.withLock { $0 } == "oc-blocking")
     }
 }

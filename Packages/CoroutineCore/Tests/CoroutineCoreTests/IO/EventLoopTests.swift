@@ -49,7 +49,7 @@ final class SocketPair: @unchecked Sendable {
             log.withLock { $0.append("read \(pair.read(from: pair.left) ?? "nothing")") }
         }
         scheduler.submitLateWriter("ping", to: pair) { log.withLock { $0.append("writer runs") } }
-        scheduler.trySchedule(until: .now + .seconds(5))
+        scheduler.run(until: .now + .seconds(5))
         #expect(log.withLock { $0 } == ["writer runs", "read ping"])
     }
 
@@ -62,10 +62,10 @@ final class SocketPair: @unchecked Sendable {
             let readiness = try Scheduler.waitUntilReady(pair.left, for: .readable, deadline: .now + .milliseconds(30))
             result.withLock { $0 = readiness }
         }
-        scheduler.trySchedule(until: .now + .seconds(5))
+        scheduler.run(until: .now + .seconds(5))
         #expect(result.withLock { $0 } == .timedOut)
         #expect(ContinuousClock.now - start >= .milliseconds(30))
-        // The timed-out wait no longer counts, so trySchedule returned as soon as all was done.
+        // The timed-out wait no longer counts, so run(until:) returned as soon as all was done.
         #expect(ContinuousClock.now - start < .seconds(2))
         #expect(!scheduler.eventLoop.hasWaiters)
     }
@@ -85,7 +85,7 @@ final class SocketPair: @unchecked Sendable {
             try Scheduler.sleep(for: .milliseconds(5))
             _ = Syscall.close(waited)
         }
-        scheduler.trySchedule(until: .now + .seconds(5))
+        scheduler.run(until: .now + .seconds(5))
         #expect(result.withLock { $0 } == .closed)
         #expect(scheduler.eventLoop.registeredCount == 0)
     }
@@ -107,8 +107,8 @@ final class SocketPair: @unchecked Sendable {
             }
         }
         let start = ContinuousClock.now
-        scheduler.trySchedule(until: .now + .seconds(30))
-        #expect(ContinuousClock.now - start < .seconds(20), "trySchedule waited for timers nobody waits for")
+        scheduler.run(until: .now + .seconds(30))
+        #expect(ContinuousClock.now - start < .seconds(20), "run(until:) waited for timers nobody waits for")
         #expect(scheduler.queuedTimerCount < 2_048)
         #expect(!scheduler.hasTimers)
     }
@@ -121,7 +121,7 @@ final class SocketPair: @unchecked Sendable {
             let readiness = try Scheduler.waitUntilReady(pair.left, for: .writable, deadline: .now + .seconds(5))
             result.withLock { $0 = readiness }
         }
-        scheduler.trySchedule(until: .now + .seconds(5))
+        scheduler.run(until: .now + .seconds(5))
         #expect(result.withLock { $0 } == .ready)
     }
 
@@ -135,7 +135,7 @@ final class SocketPair: @unchecked Sendable {
             let readiness = try Scheduler.waitUntilReady(file, for: .readable)
             result.withLock { $0 = readiness }
         }
-        scheduler.trySchedule(until: .now + .seconds(5))
+        scheduler.run(until: .now + .seconds(5))
         #expect(result.withLock { $0 } == .ready)
         #expect(scheduler.eventLoop.registeredCount == 0)
     }

@@ -10,7 +10,7 @@ import Testing
         for value in 0..<5 {
             scheduler.submit { log.withLock { $0.append(value) } }
         }
-        scheduler.trySchedule()
+        scheduler.runReady()
         #expect(log.withLock { $0 } == [0, 1, 2, 3, 4])
     }
 
@@ -21,7 +21,7 @@ import Testing
         scheduler.submit { log.withLock { $0.append("default") } }
         scheduler.submit(priority: -3) { log.withLock { $0.append("urgent") } }
         scheduler.submit(priority: -3) { log.withLock { $0.append("urgent too") } }
-        scheduler.trySchedule()
+        scheduler.runReady()
         #expect(log.withLock { $0 } == ["urgent", "urgent too", "default", "late"])
     }
 
@@ -36,7 +36,7 @@ import Testing
                 }
             }
         }
-        scheduler.trySchedule()
+        scheduler.runReady()
         #expect(log.withLock { $0 } == ["a0", "b0", "a1", "b1", "a2", "b2"])
     }
 
@@ -49,7 +49,7 @@ import Testing
                 yields.add(1, ordering: .relaxed)
             }
         }
-        scheduler.trySchedule()
+        scheduler.runReady()
         #expect(yields.load(ordering: .relaxed) == 1_000)
         #expect(scheduler.counters.switches.current == 1)
     }
@@ -64,7 +64,7 @@ import Testing
                 log.withLock { $0.append((milliseconds, .now)) }
             }
         }
-        scheduler.trySchedule(until: start + .seconds(5))
+        scheduler.run(until: start + .seconds(5))
         let woken = log.withLock { $0 }
         #expect(woken.map(\.0) == [10, 20, 30])
         for (milliseconds, instant) in woken {
@@ -83,13 +83,13 @@ import Testing
                 woken.add(1, ordering: .relaxed)
             }
         }
-        scheduler.trySchedule(until: start + .seconds(10))
+        scheduler.run(until: start + .seconds(10))
         let wokenValue = woken.load(ordering: .relaxed)
         #expect(wokenValue == 10_000)
         #expect(ContinuousClock.now - start < .seconds(3))
     }
 
-    @Test func trySchedulePassesTheDeadlineWithoutWaitingForLaterTimers() throws {
+    @Test func runUntilADeadlineReturnsAtItWithoutWaitingForLaterTimers() throws {
         let scheduler = try Scheduler()
         let woke = Atomic<Bool>(false)
         scheduler.submit {
@@ -97,7 +97,7 @@ import Testing
             woke.store(true, ordering: .relaxed)
         }
         let start = ContinuousClock.now
-        scheduler.trySchedule(until: start + .milliseconds(50))
+        scheduler.run(until: start + .milliseconds(50))
         #expect(ContinuousClock.now - start < .seconds(5))
         let wokeEarly = woke.load(ordering: .relaxed)
         #expect(!wokeEarly)
@@ -121,7 +121,7 @@ import Testing
             events.withLock { $0.append(name) }
         }
         scheduler.submit { try Scheduler.sleep(for: .milliseconds(1)) }
-        scheduler.trySchedule(until: .now + .seconds(5))
+        scheduler.run(until: .now + .seconds(5))
         #expect(events.withLock { $0 } == ["created", "ready", "running", "suspended", "ready", "running", "completed"])
     }
 
@@ -137,7 +137,7 @@ import Testing
             _ = Syscall.poll(&nothing, 1, 1)
             try Scheduler.sleep(for: .milliseconds(1))
         }
-        scheduler.trySchedule(until: .now + .seconds(5))
+        scheduler.run(until: .now + .seconds(5))
         // Scheduler.sleep is the scheduler's own wait, not a system call.
         #expect(calls.withLock { $0 } == ["clock_nanosleep", "poll"])
     }
@@ -152,7 +152,7 @@ import Testing
         }
         scheduler.submit { throw Broken() }
         scheduler.submit { ran.store(true, ordering: .relaxed) }
-        scheduler.trySchedule()
+        scheduler.runReady()
         let failuresValue = failures.load(ordering: .relaxed)
         #expect(failuresValue == 1)
         let ranValue = ran.load(ordering: .relaxed)
@@ -169,7 +169,7 @@ import Testing
                 }
             }
         }
-        scheduler.trySchedule()
+        scheduler.runReady()
         #expect(counter.value == 400)
     }
 

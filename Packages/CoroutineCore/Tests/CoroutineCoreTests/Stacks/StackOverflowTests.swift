@@ -9,8 +9,8 @@ import Testing
         }
         #expect(throws: CoroutineError.stackOverflow) { try coroutine.resume() }
         #expect(coroutine.status == .failed)
-        guard case .failed(let error) = coroutine.state else {
-            Issue.record("expected failed, got \(coroutine.state)")
+        guard case .failed(let error)? = coroutine.end else {
+            Issue.record("expected failed, got \(String(describing: coroutine.end))")
             return
         }
         #expect(error as? CoroutineError == .stackOverflow)

@@ -38,11 +38,11 @@ private final class Tally: @unchecked Sendable {
                 mutex.unlock()
             }
         }
-        scheduler.trySchedule()
+        scheduler.runReady()
         mutex.unlock()
         // The lock went to the first waiter, not back to whoever asks next.
         #expect(!mutex.tryLock())
-        scheduler.trySchedule()
+        scheduler.runReady()
         #expect(order.withLock { $0 } == [1, 2, 3, 4, 5])
         #expect(mutex.tryLock())
     }

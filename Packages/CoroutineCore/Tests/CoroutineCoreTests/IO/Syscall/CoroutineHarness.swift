@@ -10,7 +10,7 @@ func runInCoroutine<Result: Sendable>(_ body: @escaping @Sendable () throws -> R
         let value = try body()
         outcome.withLock { $0 = value }
     }
-    scheduler.trySchedule(until: .now + .seconds(10))
+    scheduler.run(until: .now + .seconds(10))
     return outcome.withLock { $0 }
 }
 

@@ -118,7 +118,7 @@ struct EpollCase: Sendable, CustomStringConvertible {
             log.withLock { $0.append("epoll_wait returned \(result)") }
         }
         scheduler.submitLateWriter("x", to: pair) { log.withLock { $0.append("writer runs") } }
-        scheduler.trySchedule(until: .now + .seconds(5))
+        scheduler.run(until: .now + .seconds(5))
         #expect(log.withLock { $0 } == ["writer runs", "epoll_wait returned 1"])
     }
 }

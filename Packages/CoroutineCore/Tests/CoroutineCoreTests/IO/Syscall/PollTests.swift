@@ -89,7 +89,7 @@ struct PollCase: Sendable, CustomStringConvertible {
             log.withLock { $0.append("poll returned \(result)") }
         }
         scheduler.submitLateWriter("x", to: pair) { log.withLock { $0.append("writer runs") } }
-        scheduler.trySchedule(until: .now + .seconds(5))
+        scheduler.run(until: .now + .seconds(5))
         #expect(log.withLock { $0 } == ["writer runs", "poll returned 1"])
         #expect(!scheduler.eventLoop.hasWaiters)
     }

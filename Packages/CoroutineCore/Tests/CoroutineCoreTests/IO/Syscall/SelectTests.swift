@@ -121,7 +121,7 @@ struct SelectCase: Sendable, CustomStringConvertible {
             log.withLock { $0.append("select returned \(result)") }
         }
         scheduler.submitLateWriter("x", to: pair) { log.withLock { $0.append("writer runs") } }
-        scheduler.trySchedule(until: .now + .seconds(5))
+        scheduler.run(until: .now + .seconds(5))
         #expect(log.withLock { $0 } == ["writer runs", "select returned 1"])
         #expect(!scheduler.eventLoop.hasWaiters)
     }

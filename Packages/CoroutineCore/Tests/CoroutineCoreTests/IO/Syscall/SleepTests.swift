@@ -115,7 +115,7 @@ struct SleepCase: Sendable, CustomStringConvertible {
                 log.withLock { $0.append("\(name) woke") }
             }
         }
-        scheduler.trySchedule(until: .now + .seconds(5))
+        scheduler.run(until: .now + .seconds(5))
         #expect(log.withLock { $0 } == ["a sleeps", "b sleeps", "c sleeps", "a woke", "b woke", "c woke"])
         #expect(ContinuousClock.now - start < .milliseconds(140), "three 50 ms sleeps should overlap")
     }
@@ -132,7 +132,7 @@ struct SleepCase: Sendable, CustomStringConvertible {
             var request = target
             result.withLock { $0 = Syscall.clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &request, nil) }
         }
-        scheduler.trySchedule(until: .now + .seconds(5))
+        scheduler.run(until: .now + .seconds(5))
         #expect(result.withLock { $0 } == 0)
         #expect(ContinuousClock.now - start >= .milliseconds(29))
     }

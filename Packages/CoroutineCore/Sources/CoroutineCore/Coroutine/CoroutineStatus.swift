@@ -33,16 +33,11 @@ public enum CoroutineStatus: UInt8, Sendable, Hashable, CustomStringConvertible 
     }
 }
 
-/// Where a coroutine is in its life, with the value it returned or the error it failed with.
-public enum CoroutineState<Return> {
-    /// Created, never resumed.
-    case ready
-    /// Executing on some thread right now.
-    case running
-    /// Waiting to be resumed.
-    case suspended
+/// How a coroutine ended: with the value it returned, the error it failed with, or its
+/// cancellation. (`CoroutineStatus` says where in its life it is; this, once it is over, how.)
+public enum CoroutineEnd<Return> {
     /// The body returned this value.
-    case complete(Return)
+    case returned(Return)
     /// The body threw this error, or the coroutine overflowed its stack (`CoroutineError.stackOverflow`).
     case failed(any Error)
     /// Cancelled before it started, or ended by its cancellation.
