@@ -128,18 +128,19 @@ test-asan:
 	done
 
 # ThreadSanitizer over the tests that move coroutines between threads: the work-stealing queues,
-# the scheduler, the pool, the event loop and (in the facade) channels. The suppressions file
+# the scheduler, the pool, the event loop, parking, and (in the facade) the sync toolkit, whose
+# handovers claim and wake parking tokens across threads. The suppressions file
 # says why each entry is there (Swift's Mutex hands a contended lock over where TSan cannot see).
-# The core's run covers handoff (CoroutineRuntimeTests start spares). The facade's channel
+# The core's run covers handoff (CoroutineRuntimeTests start spares). The facade's sync
 # tests run without it: under TSan most time is the sanitizer's own, whose internal locks put
 # threads in futex waits that look held, and spares on 2 cores only multiplied that contention
 # (the many-producers test took 44 s instead of 22, past its minute in the full run).
 TSAN_OPTIONS := suppressions=$(CURDIR)/scripts/tsan-suppressions.txt
 test-tsan:
 	OC_TSAN=1 TSAN_OPTIONS=$(TSAN_OPTIONS) swift test --package-path Packages/CoroutineCore \
-		--scratch-path .build-tsan/CoroutineCore --sanitize=thread --no-parallel --filter 'WorkStealing|Scheduler|CoroutineRuntime|EventLoop'
+		--scratch-path .build-tsan/CoroutineCore --sanitize=thread --no-parallel --filter 'WorkStealing|Scheduler|CoroutineRuntime|EventLoop|Parking'
 	OC_TSAN=1 TSAN_OPTIONS=$(TSAN_OPTIONS) OPEN_COROUTINE_HANDOFF_AFTER_US=off swift test --package-path Packages/OpenCoroutine \
-		--scratch-path .build-tsan/OpenCoroutine --sanitize=thread --no-parallel --filter Channel
+		--scratch-path .build-tsan/OpenCoroutine --sanitize=thread --no-parallel --filter 'Channel|Select|CoMutex|CoSemaphore|CoCondition|WaitGroup'
 
 # The file tests time a ticking coroutine beside 1,000 file readers: they run on their own,
 # after the rest, so that no other test's processes share the 2 cores with them. The crash and

@@ -169,18 +169,24 @@ public enum CoroutineDump {
 
     /// Where a coroutine stuck in a system call stands, found from the program counter and
     /// stack pointer its thread's /proc/self/task/TID/syscall shows
-    /// (`oc_frame_walk_from_stack_pointer`); empty when the stack pointer is outside the
-    /// coroutine's stack [`low`, `high`) (the coroutine switched meanwhile).
-    static func backtrace(
-        ofStackPointer stackPointer: UInt, programCounter: UInt, inStack low: UInt, _ high: UInt
-    ) -> [CoroutineSnapshot.Frame] {
+    /// (`oc_frame_walk_from_stack_pointer`): the program counter, then return addresses; empty
+    /// when the stack pointer is outside the coroutine's stack [`low`, `high`) (the coroutine
+    /// switched meanwhile). Quick: it copies words; `symbolicate` names them later.
+    static func walk(
+        fromStackPointer stackPointer: UInt, programCounter: UInt, inStack low: UInt, _ high: UInt
+    ) -> [UInt] {
         guard stackPointer >= low, stackPointer < high else { return [] }
         var addresses = [UInt](repeating: 0, count: depthLimit)
         let count = addresses.withUnsafeMutableBufferPointer { buffer in
             Int(oc_frame_walk_from_stack_pointer(
                 getpid(), programCounter, stackPointer, high, buffer.baseAddress!, Int32(buffer.count)))
         }
-        return symbolicate(Array(addresses.prefix(count)), images: ImageMap.capture())
+        return Array(addresses.prefix(count))
+    }
+
+    /// Names the functions of `addresses` (from `walk`) in the images loaded now.
+    static func symbolicate(_ addresses: [UInt]) -> [CoroutineSnapshot.Frame] {
+        symbolicate(addresses, images: ImageMap.capture())
     }
 
     private static func collect() -> [RawCoroutine] {

@@ -19,7 +19,10 @@ import Synchronization
 /// a system call, is stuck in one call that did not suspend (a wait no hook sees: a raw futex, a `syscall()`, a C
 /// library's internal call). The monitor logs one warning per such stretch, naming the task,
 /// the thread and the system call it sits in (/proc/self/task/TID/syscall), and counts it.
-/// A busy loop is preemption's business, not the watchdog's.
+/// A busy loop is preemption's business, not the watchdog's. The monitor only copies the
+/// stuck coroutine's return addresses; naming them (symbolication reads debug information,
+/// tens of milliseconds and far more under a sanitizer) and logging happen on a blocking-pool
+/// thread, so that a warning never delays the next sample, preemption or handoff.
 ///
 /// And they decide handoff: a thread held in one call for `handoffAfter` (off the CPU, or on
 /// it in code preemption skips, for a slice beyond its preemption) while tasks wait in the
@@ -60,6 +63,8 @@ final class PreemptionMonitor: @unchecked Sendable {
     private let tickNanoseconds: UInt64
     /// Warnings the watchdog gave.
     let blockingWarnings = Atomic<UInt64>(0)
+    /// Warnings handed to the blocking pool and not yet logged.
+    private let warningsInFlight = Atomic<Int>(0)
     private let parker = Parker()
     private let sleeping = Atomic<Bool>(false)
     private let stopping = Atomic<Bool>(false)
@@ -100,12 +105,17 @@ final class PreemptionMonitor: @unchecked Sendable {
         self.thread = thread
     }
 
-    /// Ends the monitor's thread and waits for it.
+    /// Ends the monitor's thread and waits for it, and for its warnings to be logged (at most
+    /// a second, so that a pool thread stuck elsewhere cannot hold up the stop).
     func stop() {
         stopping.store(true, ordering: .releasing)
         parker.unpark()
         if let thread = thread.take() {
             pthread_join(thread, nil)
+        }
+        let deadline = deadlineNanoseconds(afterNanoseconds: 1_000_000_000)
+        while warningsInFlight.load(ordering: .acquiring) > 0, monotonicNanoseconds() < deadline {
+            parker.park(timeoutNanoseconds: 1_000_000)
         }
     }
 
@@ -207,16 +217,22 @@ final class PreemptionMonitor: @unchecked Sendable {
         guard oc_frame_read_identity(frame, &identity) else { return false }
         let name = withUnsafeBytes(of: identity.task_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         let task = identity.task_id == 0 ? "a coroutine" : "task #\(identity.task_id)" + (name.isEmpty ? "" : " \"\(name)\"")
-        let backtrace = CoroutineDump.backtrace(
-            ofStackPointer: call.stackPointer, programCounter: call.programCounter,
-            inStack: identity.stack_low, identity.stack_high
-        ).enumerated().map { "\n    \($0.offset) \($0.element)" }.joined()
+        let addresses = CoroutineDump.walk(
+            fromStackPointer: call.stackPointer, programCounter: call.programCounter,
+            inStack: identity.stack_low, identity.stack_high)
         blockingWarnings.add(1, ordering: .relaxed)
-        CoroutineLogging.logger.warning("""
+        let warning = """
             \(task) has blocked scheduler thread oc-scheduler-\(thread.index) for \(held / 1_000_000) ms \
             in \(call.name) without suspending; the coroutines queued on that thread wait \
-            (a call no hook sees: give it to `Syscall`'s blocking pool, or run it on a thread of its own)\(backtrace)
-            """)
+            (a call no hook sees: give it to `Syscall`'s blocking pool, or run it on a thread of its own)
+            """
+        warningsInFlight.add(1, ordering: .relaxed)
+        BlockingPool.waits.submit { [self] in
+            let backtrace = CoroutineDump.symbolicate(addresses).enumerated()
+                .map { "\n    \($0.offset) \($0.element)" }.joined()
+            CoroutineLogging.logger.warning("\(warning)\(backtrace)")
+            warningsInFlight.subtract(1, ordering: .releasing)
+        }
         return true
     }
 

@@ -138,7 +138,7 @@ import Testing
     /// kernel's usleep: these tests link no hook library) leaves the 100 tasks it queued to a
     /// spare, which runs them meanwhile.
     @Test func aThreadHeldInACallHandsItsQueuedTasksToASpare() throws {
-        try withRuntime(RuntimeConfiguration(threads: 1, blockingWarning: nil, handoffAfter: .milliseconds(2))) {
+        try withRuntime(RuntimeConfiguration(threads: 1, handoffAfter: .milliseconds(2))) {
             let done = Atomic<Int>(0)
             let onSpare = Atomic<Int>(0)
             let holder = try runtime.spawn {
@@ -181,10 +181,9 @@ import Testing
     /// A spare with nothing left to run goes dormant, wakes for the next handoff, and ends
     /// after `keepAlive` of dormancy; the next handoff starts it again.
     @Test func aSpareRestsThenEndsAfterKeepAliveAndComesBackOnNeed() throws {
-        // No watchdog: its warning, symbolized on the monitor's thread, can take the monitor
-        // longer than a hold under ThreadSanitizer, and no spare is asked meanwhile.
-        let configuration = RuntimeConfiguration(
-            threads: 1, keepAlive: .milliseconds(200), blockingWarning: nil, handoffAfter: .milliseconds(2))
+        // With the watchdog on (the default): its warnings are symbolized off the monitor's
+        // thread, so that under ThreadSanitizer too no hold goes without its spare.
+        let configuration = RuntimeConfiguration(threads: 1, keepAlive: .milliseconds(200), handoffAfter: .milliseconds(2))
         try withRuntime(configuration) {
             func holdAndQueue() throws {
                 let done = Atomic<Int>(0)
