@@ -46,9 +46,11 @@
 //       handoffs=N spares=N elapsed_ms=N`.
 //   thread_identity_probe held-storm
 //       2 scheduler threads (spares dormant 300 ms end): 1,000 tasks each hold their thread in
-//       10 calls of 1 ms that no hook sees (`sigtimedwait`). Prints `finished=N calls=N
-//       handoffs=N threads_before=N threads_after=N elapsed_ms=N` (threads: the process's,
-//       the last counted once the spares had time to end).
+//       10 calls of 1 ms that no hook sees (`sigtimedwait`), then 1,000 more. Prints
+//       `finished=N calls=N handoffs=N threads_before=N threads_after=N rss_before_kib=N
+//       rss_after_first_kib=N rss_after_second_kib=N elapsed_ms=N` (threads: the process's,
+//       the last counted once the spares had time to end; rss: VmRSS before the storms and
+//       after each, once its spares ended).
 //   thread_identity_probe group THREADS TASKS
 //       TASKS tasks each wait 0.2 s on a DispatchGroup nobody leaves, and TASKS more wait
 //       without a deadline on one a plain thread leaves after 0.1 s. Prints
@@ -454,30 +456,47 @@ func runHandoff(hold: String, handoffMicroseconds: Int) throws {
         + "spares=\(counters?.sparesStarted ?? 0) elapsed_ms=\(milliseconds() - start)")
 }
 
+/// The process's resident memory in KiB (VmRSS), or -1 when /proc does not say.
+func residentKiB() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+          let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+    else { return -1 }
+    return kib
+}
+
 func runHeldStorm() throws {
     let finished = Atomic<Int>(0)
     let calls = Atomic<Int>(0)
     var (before, after) = (0, 0)
+    var resident: [Int] = []
     var counters: RuntimeCounters?
     let start = milliseconds()
     try withCoroutines(Config(threads: 2, keepAlive: .milliseconds(300), blockingWarning: nil)) {
         // Once the runtime's own threads exist: what the storm must not add to for good.
         usleep(100_000)
         before = threadCount()
-        let tasks = try (0..<1_000).map { index in
-            try co(name: "storm-\(index)") {
-                for _ in 0..<10 where waitUnhooked(nanoseconds: 1_000_000) { calls.add(1, ordering: .relaxed) }
-                finished.add(1, ordering: .relaxed)
+        resident.append(residentKiB())
+        // Twice: what the first storm leaves resident (pooled stacks, grown queues) the second
+        // must reuse, not add to.
+        for round in 0..<2 {
+            let tasks = try (0..<1_000).map { index in
+                try co(name: "storm-\(round)-\(index)") {
+                    for _ in 0..<10 where waitUnhooked(nanoseconds: 1_000_000) { calls.add(1, ordering: .relaxed) }
+                    finished.add(1, ordering: .relaxed)
+                }
             }
+            for task in tasks { try task.join() }
+            // Dormant spares end after keepAlive.
+            for _ in 0..<200 where threadCount() > before { usleep(10_000) }
+            resident.append(residentKiB())
         }
-        for task in tasks { try task.join() }
         counters = CoroutineRuntime.shared.counters
-        // Dormant spares end after keepAlive.
-        for _ in 0..<200 where threadCount() > before { usleep(10_000) }
         after = threadCount()
     }
     emit("finished=\(finished.load(ordering: .relaxed)) calls=\(calls.load(ordering: .relaxed)) "
         + "handoffs=\(counters?.handoffs ?? 0) threads_before=\(before) threads_after=\(after) "
+        + "rss_before_kib=\(resident[0]) rss_after_first_kib=\(resident[1]) rss_after_second_kib=\(resident[2]) "
         + "elapsed_ms=\(milliseconds() - start)")
 }
 
