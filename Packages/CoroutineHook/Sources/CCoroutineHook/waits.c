@@ -11,8 +11,9 @@
 #include <dlfcn.h>
 #include <time.h>
 
+#include "oc_clock.h"
+#include "oc_frame_walk.h"
 #include "oc_preempt.h"
-#include "oc_thread.h"
 
 /// Coroutines parked through these hooks, process-wide.
 static long parked_waiters;
