@@ -9,6 +9,7 @@
 //                   oc_frame_identity.h  a frame's task, read from another thread
 //   Signals         oc_preempt.h         the preemption handler and the table of preemptible code
 //                   oc_crash.h           the fatal-signal handler and the dump signal
+//                   oc_signals.h         whether the process's handlers let a wait restart
 //   Threads         oc_thread.h          the calling thread's kernel id, name and scheduler
 //                   oc_cpu.h             the CPU count, pinning, the spin hint
 //                   oc_clock.h           the monotonic clock
@@ -34,6 +35,7 @@
 #include "oc_frame_identity.h"
 #include "oc_preempt.h"
 #include "oc_crash.h"
+#include "oc_signals.h"
 #include "oc_thread.h"
 #include "oc_cpu.h"
 #include "oc_clock.h"
