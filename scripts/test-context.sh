@@ -2,8 +2,8 @@
 # Builds and runs the standalone context-switch harness
 # (Packages/CoroutineCore/Tests/ContextHarness/context_harness.c) against the
 # CCoroutineCore assembly, and the preemption harness (preempt_harness.c) against
-# preempt.c, frame.c (with crash.c, signals.c, thread.c) and the assembly built as a shared library, natively on x86_64
-# and for aarch64 under qemu-aarch64.
+# preempt.c, frame.c (with the files they call into) and the assembly built as a shared
+# library, natively on x86_64 and for aarch64 under qemu-aarch64.
 #
 # Usage: scripts/test-context.sh   (from any directory)
 # Build outputs go to <repo>/.build-context/.
@@ -18,8 +18,8 @@ out_dir="$repo_root/.build-context"
 
 assembly=("$core_dir/context_x86_64.S" "$core_dir/context_aarch64.S")
 sources=("$harness" "${assembly[@]}")
-runtime_sources=("$core_dir/preempt.c" "$core_dir/frame.c" "$core_dir/crash.c" "$core_dir/signals.c"
-    "$core_dir/thread.c" "$core_dir/syscall.c" "${assembly[@]}")
+runtime_sources=("$core_dir/preempt.c" "$core_dir/frame.c" "$core_dir/alternate_stack.c" "$core_dir/crash.c"
+    "$core_dir/signals.c" "$core_dir/thread.c" "$core_dir/clock.c" "$core_dir/syscall.c" "${assembly[@]}")
 common_flags=(-std=gnu11 -Wall -Wextra -I "$core_dir/include")
 
 # --- tools -------------------------------------------------------------------

@@ -9,6 +9,11 @@
 #      and `python3 -c` reading address 0 through ctypes, each 20 times: every run must die of
 #      SIGSEGV within 5 s, as it does without the library (a hook that took the crash handler
 #      for a task would hang it).
+#   4. the library's exports are libc's kind: no defined symbol but Swift's mangled ones has
+#      PROTECTED visibility (readelf), every name of the export lists (oc_hook_exports.h,
+#      oc_api_exports.h) is exported with DEFAULT visibility, and a host built without PIE that
+#      takes libc functions' addresses (address_host.c) runs with the library preloaded without
+#      glibc's "direct reference to protected function" warning.
 #
 # Usage: scripts/test-preload.sh [FOLDER]   (default <repo>/bin, filled by `make hook`)
 # The harness is built into <repo>/.build-preload/. Each run is limited to 60 s.
@@ -80,6 +85,36 @@ if command -v python3 >/dev/null; then
     crash_case env LD_PRELOAD="$library" python3 -c 'import ctypes; ctypes.string_at(0)'
 else
     echo "python3 not found: its crash case is skipped"
+fi
+
+# The exported symbols: see oc_hook_exports.h for why they must not be protected.
+echo
+echo "=== exported symbols of $library ==="
+hook_include="$repo_root/Packages/CoroutineHook/Sources/CCoroutineHook/include"
+protected=$(readelf --dyn-syms -W "$library" | awk '$7 != "UND" && $6 == "PROTECTED" && $8 !~ /^\$s/ {print $8}')
+if [[ -n "$protected" ]]; then
+    echo "FAIL: exported with PROTECTED visibility:" $protected >&2
+    status=1
+fi
+exported=$(readelf --dyn-syms -W "$library" | awk '$4 == "FUNC" && $5 == "GLOBAL" && $6 == "DEFAULT" && $7 != "UND" {print $8}')
+listed=$(grep -hoE 'EXPORT\([^,]+, *[A-Za-z_0-9]+,' "$hook_include/oc_hook_exports.h" "$hook_include/oc_api_exports.h" \
+    | sed -E 's/.*, *([A-Za-z_0-9]+),$/\1/')
+missing=$(comm -23 <(sort -u <<<"$listed") <(sort -u <<<"$exported"))
+if [[ -z "$listed" || -n "$missing" ]]; then
+    echo "FAIL: not exported with DEFAULT visibility:" ${missing:-"(no names found in the export lists)"} >&2
+    status=1
+fi
+echo "$(wc -l <<<"$listed") names in the export lists, $(wc -w <<<"$protected") protected symbols besides Swift's"
+address_host="$out_dir/address_host"
+cc -std=gnu11 -O0 -Wall -Wextra -Werror -fno-pic -no-pie -o "$address_host" \
+    "$repo_root/Packages/CoroutineHook/Tests/PreloadHarness/address_host.c"
+warnings=$(LD_PRELOAD="$library" timeout 60 "$address_host" 2>&1) || {
+    echo "FAIL: the host built without PIE failed: $warnings" >&2
+    status=1
+}
+if grep -q "protected" <<<"$warnings"; then
+    echo "FAIL: the host built without PIE was warned: $warnings" >&2
+    status=1
 fi
 
 echo

@@ -2,7 +2,7 @@
 #
 # gdb knows threads, not coroutines: a coroutine suspended in a task is a stack that no thread
 # runs, invisible to `thread apply all bt`. The runtime lists every coroutine frame from its
-# first run until its stack goes back to the pool (`oc_frames_first`, frame.c); each frame
+# first run until its stack goes back to the pool (`oc_frames_first`, frame_registry.c); each frame
 # (`struct oc_frame`, oc_frame.h, at the top of the coroutine's stack) holds its task's id and
 # name, what it waits for (`oc_wait`) and, while suspended, the context its switch saved. This
 # script walks that list in a live process or in a core file.

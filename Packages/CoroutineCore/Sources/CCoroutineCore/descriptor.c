@@ -1,11 +1,9 @@
+// The process-wide descriptor table (oc_descriptor.h): what the runtime knows about each
+// descriptor number.
 #define _GNU_SOURCE
 #include "oc_descriptor.h"
-#include "oc_crash.h"
 
-#include <dlfcn.h>
-#include <signal.h>
 #include <stdlib.h>
-#include <string.h>
 
 // Two levels: CHUNKS pointers to chunks of CHUNK_SIZE entries, 4M descriptor numbers in all
 // (Linux's nr_open defaults to 1M). A chunk is 160 KiB, allocated zeroed on first use.
@@ -67,38 +65,4 @@ int oc_descriptor_next_in_group(uint64_t group, int after) {
         fd++;
     }
     return -1;
-}
-
-// Whether a handler of `signal` may run while a thread waits, and so decide whether the wait
-// is restarted. Not the fault signals, which only a thread's own instruction raises (the
-// runtime's stack-overflow handler and the Swift runtime's crash handler catch them), nor a
-// crash handler on SIGQUIT and SIGABRT (the runtime's, crash.c, or the Swift runtime's), which
-// ends the process and never returns into the call. Counted, either would make every program that runs the runtime one
-// whose handlers do not restart.
-static bool may_interrupt_a_wait(int signal, void *handler) {
-    if (signal == SIGSEGV || signal == SIGBUS || signal == SIGILL || signal == SIGFPE || signal == SIGTRAP ||
-        signal == SIGSYS) {
-        return false;
-    }
-    if (oc_crash_is_handler(handler)) {
-        return false;
-    }
-    Dl_info info;
-    return dladdr(handler, &info) == 0 || info.dli_fname == NULL || strstr(info.dli_fname, "libswiftCore.so") == NULL;
-}
-
-bool oc_signals_restart(void) {
-    for (int signal = 1; signal < NSIG; signal++) {
-        struct sigaction action;
-        if (sigaction(signal, NULL, &action) != 0) {
-            continue;  // Numbers the C library reserves for itself.
-        }
-        void *handler = (action.sa_flags & SA_SIGINFO) ? (void *)action.sa_sigaction : (void *)action.sa_handler;
-        bool handled = (action.sa_flags & SA_SIGINFO) ? handler != NULL
-                                                      : (action.sa_handler != SIG_DFL && action.sa_handler != SIG_IGN);
-        if (handled && !(action.sa_flags & SA_RESTART) && may_interrupt_a_wait(signal, handler)) {
-            return false;
-        }
-    }
-    return true;
 }

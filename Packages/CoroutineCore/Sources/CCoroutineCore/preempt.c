@@ -20,6 +20,60 @@
 // Otherwise the request is deferred: the handler marks it and returns, and the coroutine
 // yields at its next safe point (a hooked call, a wait, `Preemption.safePoint`), or at a later
 // request that lands in preemptible code.
+//
+// Why switching inside the handler is sound here
+//
+// Go's runtime (preempt.go) considered preempting in the signal handler itself and rejected it:
+// it "would consume an M for every preempted G", and its scheduler "is not designed to run from
+// a signal handler", since it allocates and starts threads on the preemption path. Go instead
+// edits the signal context so that the goroutine seems to have called asyncPreempt, and returns
+// from the handler. Neither reason holds here, and the rest is enforced as follows.
+//
+//   - No thread is consumed. Go's handler runs on the thread's signal stack (gsignal), which a
+//     goroutine switched out there would keep, and its thread with it. This handler runs on the
+//     coroutine's own stack, so the signal frame is part of the suspended coroutine, like any
+//     other frame of it, and the thread goes on to run other coroutines. A coroutine never
+//     changes threads (only tasks move, before they start; Scheduler.swift), so the sigreturn
+//     that ends the handler runs on the thread that took the signal, and the signal mask and
+//     alternate-stack settings it restores are that thread's own.
+//   - The scheduler does not run in the handler's place. Async-signal-safety exists because the
+//     interrupted code may be in the middle of a function that is not reentrant: a malloc that
+//     holds its arena's lock, a stdio call, the loader, the Swift runtime's reference counts.
+//     The code table rules that out: the interrupted instruction is never in those libraries
+//     nor in the runtime's own object (found by address, so it is left out under any name).
+//     After the switch the scheduler, and the coroutines it runs next, find the thread as an
+//     ordinary suspension leaves it, and may allocate, retain and take locks. The signal stays
+//     blocked only for the handler's own checks: it is unblocked before the switch, so the
+//     thread goes on with the mask the coroutine had.
+//   - What the handler touches before it switches is async-signal-safe: initial-exec TLS (no
+//     allocation on first use, unlike dynamic TLS), the running frame, the code table through
+//     its sequence lock (a rebuild meanwhile makes it defer), relaxed atomic counters, getpid,
+//     pthread_sigmask, and oc_context_jump, which is assembly. It takes no lock and allocates
+//     nothing.
+//   - The coroutine's state survives whole. The kernel saved every register, the flags and the
+//     FP/SIMD state in the signal frame, caller-saved registers included, which a switch made
+//     by a call does not need to keep; sigreturn puts them back. errno is saved on entry and put
+//     back before the switch, so the errno oc_frame_resume keeps for the coroutine is the one
+//     the interrupted code saw; the Swift runtime's exclusivity state is swapped by that same
+//     resume, as for any suspension.
+//   - The alternate signal stack is never switched from. The crash handler runs there
+//     (alternate_stack.c), and so may a program's own handlers; the handler switches only when
+//     the interrupted stack pointer lies within the coroutine's stack, so a request that lands
+//     in a handler on the alternate stack is deferred. Without SA_ONSTACK, this handler itself
+//     always runs on the stack it interrupted.
+//   - Under AddressSanitizer or ThreadSanitizer nothing is preempted at a signal: their runtime
+//     lies in the program, which the table counts as preemptible.
+//
+// What remains: the table is asked about the interrupted instruction alone, not about the
+// frames below it. Program code that a listed library calls back (a dl_iterate_phdr callback
+// under the loader's lock, a lazy global's initializer under Swift's once-lock) is preempted
+// like any program code, and the lock that library holds around the call stays held by the
+// thread across the switch;
+// Docs/preemption.md ("Locks a thread owns") says which of those a sibling then waits for
+// cooperatively. And the signal frame takes room on the coroutine's stack (a few KiB, more
+// with AVX-512): a request that arrives within that distance of the guard region makes the
+// kernel raise a SIGSEGV with no fault address, which the crash handler cannot tell from a
+// crash, where an overflow of the coroutine's own would have failed the coroutine alone.
 
 #define _GNU_SOURCE
 #include "oc_syscall.h"
@@ -43,10 +97,6 @@ __thread bool oc_preempt_switched __attribute__((tls_model("initial-exec")));
 
 int oc_preempt_signal(void) {
     return SIGRTMIN + 8;
-}
-
-pid_t oc_thread_id(void) {
-    return (pid_t)oc_syscall(SYS_gettid);
 }
 
 // MARK: - Preemptible code

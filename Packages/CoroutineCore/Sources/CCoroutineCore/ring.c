@@ -1,3 +1,5 @@
+// One scheduler thread's io_uring, through liburing: setup, submission, completions and the
+// eventfd that wakes the thread's epoll when completions arrive.
 #define _GNU_SOURCE
 #include "oc_syscall.h"
 #include "oc_ring.h"

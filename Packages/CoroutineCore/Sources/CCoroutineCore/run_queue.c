@@ -1,3 +1,5 @@
+// The work-stealing ring (oc_run_queue.h): the owner pushes and pops at one end, thieves
+// take half from the other.
 #include "oc_run_queue.h"
 
 // Every thread-shared field is a C11 atomic, slots included: a thief may read a

@@ -1,3 +1,5 @@
+// The per-thread cache of idle stacks (oc_stack_cache.h), drained to the shared pool when
+// its thread exits.
 #include "oc_stack_cache.h"
 
 #include <pthread.h>

@@ -1,3 +1,6 @@
+// The kernel's own calls, made without libc's exported names (which the hook library
+// interposes): the system call instruction itself (oc_sys_raw) and the oc_sys_* wrappers the
+// syscall layer calls.
 #define _GNU_SOURCE
 #include "oc_syscall.h"
 

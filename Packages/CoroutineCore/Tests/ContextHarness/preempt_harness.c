@@ -27,6 +27,7 @@
 #define _Nullable
 #endif
 #include "oc_preempt.h"
+#include "oc_thread.h"
 
 void swift_task_enterThreadLocalContext(char *state) { (void)state; }
 void swift_task_exitThreadLocalContext(char *state) { (void)state; }

@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include "oc_api_exports.h"
 #include "oc_hook.h"
 #include "oc_syscall.h"
 #include "open_coroutine.h"
@@ -206,25 +207,26 @@ int open_coroutine_init(const open_coroutine_config *config) {
 }
 
 // The open_coroutine_-prefixed names of the original's task calls (open_coroutine.h): the
-// unprefixed ones are the seed's interface and stay, these are the ones new C code uses.
+// unprefixed ones are the seed's interface and stay, these are the ones new C code uses. Both
+// call the same Swift implementations (oc_api_exports.h).
 
 open_coroutine_task open_coroutine_task_create(uintptr_t (*fn)(uintptr_t), uintptr_t param, int priority) {
-    return task_crate(fn, param, priority);
+    return oc_hook_task_crate(fn, param, priority);
 }
 
 int open_coroutine_task_join(open_coroutine_task task, uintptr_t *result) {
-    return task_join(task, result);
+    return oc_hook_task_join(task, result);
 }
 
 int open_coroutine_task_timeout_join(open_coroutine_task task, uint64_t nanoseconds, uintptr_t *result) {
-    return task_timeout_join(task, nanoseconds, result);
+    return oc_hook_task_timeout_join(task, nanoseconds, result);
 }
 
 int open_coroutine_task_cancel(open_coroutine_task task) {
-    return task_cancel(task);
+    return oc_hook_task_cancel(task);
 }
 
 uintptr_t open_coroutine_maybe_grow_stack(size_t red_zone, size_t stack_size, uintptr_t (*fn)(uintptr_t),
                                           uintptr_t param) {
-    return maybe_grow_stack(red_zone, stack_size, fn, param);
+    return oc_hook_maybe_grow_stack(red_zone, stack_size, fn, param);
 }

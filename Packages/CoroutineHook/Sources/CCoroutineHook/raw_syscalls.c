@@ -35,21 +35,23 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "oc_hook_exports.h"
 #include "oc_syscall.h"
 
-/// A blocking call made by number in a task, through the hook of the same name; false (and
+/// A blocking call made by number in a task, through the hook of the same name (its Swift
+/// implementation, not the exported name, which another library could interpose); false (and
 /// `*result` untouched) for a number this hook leaves to the kernel.
 static bool route_blocking_call(long number, long a1, long a2, long a3, long a4, long a5, long a6, long *result) {
     (void)a6;
     switch (number) {
 #ifdef SYS_nanosleep
     case SYS_nanosleep:
-        *result = nanosleep((const struct timespec *)a1, (struct timespec *)a2);
+        *result = oc_hook_nanosleep((const struct timespec *)a1, (struct timespec *)a2);
         return true;
 #endif
     case SYS_clock_nanosleep: {
         // The libc function returns its error; the system call's convention is -1 and errno.
-        int error = clock_nanosleep((clockid_t)a1, (int)a2, (const struct timespec *)a3, (struct timespec *)a4);
+        int error = oc_hook_clock_nanosleep((clockid_t)a1, (int)a2, (const struct timespec *)a3, (struct timespec *)a4);
         if (error != 0) {
             errno = error;
         }
@@ -57,63 +59,63 @@ static bool route_blocking_call(long number, long a1, long a2, long a3, long a4,
         return true;
     }
     case SYS_read:
-        *result = read((int)a1, (void *)a2, (size_t)a3);
+        *result = oc_hook_read((int)a1, (void *)a2, (size_t)a3);
         return true;
     case SYS_write:
-        *result = write((int)a1, (const void *)a2, (size_t)a3);
+        *result = oc_hook_write((int)a1, (const void *)a2, (size_t)a3);
         return true;
     case SYS_readv:
-        *result = readv((int)a1, (const struct iovec *)a2, (int)a3);
+        *result = oc_hook_readv((int)a1, (const struct iovec *)a2, (int)a3);
         return true;
     case SYS_writev:
-        *result = writev((int)a1, (const struct iovec *)a2, (int)a3);
+        *result = oc_hook_writev((int)a1, (const struct iovec *)a2, (int)a3);
         return true;
     case SYS_pread64:
-        *result = pread((int)a1, (void *)a2, (size_t)a3, (off_t)a4);
+        *result = oc_hook_pread((int)a1, (void *)a2, (size_t)a3, (off_t)a4);
         return true;
     case SYS_pwrite64:
-        *result = pwrite((int)a1, (const void *)a2, (size_t)a3, (off_t)a4);
+        *result = oc_hook_pwrite((int)a1, (const void *)a2, (size_t)a3, (off_t)a4);
         return true;
     case SYS_recvfrom:
-        *result = recvfrom((int)a1, (void *)a2, (size_t)a3, (int)a4, (struct sockaddr *)a5, (socklen_t *)a6);
+        *result = oc_hook_recvfrom((int)a1, (void *)a2, (size_t)a3, (int)a4, (struct sockaddr *)a5, (socklen_t *)a6);
         return true;
     case SYS_sendto:
-        *result = sendto((int)a1, (const void *)a2, (size_t)a3, (int)a4, (const struct sockaddr *)a5, (socklen_t)a6);
+        *result = oc_hook_sendto((int)a1, (const void *)a2, (size_t)a3, (int)a4, (const struct sockaddr *)a5, (socklen_t)a6);
         return true;
     case SYS_recvmsg:
-        *result = recvmsg((int)a1, (struct msghdr *)a2, (int)a3);
+        *result = oc_hook_recvmsg((int)a1, (struct msghdr *)a2, (int)a3);
         return true;
     case SYS_sendmsg:
-        *result = sendmsg((int)a1, (const struct msghdr *)a2, (int)a3);
+        *result = oc_hook_sendmsg((int)a1, (const struct msghdr *)a2, (int)a3);
         return true;
     case SYS_accept:
-        *result = accept((int)a1, (struct sockaddr *)a2, (socklen_t *)a3);
+        *result = oc_hook_accept((int)a1, (struct sockaddr *)a2, (socklen_t *)a3);
         return true;
     case SYS_accept4:
-        *result = accept4((int)a1, (struct sockaddr *)a2, (socklen_t *)a3, (int)a4);
+        *result = oc_hook_accept4((int)a1, (struct sockaddr *)a2, (socklen_t *)a3, (int)a4);
         return true;
     case SYS_connect:
-        *result = connect((int)a1, (const struct sockaddr *)a2, (socklen_t)a3);
+        *result = oc_hook_connect((int)a1, (const struct sockaddr *)a2, (socklen_t)a3);
         return true;
 #ifdef SYS_poll
     case SYS_poll:
-        *result = poll((struct pollfd *)a1, (nfds_t)a2, (int)a3);
+        *result = oc_hook_poll((struct pollfd *)a1, (nfds_t)a2, (int)a3);
         return true;
 #endif
     case SYS_ppoll:
         // The kernel's fifth argument, the mask's size, is the wrapper's business.
-        *result = ppoll((struct pollfd *)a1, (nfds_t)a2, (const struct timespec *)a3, (const sigset_t *)a4);
+        *result = oc_hook_ppoll((struct pollfd *)a1, (nfds_t)a2, (const struct timespec *)a3, (const sigset_t *)a4);
         return true;
 #ifdef SYS_epoll_wait
     case SYS_epoll_wait:
-        *result = epoll_wait((int)a1, (struct epoll_event *)a2, (int)a3, (int)a4);
+        *result = oc_hook_epoll_wait((int)a1, (void *)a2, (int)a3, (int)a4);
         return true;
 #endif
     case SYS_epoll_pwait:
-        *result = epoll_pwait((int)a1, (struct epoll_event *)a2, (int)a3, (int)a4, (const sigset_t *)a5);
+        *result = oc_hook_epoll_pwait((int)a1, (void *)a2, (int)a3, (int)a4, (const sigset_t *)a5);
         return true;
     case SYS_wait4:
-        *result = wait4((pid_t)a1, (int *)a2, (int)a3, (struct rusage *)a4);
+        *result = oc_hook_wait4((pid_t)a1, (int *)a2, (int)a3, (struct rusage *)a4);
         return true;
     default:
         return false;

@@ -15,6 +15,7 @@
 // `system(NULL)` (is there a shell?) and calls outside tasks are glibc's.
 #define _GNU_SOURCE
 #include "oc_hook.h"
+#include "oc_hook_exports.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -59,7 +60,7 @@ int system(const char *command) {
         return errno == ENOENT || errno == EACCES || errno == ENOEXEC ? W_EXITCODE(127, 0) : -1;
     }
     int status = 0;
-    while (waitpid(child, &status, 0) < 0) {
+    while (oc_hook_waitpid(child, &status, 0) < 0) {
         if (errno != EINTR) {
             return -1;
         }

@@ -11,8 +11,9 @@
 #include <dlfcn.h>
 #include <time.h>
 
+#include "oc_clock.h"
+#include "oc_frame_walk.h"
 #include "oc_preempt.h"
-#include "oc_thread.h"
 
 /// Coroutines parked through these hooks, process-wide.
 static long parked_waiters;
@@ -90,8 +91,9 @@ bool oc_hook_called_from_run_loop(void) {
     if (frame == NULL) {
         return false;
     }
-    // The hook's own frames (this function, the Swift hook, its C entry thunk) come first;
-    // the caller's return address is among the next few.
+    // The hook's own frames (this function, the Swift hook, its C entry thunk and, unoptimized,
+    // the exported function of exports.c) come first; the caller's return address is among the
+    // next few.
     uintptr_t addresses[6];
     int count = oc_frame_walk((uintptr_t)__builtin_frame_address(0), frame->stack_low, frame->stack_high, addresses, 6);
     for (int index = 0; index < count; index++) {

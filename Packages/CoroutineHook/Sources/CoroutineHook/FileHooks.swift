@@ -1,3 +1,4 @@
+import CCoroutineHook
 import CoroutineCore
 import Glibc
 
@@ -6,58 +7,58 @@ import Glibc
 // processes, name lookups) run on the blocking pool while only the coroutine waits.
 
 
-@_cdecl("fsync")
-public func hookFsync(_ fd: Int32) -> Int32 {
+@c(oc_hook_fsync) @implementation
+func hookFsync(_ fd: Int32) -> Int32 {
     Route.forDescriptor(fd) ? Syscall.fsync(fd) : libc.fsync(fd)
 }
 
-@_cdecl("fdatasync")
-public func hookFdatasync(_ fd: Int32) -> Int32 {
+@c(oc_hook_fdatasync) @implementation
+func hookFdatasync(_ fd: Int32) -> Int32 {
     Route.forDescriptor(fd) ? Syscall.fdatasync(fd) : libc.fdatasync(fd)
 }
 
-@_cdecl("fstat")
-public func hookFstat(_ fd: Int32, _ status: UnsafeMutablePointer<stat>?) -> Int32 {
+@c(oc_hook_fstat) @implementation
+func hookFstat(_ fd: Int32, _ status: UnsafeMutablePointer<stat>?) -> Int32 {
     Route.forDescriptor(fd) ? Syscall.fstat(fd, status) : libc.fstat(fd, status)
 }
 
-@_cdecl("fstat64")
-public func hookFstat64(_ fd: Int32, _ status: UnsafeMutablePointer<stat>?) -> Int32 {
+@c(oc_hook_fstat64) @implementation
+func hookFstat64(_ fd: Int32, _ status: UnsafeMutablePointer<stat>?) -> Int32 {
     hookFstat(fd, status)
 }
 
-@_cdecl("statx")
-public func hookStatx(
+@c(oc_hook_statx) @implementation
+func hookStatx(
     _ directory: Int32, _ path: UnsafePointer<CChar>?, _ flags: Int32, _ mask: UInt32, _ result: UnsafeMutableRawPointer?
 ) -> Int32 {
     guard Route.inCoroutine else { return libc.statx(directory, path, flags, mask, result) }
     return Syscall.statx(directory, path, flags, mask, result)
 }
 
-@_cdecl("flock")
-public func hookFlock(_ fd: Int32, _ operation: Int32) -> Int32 {
+@c(oc_hook_flock) @implementation
+func hookFlock(_ fd: Int32, _ operation: Int32) -> Int32 {
     Route.inCoroutine ? Syscall.flock(fd, operation) : libc.flock(fd, operation)
 }
 
-@_cdecl("wait4")
-public func hookWait4(
+@c(oc_hook_wait4) @implementation
+func hookWait4(
     _ pid: pid_t, _ status: UnsafeMutablePointer<Int32>?, _ options: Int32, _ usage: UnsafeMutablePointer<rusage>?
 ) -> pid_t {
     Route.inCoroutine ? Syscall.wait4(pid, status, options, usage) : libc.wait4(pid, status, options, usage)
 }
 
-@_cdecl("waitpid")
-public func hookWaitpid(_ pid: pid_t, _ status: UnsafeMutablePointer<Int32>?, _ options: Int32) -> pid_t {
+@c(oc_hook_waitpid) @implementation
+func hookWaitpid(_ pid: pid_t, _ status: UnsafeMutablePointer<Int32>?, _ options: Int32) -> pid_t {
     hookWait4(pid, status, options, nil)
 }
 
-@_cdecl("__waitpid")
-public func hookInternalWaitpid(_ pid: pid_t, _ status: UnsafeMutablePointer<Int32>?, _ options: Int32) -> pid_t {
+@c(oc_hook___waitpid) @implementation
+func hookInternalWaitpid(_ pid: pid_t, _ status: UnsafeMutablePointer<Int32>?, _ options: Int32) -> pid_t {
     hookWait4(pid, status, options, nil)
 }
 
-@_cdecl("wait")
-public func hookWait(_ status: UnsafeMutablePointer<Int32>?) -> pid_t {
+@c(oc_hook_wait) @implementation
+func hookWait(_ status: UnsafeMutablePointer<Int32>?) -> pid_t {
     hookWait4(-1, status, 0, nil)
 }
 
@@ -65,8 +66,8 @@ public func hookWait(_ status: UnsafeMutablePointer<Int32>?) -> pid_t {
 // so a lookup runs whole on the blocking pool. h_errno, which the gethostbyname family sets,
 // is per thread: it is carried back to the coroutine with the result.
 
-@_cdecl("getaddrinfo")
-public func hookGetaddrinfo(
+@c(oc_hook_getaddrinfo) @implementation
+func hookGetaddrinfo(
     _ node: UnsafePointer<CChar>?, _ service: UnsafePointer<CChar>?, _ hints: UnsafePointer<addrinfo>?,
     _ result: UnsafeMutablePointer<UnsafeMutablePointer<addrinfo>?>?
 ) -> Int32 {
@@ -74,8 +75,8 @@ public func hookGetaddrinfo(
     return Syscall.runOnBlockingPool("getaddrinfo") { libc.getaddrinfo(node, service, hints, result) }
 }
 
-@_cdecl("getnameinfo")
-public func hookGetnameinfo(
+@c(oc_hook_getnameinfo) @implementation
+func hookGetnameinfo(
     _ address: UnsafePointer<sockaddr>?, _ length: socklen_t, _ host: UnsafeMutablePointer<CChar>?, _ hostLength: socklen_t,
     _ service: UnsafeMutablePointer<CChar>?, _ serviceLength: socklen_t, _ flags: Int32
 ) -> Int32 {
@@ -87,14 +88,14 @@ public func hookGetnameinfo(
     }
 }
 
-@_cdecl("gethostbyname")
-public func hookGethostbyname(_ name: UnsafePointer<CChar>?) -> UnsafeMutablePointer<hostent>? {
+@c(oc_hook_gethostbyname) @implementation
+func hookGethostbyname(_ name: UnsafePointer<CChar>?) -> UnsafeMutablePointer<hostent>? {
     guard Route.inCoroutine else { return libc.gethostbyname(name) }
     return withHostErrno("gethostbyname") { libc.gethostbyname(name) }
 }
 
-@_cdecl("gethostbyname_r")
-public func hookGethostbynameR(
+@c(oc_hook_gethostbyname_r) @implementation
+func hookGethostbynameR(
     _ name: UnsafePointer<CChar>?, _ entry: UnsafeMutablePointer<hostent>?, _ buffer: UnsafeMutablePointer<CChar>?,
     _ length: Int, _ result: UnsafeMutablePointer<UnsafeMutablePointer<hostent>?>?, _ error: UnsafeMutablePointer<Int32>?
 ) -> Int32 {

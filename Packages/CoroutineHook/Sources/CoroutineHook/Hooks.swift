@@ -18,6 +18,11 @@ import Glibc
 //
 // A hooked call made in a coroutine is also a safe point for preemption: a request that found
 // the coroutine somewhere unsafe (inside libc, say) takes effect here, before the call.
+//
+// How a hook is exported. Each is an internal Swift function, `@c(oc_hook_NAME) @implementation`
+// of its declaration in oc_hook_exports.h (the compiler checks the two agree); libc's name
+// itself is a C function of exports.c that calls it, exported with default visibility as
+// libc's are (Swift would export it protected; oc_hook_exports.h says what that breaks).
 
 /// The routing questions of the hooks.
 enum Route {

@@ -90,7 +90,7 @@ struct LibcFunctions {
 let libc = LibcFunctions()
 
 /// Resolves `libc` (hook.c's constructor calls it).
-@_cdecl("oc_hook_prepare")
-public func hookPrepare() {
+@c(oc_hook_prepare)
+func hookPrepare() {
     _ = libc
 }

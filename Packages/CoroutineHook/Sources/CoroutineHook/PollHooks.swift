@@ -1,9 +1,10 @@
+import CCoroutineHook
 import CoroutineCore
 import Glibc
 
 
-@_cdecl("poll")
-public func hookPoll(_ fds: UnsafeMutablePointer<pollfd>?, _ count: nfds_t, _ timeout: Int32) -> Int32 {
+@c(oc_hook_poll) @implementation
+func hookPoll(_ fds: UnsafeMutablePointer<pollfd>?, _ count: nfds_t, _ timeout: Int32) -> Int32 {
     guard Route.inCoroutine else { return libc.poll(fds, count, timeout) }
     if let fds, count > 0, RunLoopWaits.isRunLoopWait {
         let capped = RunLoopWaits.cappedMilliseconds(timeout)
@@ -12,20 +13,20 @@ public func hookPoll(_ fds: UnsafeMutablePointer<pollfd>?, _ count: nfds_t, _ ti
     return Syscall.poll(fds, count, timeout)
 }
 
-@_cdecl("__poll")
-public func hookInternalPoll(_ fds: UnsafeMutablePointer<pollfd>?, _ count: nfds_t, _ timeout: Int32) -> Int32 {
+@c(oc_hook___poll) @implementation
+func hookInternalPoll(_ fds: UnsafeMutablePointer<pollfd>?, _ count: nfds_t, _ timeout: Int32) -> Int32 {
     hookPoll(fds, count, timeout)
 }
 
 /// glibc's fortified poll: `length` is the size of the array the caller owns.
-@_cdecl("__poll_chk")
-public func hookCheckedPoll(_ fds: UnsafeMutablePointer<pollfd>?, _ count: nfds_t, _ timeout: Int32, _ length: Int) -> Int32 {
+@c(oc_hook___poll_chk) @implementation
+func hookCheckedPoll(_ fds: UnsafeMutablePointer<pollfd>?, _ count: nfds_t, _ timeout: Int32, _ length: Int) -> Int32 {
     checkBounds(Int(count) * MemoryLayout<pollfd>.size, within: length)
     return hookPoll(fds, count, timeout)
 }
 
-@_cdecl("ppoll")
-public func hookPpoll(
+@c(oc_hook_ppoll) @implementation
+func hookPpoll(
     _ fds: UnsafeMutablePointer<pollfd>?, _ count: nfds_t, _ timeout: UnsafePointer<timespec>?, _ mask: UnsafePointer<sigset_t>?
 ) -> Int32 {
     guard Route.inCoroutine else { return libc.ppoll(fds, count, timeout, mask) }
@@ -36,8 +37,8 @@ public func hookPpoll(
     return Syscall.ppoll(fds, count, timeout, mask)
 }
 
-@_cdecl("__ppoll_chk")
-public func hookCheckedPpoll(
+@c(oc_hook___ppoll_chk) @implementation
+func hookCheckedPpoll(
     _ fds: UnsafeMutablePointer<pollfd>?, _ count: nfds_t, _ timeout: UnsafePointer<timespec>?, _ mask: UnsafePointer<sigset_t>?,
     _ length: Int
 ) -> Int32 {
@@ -45,8 +46,8 @@ public func hookCheckedPpoll(
     return hookPpoll(fds, count, timeout, mask)
 }
 
-@_cdecl("select")
-public func hookSelect(
+@c(oc_hook_select) @implementation
+func hookSelect(
     _ count: Int32, _ read: UnsafeMutablePointer<fd_set>?, _ write: UnsafeMutablePointer<fd_set>?,
     _ except: UnsafeMutablePointer<fd_set>?, _ timeout: UnsafeMutablePointer<timeval>?
 ) -> Int32 {
@@ -55,16 +56,16 @@ public func hookSelect(
         : libc.select(count, read, write, except, timeout)
 }
 
-@_cdecl("__select")
-public func hookInternalSelect(
+@c(oc_hook___select) @implementation
+func hookInternalSelect(
     _ count: Int32, _ read: UnsafeMutablePointer<fd_set>?, _ write: UnsafeMutablePointer<fd_set>?,
     _ except: UnsafeMutablePointer<fd_set>?, _ timeout: UnsafeMutablePointer<timeval>?
 ) -> Int32 {
     hookSelect(count, read, write, except, timeout)
 }
 
-@_cdecl("pselect")
-public func hookPselect(
+@c(oc_hook_pselect) @implementation
+func hookPselect(
     _ count: Int32, _ read: UnsafeMutablePointer<fd_set>?, _ write: UnsafeMutablePointer<fd_set>?,
     _ except: UnsafeMutablePointer<fd_set>?, _ timeout: UnsafePointer<timespec>?, _ mask: UnsafePointer<sigset_t>?
 ) -> Int32 {
@@ -73,14 +74,14 @@ public func hookPselect(
         : libc.pselect(count, read, write, except, timeout, mask)
 }
 
-@_cdecl("epoll_wait")
-public func hookEpollWait(_ epoll: Int32, _ events: UnsafeMutableRawPointer?, _ maxEvents: Int32, _ timeout: Int32) -> Int32 {
+@c(oc_hook_epoll_wait) @implementation
+func hookEpollWait(_ epoll: Int32, _ events: UnsafeMutableRawPointer?, _ maxEvents: Int32, _ timeout: Int32) -> Int32 {
     Route.inCoroutine ? Syscall.epoll_wait(epoll, events, maxEvents, timeout) : libc.epollWait(epoll, events, maxEvents, timeout)
 }
 
 
-@_cdecl("epoll_pwait")
-public func hookEpollPwait(
+@c(oc_hook_epoll_pwait) @implementation
+func hookEpollPwait(
     _ epoll: Int32, _ events: UnsafeMutableRawPointer?, _ maxEvents: Int32, _ timeout: Int32, _ mask: UnsafePointer<sigset_t>?
 ) -> Int32 {
     Route.inCoroutine
@@ -88,8 +89,8 @@ public func hookEpollPwait(
         : libc.epollPwait(epoll, events, maxEvents, timeout, mask)
 }
 
-@_cdecl("epoll_pwait2")
-public func hookEpollPwait2(
+@c(oc_hook_epoll_pwait2) @implementation
+func hookEpollPwait2(
     _ epoll: Int32, _ events: UnsafeMutableRawPointer?, _ maxEvents: Int32, _ timeout: UnsafePointer<timespec>?,
     _ mask: UnsafePointer<sigset_t>?
 ) -> Int32 {

@@ -1,29 +1,30 @@
+import CCoroutineHook
 import CoroutineCore
 import Glibc
 
 
-@_cdecl("sleep")
-public func hookSleep(_ seconds: UInt32) -> UInt32 {
+@c(oc_hook_sleep) @implementation
+func hookSleep(_ seconds: UInt32) -> UInt32 {
     Route.inCoroutine ? Syscall.sleep(seconds) : libc.sleep(seconds)
 }
 
-@_cdecl("usleep")
-public func hookUsleep(_ microseconds: UInt32) -> Int32 {
+@c(oc_hook_usleep) @implementation
+func hookUsleep(_ microseconds: UInt32) -> Int32 {
     Route.inCoroutine ? Syscall.usleep(microseconds) : libc.usleep(microseconds)
 }
 
-@_cdecl("nanosleep")
-public func hookNanosleep(_ request: UnsafePointer<timespec>?, _ remaining: UnsafeMutablePointer<timespec>?) -> Int32 {
+@c(oc_hook_nanosleep) @implementation
+func hookNanosleep(_ request: UnsafePointer<timespec>?, _ remaining: UnsafeMutablePointer<timespec>?) -> Int32 {
     Route.inCoroutine ? Syscall.nanosleep(request, remaining) : libc.nanosleep(request, remaining)
 }
 
-@_cdecl("__nanosleep")
-public func hookInternalNanosleep(_ request: UnsafePointer<timespec>?, _ remaining: UnsafeMutablePointer<timespec>?) -> Int32 {
+@c(oc_hook___nanosleep) @implementation
+func hookInternalNanosleep(_ request: UnsafePointer<timespec>?, _ remaining: UnsafeMutablePointer<timespec>?) -> Int32 {
     hookNanosleep(request, remaining)
 }
 
-@_cdecl("clock_nanosleep")
-public func hookClockNanosleep(
+@c(oc_hook_clock_nanosleep) @implementation
+func hookClockNanosleep(
     _ clock: clockid_t, _ flags: Int32, _ request: UnsafePointer<timespec>?, _ remaining: UnsafeMutablePointer<timespec>?
 ) -> Int32 {
     Route.inCoroutine

@@ -1,3 +1,4 @@
+import CCoroutineHook
 import CoroutineCore
 import Glibc
 
@@ -47,8 +48,8 @@ private func fail(_ code: Int32, _ message: String) -> Int32 {
 /// runtime already runs, EAGAIN when its threads or event loops cannot be created;
 /// `OPEN_COROUTINE_HOOKS_INACTIVE` when the runtime started but hooking was asked for and the
 /// library does not interpose libc.
-@_cdecl("oc_api_init")
-public func openCoroutineInit(
+@c(oc_api_init)
+func openCoroutineInit(
     _ threads: UInt, _ stackSize: UInt, _ minWorkers: UInt, _ maxWorkers: UInt, _ keepAliveNanoseconds: UInt64, _ hook: Bool,
     _ preemptionSliceNanoseconds: UInt64, _ preemption: Bool
 ) -> Int32 {
@@ -93,8 +94,8 @@ let openCoroutineHooksInactive: Int32 = 1
 
 /// `open_coroutine_stop`: stops the runtime, waiting up to `seconds` for running tasks. 0 when
 /// everything finished; ETIMEDOUT when tasks had to be cancelled or threads were still running.
-@_cdecl("open_coroutine_stop")
-public func openCoroutineStop(_ seconds: UInt64) -> Int32 {
+@c(oc_hook_open_coroutine_stop) @implementation
+func openCoroutineStop(_ seconds: UInt64) -> Int32 {
     let report = CoroutineRuntime.shared.stop(timeout: .seconds(Int64(clamping: seconds)))
     guard report.isClean else {
         return fail(ETIMEDOUT, "stop left \(report.unfinishedTasks) tasks unfinished and \(report.threadsStillRunning) threads running")
@@ -104,8 +105,8 @@ public func openCoroutineStop(_ seconds: UInt64) -> Int32 {
 
 /// `task_crate`: submits `function(parameter)` with `priority` (smaller runs sooner); a handle
 /// to join, or NULL with the reason in `open_coroutine_last_error` (the runtime is not running).
-@_cdecl("task_crate")
-public func taskCreate(
+@c(oc_hook_task_crate) @implementation
+func taskCreate(
     _ function: @convention(c) (UInt) -> UInt, _ parameter: UInt, _ priority: Int32
 ) -> UnsafeMutableRawPointer? {
     do {
@@ -120,30 +121,30 @@ public func taskCreate(
 /// `task_join`: waits for the task, stores what it returned in `result` (when not NULL) and
 /// releases the handle. 0, or ECANCELED when the task was cancelled, even if its function
 /// still returned a value (the handle is released too).
-@_cdecl("task_join")
-public func taskJoin(_ task: UnsafeMutableRawPointer, _ result: UnsafeMutablePointer<UInt>?) -> Int32 {
+@c(oc_hook_task_join) @implementation
+func taskJoin(_ task: UnsafeMutableRawPointer, _ result: UnsafeMutablePointer<UInt>?) -> Int32 {
     join(task, result) { try $0.join() }
 }
 
 /// `task_timeout_join`: as `task_join`, waiting at most `nanoseconds`; ETIMEDOUT when the task
 /// is still running, and the handle stays valid.
-@_cdecl("task_timeout_join")
-public func taskTimeoutJoin(_ task: UnsafeMutableRawPointer, _ nanoseconds: UInt64, _ result: UnsafeMutablePointer<UInt>?) -> Int32 {
+@c(oc_hook_task_timeout_join) @implementation
+func taskTimeoutJoin(_ task: UnsafeMutableRawPointer, _ nanoseconds: UInt64, _ result: UnsafeMutablePointer<UInt>?) -> Int32 {
     join(task, result) { try $0.join(timeout: .nanoseconds(Int64(clamping: nanoseconds))) }
 }
 
 /// `task_cancel`: cancels the task (a task not started never runs; a running one ends at its
 /// next suspension). The handle stays valid and must still be joined.
-@_cdecl("task_cancel")
-public func taskCancel(_ task: UnsafeMutableRawPointer) -> Int32 {
+@c(oc_hook_task_cancel) @implementation
+func taskCancel(_ task: UnsafeMutableRawPointer) -> Int32 {
     // Sound: the pointer is a handle from task_crate that was not joined yet (the C contract).
     Unmanaged<TaskBox>.fromOpaque(task).takeUnretainedValue().handle.cancel()
     return 0
 }
 
 /// `open_coroutine_last_error`: the text of this thread's last failure, or NULL.
-@_cdecl("open_coroutine_last_error")
-public func openCoroutineLastError() -> UnsafePointer<CChar>? {
+@c(oc_hook_open_coroutine_last_error) @implementation
+func openCoroutineLastError() -> UnsafePointer<CChar>? {
     lastError.current
 }
 

@@ -5,7 +5,7 @@ import CoroutineCore
 // their waits, on the runtime's parking lot. The hooks themselves, and why they wait as they
 // do, are in waits.c, thread_locks.c, semaphores.c and futex.c.
 
-@_cdecl("oc_hook_park")
+@c(oc_hook_park)
 func hookPark(
     _ address: UnsafeRawPointer, _ deadline: Int64,
     _ shouldPark: @convention(c) (UnsafeMutableRawPointer?) -> Bool, _ context: UnsafeMutableRawPointer?
@@ -22,7 +22,7 @@ func hookPark(
     }
 }
 
-@_cdecl("oc_hook_unpark")
+@c(oc_hook_unpark)
 func hookUnpark(_ address: UnsafeRawPointer, _ all: Bool) -> Int32 {
     Int32(clamping: ParkingLot.unpark(at: address, all: all))
 }

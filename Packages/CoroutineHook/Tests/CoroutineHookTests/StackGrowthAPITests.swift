@@ -1,3 +1,4 @@
+import CCoroutineHook
 import CoroutineCore
 import Testing
 @testable import CoroutineHook

@@ -71,10 +71,6 @@ uint64_t oc_descriptor_share_group(oc_descriptor *source);
 /// chunks allocated so far.
 int oc_descriptor_next_in_group(uint64_t group, int after);
 
-/// Whether every installed signal handler asks for SA_RESTART: a plain thread emulating a
-/// blocking call retries an interrupted wait only then, as the kernel would have restarted it.
-bool oc_signals_restart(void);
-
 static inline uint32_t oc_descriptor_generation(const oc_descriptor *entry) {
     return __atomic_load_n(&entry->generation, __ATOMIC_ACQUIRE);
 }

@@ -1,3 +1,5 @@
+// The frame (frame.c): the C state of one stack of execution, the running frame's slot, and
+// the resume and suspension that switch between frames.
 #ifndef OC_FRAME_H
 #define OC_FRAME_H
 
@@ -192,49 +194,6 @@ static inline __attribute__((always_inline)) uint64_t oc_frame_task_id(const oc_
 static inline __attribute__((always_inline)) const char *_Nullable oc_frame_task_name(const oc_frame *frame) {
     return __atomic_load_n(&frame->task_name, __ATOMIC_ACQUIRE);
 }
-
-/// What another thread may learn of a frame that can go away while it looks.
-typedef struct {
-    uint64_t task_id;
-    char task_name[64];
-    uintptr_t stack_low;
-    uintptr_t stack_high;
-} oc_frame_identity;
-
-/// Copies the identity of `frame`, which may belong to a coroutine ending on another thread
-/// (its stack unmapped, its task's name freed), through process_vm_readv: a copy that went away
-/// meanwhile answers false or a stale name, never a crash.
-bool oc_frame_read_identity(const oc_frame *frame, oc_frame_identity *identity);
-
-/// Adds a coroutine's frame to the process's list of coroutine frames, which the dump, the
-/// crash report and debuggers walk (`oc_frames_first` in gdb).
-void oc_frames_register(oc_frame *frame);
-
-/// Takes a frame off the list, before its stack is reused.
-void oc_frames_unregister(oc_frame *frame);
-
-/// Runs `visit` on every registered frame while the list is locked: no frame leaves the
-/// list (nor its stack the process) meanwhile, though its coroutine may run.
-void oc_frames_each(void (*visit)(const oc_frame *frame, void *_Nullable context), void *_Nullable context);
-
-/// The saved program counter and frame pointer of a suspended frame's context.
-void oc_frame_saved_registers(const oc_frame *frame, uintptr_t *pc, uintptr_t *fp);
-
-/// Walks the frame-pointer chain from `fp` within [low, high): stores up to `capacity`
-/// return addresses and returns how many. Never reads outside the range.
-int oc_frame_walk(uintptr_t fp, uintptr_t low, uintptr_t high, uintptr_t *addresses, int capacity);
-
-/// Where a thread stopped in a system call stands, found from its program counter and stack
-/// pointer alone (/proc/self/task/TID/syscall gives them; the frame pointer is not known): `pc`,
-/// then the return addresses of the first frame-record chain above `sp` that holds together.
-/// The libc wrapper keeps no frame record, so the function that called it may be missing.
-/// Reads [sp, high) of process `pid` through process_vm_readv, so a stack unmapped meanwhile
-/// costs a shorter answer, not a crash. A heuristic for diagnostics; returns the count.
-int oc_frame_walk_from_stack_pointer(pid_t pid, uintptr_t pc, uintptr_t sp, uintptr_t high, uintptr_t *addresses,
-                                     int capacity);
-
-/// The frame pointer of the function that calls this one, to walk the caller's own chain.
-void *oc_frame_pointer(void);
 
 /// Notes the wait the running coroutine is about to suspend in (see oc_wait).
 void oc_frame_note_wait(oc_frame *frame, uint8_t kind, int32_t fd, uint8_t events, uint64_t target,

@@ -69,9 +69,6 @@ bool oc_preempt_code_runs_run_loops(uintptr_t pc);
 /// its own package's tests), no code of the program is preemptible.
 bool oc_preempt_runtime_is_shared(void);
 
-/// The kernel's id of the calling thread.
-pid_t oc_thread_id(void);
-
 /// Reads a count of another thread's tally.
 static inline __attribute__((always_inline)) uint64_t oc_preempt_load(const uint64_t *count) {
     return __atomic_load_n(count, __ATOMIC_RELAXED);

@@ -1,7 +1,7 @@
 // The dump: every coroutine of the process, its state and where it stands.
 //
 // Coroutine frames are listed process-wide from their first run until their stack goes back
-// to the pool (frame.c, `oc_frames_register`); each suspended coroutine noted what it waits
+// to the pool (frame_registry.c, `oc_frames_register`); each suspended coroutine noted what it waits
 // for in its frame before it switched out (`WaitReason`). A dump walks that list under its
 // lock, copying each frame's identity and wait and, for a suspended coroutine, the return
 // addresses of its frame-pointer chain, read from the context its switch saved and bounded

@@ -66,7 +66,8 @@ void *oc_hook_libc_function(void **cache, const char *name);
 /// `static void *libc_name` the file declares.
 #define LIBC(name, type) ((type)oc_hook_libc_function(&libc_##name, #name))
 
-/// CLOCK_MONOTONIC in nanoseconds.
+/// The runtime's clock (`oc_monotonic_ns`, CCoroutineCore's clock.c), signed like the hooks'
+/// deadlines, where -1 means none.
 int64_t oc_hook_monotonic_ns(void);
 
 /// Whether `time` is a valid timespec (nanoseconds in [0, 1e9)).
