@@ -2,7 +2,9 @@
 # Builds Tests/UserPackage the way a user's package is built: a copy outside the repository's
 # own packages, depending on Packages/OpenCoroutine by path, then checks that
 #   1. the hook library comes before libc in the executable's DT_NEEDED (so it interposes);
-#   2. the program's plain blocking code ran concurrently: the exact lines it must print.
+#   2. the program's plain blocking code ran concurrently: the exact lines it must print;
+#   3. the facade does not export the runtime's machinery: Tests/UserPackage/FacadeSurface.swift,
+#      which names it through the facade alone, fails to compile with every name refused.
 #
 # The copy lives in <repo>/.build-user-package/ (kept between runs for incremental builds).
 # The run is limited to 60 s.
@@ -42,3 +44,22 @@ if [[ "$actual" != "$expected" ]]; then
     exit 1
 fi
 echo "ok: UserApp's blocking code ran concurrently"
+
+# The surface probe is added last, to the copy only: the next run starts from a fresh copy.
+probe_names="$(sed -n 's/^_ = \([A-Za-z]*\).*/\1/p' "$repo_root/Tests/UserPackage/FacadeSurface.swift")"
+mkdir -p "$package/Sources/FacadeSurface"
+cp "$repo_root/Tests/UserPackage/FacadeSurface.swift" "$package/Sources/FacadeSurface/main.swift"
+echo 'package.targets.append(.executableTarget(name: "FacadeSurface", dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine")]))' \
+    >>"$package/Package.swift"
+if probe_output="$(swift build --package-path "$package" --target FacadeSurface 2>&1)"; then
+    echo "FAIL: FacadeSurface compiled: the facade exports the runtime's machinery" >&2
+    exit 1
+fi
+for name in $probe_names; do
+    if ! grep -q "cannot find '$name' in scope" <<<"$probe_output"; then
+        echo "FAIL: FacadeSurface did not fail on $name:" >&2
+        echo "$probe_output" >&2
+        exit 1
+    fi
+done
+echo "ok: the facade exports none of" $probe_names

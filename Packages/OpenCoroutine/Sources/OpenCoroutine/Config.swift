@@ -53,7 +53,23 @@ public struct Config: Sendable, Equatable {
     public var blockingThreads: Int
     /// How long `withCoroutines` waits for unfinished tasks when the body ends; the rest is cancelled.
     public var stopTimeout: Duration
-    /// How often the runtime's counters are reported through swift-metrics.
+    /// How often the runtime's counters are reported through swift-metrics, as these counters:
+    ///
+    /// | label | what |
+    /// |---|---|
+    /// | `opencoroutine_coroutines_created` | submitted coroutines and the pools' worker coroutines |
+    /// | `opencoroutine_switches` | resumes of a coroutine by a scheduler |
+    /// | `opencoroutine_steals` | tasks one scheduler thread took from another's queue |
+    /// | `opencoroutine_tasks_queued` | tasks submitted |
+    /// | `opencoroutine_syscall_waits` | waits inside the syscall layer |
+    /// | `opencoroutine_preemptions` | coroutines preempted at the instruction they were running |
+    /// | `opencoroutine_deferred_preemptions` | preemption requests that found an unsafe point |
+    /// | `opencoroutine_ring_operations` | file operations of tasks submitted to io_uring |
+    /// | `opencoroutine_blocking_calls` | calls of tasks made on the blocking pool |
+    /// | `opencoroutine_stack_overflows` | tasks that overflowed their stack (each lost its worker) |
+    ///
+    /// Nothing is reported unless the program bootstraps a metrics backend
+    /// (`MetricsSystem.bootstrap`).
     public var metricsInterval: Duration
     /// What a crash in a task prints besides Swift's backtrace of the crashed thread: the
     /// crashing task's line, or every coroutine with its state and backtrace (Docs/debugging.md).

@@ -1,3 +1,4 @@
+import CoroutineCore
 import Glibc
 import Logging
 import Testing
