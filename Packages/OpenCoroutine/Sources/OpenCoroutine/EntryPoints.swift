@@ -25,6 +25,7 @@ import Logging
 ///   `RuntimeError` when the runtime cannot start (it already runs, or its threads cannot
 ///   be created); `HookError` when hooks are asked for and the hook library does not
 ///   interpose libc (set `hooks` to false to run without them); whatever `body` throws.
+@available(*, noasync, message: "it blocks the calling thread until the runtime stops; start the runtime from synchronous code")
 public func withCoroutines<Value>(_ config: Config = Config(), _ body: () throws -> Value) throws -> Value {
     try config.validate()
     let effective = try config.overridden()
