@@ -36,7 +36,7 @@ public func withCoroutines<Value>(_ config: Config = Config(), _ body: () throws
     for variable in Config.unknownVariables() {
         CoroutineLogging.logger.warning("\(variable) is not a variable OpenCoroutine reads (Config lists them); ignored")
     }
-    try CoroutineRuntime.shared.start(effective.runtimeConfiguration)
+    try CoroutineRuntime.shared.start(effective.runtime)
     let metrics = RuntimeMetrics(interval: effective.metricsInterval)
     metrics.start()
     defer {
