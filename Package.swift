@@ -1,10 +1,14 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+/// The runtime itself, for the code that reaches past the facade (`Coroutine`, `Scheduler`,
+/// `CoroutineRuntime`, `OpenFileLimit` …): the facade exports only what an application needs.
+let runtime: Target.Dependency = .product(name: "CoroutineCore", package: "CoroutineCore")
+
 /// What an example on coroutines depends on: the facade, which links the hook library into
-/// the executable, and the shared helpers.
+/// the executable, the runtime (the servers raise the open-file limit) and the shared helpers.
 let coroutineExample: [Target.Dependency] = [
-    "ExampleSupport", "CoroutineExampleSupport", .product(name: "OpenCoroutine", package: "OpenCoroutine"),
+    "ExampleSupport", "CoroutineExampleSupport", .product(name: "OpenCoroutine", package: "OpenCoroutine"), runtime,
 ]
 
 let package = Package(
@@ -17,7 +21,7 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "coroutine_basics",
-            dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine")],
+            dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine"), runtime],
             path: "Examples/coroutine_basics"
         ),
         .executableTarget(
@@ -28,22 +32,22 @@ let package = Package(
         // What the benchmarks read from their caller's environment (threads, handoff).
         .target(
             name: "BenchmarkSupport",
-            dependencies: [.product(name: "CoroutineCore", package: "CoroutineCore")],
+            dependencies: [runtime],
             path: "Benchmarks/Support"
         ),
         .executableTarget(
             name: "echo_benchmark_server",
-            dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine"), "BenchmarkSupport"],
+            dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine"), runtime, "BenchmarkSupport"],
             path: "Benchmarks/Echo/ours"
         ),
         .executableTarget(
             name: "spawn_benchmark",
-            dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine"), "BenchmarkSupport"],
+            dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine"), runtime, "BenchmarkSupport"],
             path: "Benchmarks/Spawn"
         ),
         .executableTarget(
             name: "switch_benchmark",
-            dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine")],
+            dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine"), runtime],
             path: "Benchmarks/Switch"
         ),
         .executableTarget(
@@ -53,17 +57,17 @@ let package = Package(
         ),
         .executableTarget(
             name: "preempt_benchmark",
-            dependencies: [.product(name: "CoroutineCore", package: "CoroutineCore")],
+            dependencies: [runtime],
             path: "Benchmarks/Preempt"
         ),
         .executableTarget(
             name: "sleep_benchmark",
-            dependencies: [.product(name: "CoroutineCore", package: "CoroutineCore")],
+            dependencies: [runtime],
             path: "Benchmarks/Sleep"
         ),
         .executableTarget(
             name: "million_benchmark",
-            dependencies: [.product(name: "CoroutineCore", package: "CoroutineCore")],
+            dependencies: [runtime],
             path: "Benchmarks/Million"
         ),
         // The runtime's timer queue compiled into the benchmark through symbolic links, so that
@@ -121,7 +125,7 @@ let package = Package(
         // The soak of `make soak` and `make test-soak`: the echo server on the hook layer under
         // 10,000 checked connections, with its client as a second process of the same program.
         .executableTarget(
-            name: "soak", dependencies: ["ExampleSupport", .product(name: "OpenCoroutine", package: "OpenCoroutine")],
+            name: "soak", dependencies: ["ExampleSupport", .product(name: "OpenCoroutine", package: "OpenCoroutine"), runtime],
             path: "Tests/Soak"
         ),
         // What the test probes below share: their output lines, failure and clock.
@@ -131,6 +135,7 @@ let package = Package(
             name: "fault_probe",
             dependencies: [
                 .product(name: "OpenCoroutine", package: "OpenCoroutine"),
+                runtime,
                 .product(name: "DescriptorScenarios", package: "CoroutineCore"),
                 "ProbeSupport",
             ],
@@ -138,18 +143,18 @@ let package = Package(
         ),
         // The crash tests' probe: a task that crashes on purpose.
         .executableTarget(
-            name: "crash_probe", dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine"), "ProbeSupport"],
+            name: "crash_probe", dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine"), runtime, "ProbeSupport"],
             path: "Tests/CrashProbe"
         ),
         // The debugger tests' probe: tasks suspended in known places (Tools/gdb).
         .executableTarget(
-            name: "dump_probe", dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine"), "ProbeSupport"],
+            name: "dump_probe", dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine"), runtime, "ProbeSupport"],
             path: "Tests/DumpProbe"
         ),
         // The thread-identity tests' probe: thread-owned locks, lazy values, semaphores and
         // groups from tasks.
         .executableTarget(
-            name: "thread_identity_probe", dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine"), "ProbeSupport"],
+            name: "thread_identity_probe", dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine"), runtime, "ProbeSupport"],
             path: "Tests/ThreadIdentityProbe"
         ),
         // The storage-engine tests' probe: the system's SQLite from tasks.

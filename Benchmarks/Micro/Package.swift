@@ -18,6 +18,9 @@ let package = Package(
     name: "MicroBenchmarks",
     dependencies: [
         .package(path: "../../Packages/OpenCoroutine"),
+        // The runtime itself (`Coroutine`, `Scheduler`, `CoroutineRuntime`), which the facade does
+        // not export.
+        .package(path: "../../Packages/CoroutineCore"),
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: []),
     ],
     targets: [
@@ -25,6 +28,7 @@ let package = Package(
             name: "Coroutines",
             dependencies: [
                 .product(name: "OpenCoroutine", package: "OpenCoroutine"),
+                .product(name: "CoroutineCore", package: "CoroutineCore"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/Coroutines",

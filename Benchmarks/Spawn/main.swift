@@ -30,6 +30,7 @@
 // An empty variable counts as unset; any other value the benchmark does not know ends it with
 // a message on stderr and exit status 2, before anything is measured.
 import BenchmarkSupport
+import CoroutineCore
 import Dispatch
 import Glibc
 import OpenCoroutine

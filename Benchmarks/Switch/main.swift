@@ -5,6 +5,7 @@
 //   coroutine_create_run_destroy_ns  create, run to completion and release, pooled stacks
 //   suspended_coroutines / rss_per_coroutine_bytes
 //                                    resident memory per suspended coroutine, 100,000 alive
+import CoroutineCore
 import Foundation
 import OpenCoroutine
 

@@ -8,7 +8,9 @@ import OpenCoroutine
 public func fileRound(tasks: Int, hooks: Bool) throws {
     // Without the hooks, handoff is off too: spares would start the tasks queued behind the
     // held threads (Docs/scheduling.md), and the round shows what the hooks do.
-    try withCoroutines(Config(threads: 2, hooks: hooks, handoffAfter: hooks ? RuntimeConfiguration.defaultHandoffAfter : nil)) {
+    var config = Config(threads: 2, hooks: hooks)
+    if !hooks { config.handoffAfter = nil }
+    try withCoroutines(config) {
         let start = ContinuousClock.now
         let writers = try (1...tasks).map { task in
             try co { try writeAndReadBack(size: 1 << 20, tag: UInt8(truncatingIfNeeded: task)) }

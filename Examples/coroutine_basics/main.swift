@@ -1,5 +1,6 @@
 // Two small things stackful coroutines make easy: a generator written as a plain loop,
 // and two coroutines playing ping-pong through a driver.
+import CoroutineCore
 import OpenCoroutine
 
 /// Collatz steps from n down to 1, produced by an ordinary loop that yields.

@@ -7,6 +7,7 @@
 //   client: 1000 connections across ports <base>-<base + 99> in <time>
 //   client: <n> requests in <time>: <n> requests/s
 //   client: latency p50 <time>, p90 <time>, p99 <time>, max <time>
+import CoroutineCore
 import CoroutineExampleSupport
 import ExampleSupport
 import OpenCoroutine

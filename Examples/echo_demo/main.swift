@@ -12,6 +12,7 @@
 //   client: <n> requests in <time>: <n> requests/s
 //   client: latency p50 <time>, p90 <time>, p99 <time>, max <time>
 //   server: stopped after 1000 clients
+import CoroutineCore
 import CoroutineExampleSupport
 import ExampleSupport
 import OpenCoroutine

@@ -12,6 +12,7 @@
 //   server: 1000 clients accepted, the last 1000 in <time>
 //   ... one line per thousand clients
 //   server: stopped after <seconds> s and <n> clients
+import CoroutineCore
 import CoroutineExampleSupport
 import ExampleSupport
 import Glibc

@@ -17,6 +17,7 @@
 //   --seconds  serve this long, then exit (0, the default: until killed)
 //
 // Prints `port=<n>` once listening, then serves.
+import CoroutineCore
 import CoroutineExampleSupport
 import ExampleSupport
 import Glibc

@@ -16,6 +16,7 @@
 //   counter: 200
 //   took <time> (one BLPOP after another would take 100 s)
 //   stopped the redis-server it started
+import CoroutineCore
 import ExampleSupport
 import Glibc
 import HiredisSupport

@@ -41,6 +41,9 @@ let package = Package(
             dependencies: [
                 "OpenCoroutine", .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
+                // The tests reach past the facade (Scheduler.sleep, the runtime's logger), as a
+                // power user does: by importing the runtime itself.
+                .product(name: "CoroutineCore", package: "CoroutineCore"),
             ]
         ),
     ]

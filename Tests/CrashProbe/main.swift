@@ -22,6 +22,7 @@
 //       A task named "raw-sleeper" waits 300 ms in `sigtimedwait` for no signal, a call no hook
 //       sees, and one named "hooked-sleeper" in `usleep`; prints `warnings=N`, the watchdog's
 //       count.
+import CoroutineCore
 import Glibc
 import OpenCoroutine
 import ProbeSupport

@@ -16,6 +16,7 @@
 //       printed as `socket N fd=FD`), probe-joiner-N joining probe-socket-N (`dumpProbeJoiner`),
 //       probe-locker-N waiting for a CoMutex the main thread holds (`dumpProbeLocker`); once all
 //       are suspended, prints `CoroutineDump.dump` and exits.
+import CoroutineCore
 import Glibc
 import OpenCoroutine
 import ProbeSupport

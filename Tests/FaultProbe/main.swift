@@ -21,6 +21,7 @@
 //       Spawns a task while RLIMIT_AS leaves no room for a new stack slab: prints `spawn=`
 //       and `join=` (the value, or the error), then `after=` for a task spawned once the limit
 //       is lifted, and `unfinished=` from the runtime's stop report.
+import CoroutineCore
 import DescriptorScenarios
 import Foundation
 import Glibc

@@ -1,3 +1,4 @@
+import CoroutineCore
 import DescriptorScenarios
 import Foundation
 import Glibc

@@ -1,3 +1,4 @@
+import CoroutineCore
 import Foundation
 import Glibc
 import OpenCoroutine

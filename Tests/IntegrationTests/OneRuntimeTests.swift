@@ -1,3 +1,4 @@
+import CoroutineCore
 import Foundation
 import Glibc
 import OpenCoroutine
@@ -45,6 +46,25 @@ extension SharedRuntimeTests {
                 #expect(result == 42)
             }
             #expect(taskCreate(onOurScheduler, 42, 0) == nil, "the C API spawned after the runtime stopped")
+        }
+
+        /// `open_coroutine_init(NULL)` starts the runtime with the runtime's defaults, the ones
+        /// the facade's `Config` takes too (its keep-alive was once 0 s where Swift's is 10 s).
+        @Test func theCAPIStartsWithTheFacadesDefaults() throws {
+            typealias Initialize = @convention(c) (UnsafeRawPointer?) -> Int32
+            typealias Stop = @convention(c) (UInt64) -> Int32
+            let global = UnsafeMutableRawPointer(bitPattern: 0)
+            let initialize = unsafeBitCast(try #require(dlsym(global, "open_coroutine_init")), to: Initialize.self)
+            let stop = unsafeBitCast(try #require(dlsym(global, "open_coroutine_stop")), to: Stop.self)
+            // 0, or OPEN_COROUTINE_HOOKS_INACTIVE: either way the runtime started.
+            #expect([0, 1].contains(initialize(nil)))
+            let configuration = CoroutineRuntime.shared.configuration
+            #expect(stop(5) == 0)
+            #expect(configuration == RuntimeConfiguration())
+            let facade = Config()
+            #expect(configuration?.keepAlive == facade.keepAlive)
+            #expect(configuration?.threads == facade.threads && configuration?.stackSize == facade.stackSize)
+            #expect(configuration?.maxWorkers == facade.maxWorkers && configuration?.preemptionSlice == facade.preemptionSlice)
         }
     }
 }

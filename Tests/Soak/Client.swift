@@ -1,3 +1,4 @@
+import CoroutineCore
 import ExampleSupport
 import Glibc
 import OpenCoroutine

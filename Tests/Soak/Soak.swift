@@ -1,3 +1,4 @@
+import CoroutineCore
 import ExampleSupport
 import Foundation
 import OpenCoroutine

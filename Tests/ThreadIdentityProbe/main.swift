@@ -55,6 +55,7 @@
 //       TASKS tasks each wait 0.2 s on a DispatchGroup nobody leaves, and TASKS more wait
 //       without a deadline on one a plain thread leaves after 0.1 s. Prints
 //       `timed_out=N woken=N elapsed_ms=N`.
+import CoroutineCore
 import Dispatch
 import Foundation
 import Glibc

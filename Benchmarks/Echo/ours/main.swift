@@ -8,6 +8,7 @@
 //
 // Binds 127.0.0.1 on a free port, prints `port=<n>` and serves until killed.
 import BenchmarkSupport
+import CoroutineCore
 import Glibc
 import OpenCoroutine
 

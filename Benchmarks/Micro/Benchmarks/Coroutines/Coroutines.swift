@@ -17,6 +17,7 @@
 //
 // The runtime benchmarks run on a runtime of 2 scheduler threads, as Benchmarks/Spawn does.
 import Benchmark
+import CoroutineCore
 import Dispatch
 import Glibc
 import OpenCoroutine

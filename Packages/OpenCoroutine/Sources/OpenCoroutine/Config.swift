@@ -12,8 +12,8 @@ import Logging
 /// |---|---|---|
 /// | `threads` | the CPUs the process may use | `OPEN_COROUTINE_THREADS` |
 /// | `stackSize` | 512 KiB | `OPEN_COROUTINE_STACK_SIZE` (bytes) |
-/// | `minPoolSize` | 0 | `OPEN_COROUTINE_MIN_POOL_SIZE` |
-/// | `maxPoolSize` | 65,536 | `OPEN_COROUTINE_MAX_POOL_SIZE` |
+/// | `minWorkers` | 0 | `OPEN_COROUTINE_MIN_POOL_SIZE` |
+/// | `maxWorkers` | 65,536 | `OPEN_COROUTINE_MAX_POOL_SIZE` |
 /// | `keepAlive` | 10 s | `OPEN_COROUTINE_KEEP_ALIVE_MS` |
 /// | `hooks` | on | `OPEN_COROUTINE_HOOKS` (`1`/`0`, `true`/`false`, `on`/`off`, `yes`/`no`) |
 /// | `preemption` | on | `OPEN_COROUTINE_PREEMPTION` (the same switch words) |
@@ -28,109 +28,156 @@ import Logging
 /// | `handoffAfter` | 2 ms | `OPEN_COROUTINE_HANDOFF_AFTER_US` (microseconds; `0` or `off`: no handoff) |
 /// | `logger` | standard error, warnings and above | — |
 public struct Config: Sendable, Equatable {
+    /// The fields of the runtime itself, with their defaults and their validation: one source
+    /// for this type and for the C API's `open_coroutine_init`.
+    var runtime: RuntimeConfiguration
+
     /// Scheduler threads, each with its event loop.
-    public var threads: Int
+    public var threads: Int {
+        get { runtime.threads }
+        set { runtime.threads = newValue }
+    }
     /// Stack bytes of each coroutine that runs tasks.
-    public var stackSize: Int
+    public var stackSize: Int {
+        get { runtime.stackSize }
+        set { runtime.stackSize = newValue }
+    }
     /// Worker coroutines each thread keeps even when idle.
-    public var minPoolSize: Int
+    public var minWorkers: Int {
+        get { runtime.minWorkers }
+        set { runtime.minWorkers = newValue }
+    }
     /// Worker coroutines each thread may have; further tasks wait in the queues.
-    public var maxPoolSize: Int
-    /// How long a worker beyond `minPoolSize` may stay idle before it exits.
-    public var keepAlive: Duration
+    public var maxWorkers: Int {
+        get { runtime.maxWorkers }
+        set { runtime.maxWorkers = newValue }
+    }
+    /// How long a worker beyond `minWorkers` may stay idle before it exits.
+    public var keepAlive: Duration {
+        get { runtime.keepAlive }
+        set { runtime.keepAlive = newValue }
+    }
     /// Whether libc's blocking calls made in tasks suspend only their task (the hook library).
     public var hooks: Bool
     /// Whether a task that runs `preemptionSlice` without a switch is preempted, so that the
-    /// tasks queued behind it on its thread run (see `Preemption`).
-    public var preemption: Bool
+    /// tasks queued behind it on its thread run.
+    public var preemption: Bool {
+        get { runtime.preemption }
+        set { runtime.preemption = newValue }
+    }
     /// How long a task may run without a switch before it is preempted (1 ms to 60 s).
-    public var preemptionSlice: Duration
+    public var preemptionSlice: Duration {
+        get { runtime.preemptionSlice }
+        set { runtime.preemptionSlice = newValue }
+    }
     /// Whether tasks do file I/O through io_uring; off (or without io_uring in the kernel),
     /// through a small pool of threads.
-    public var ioUring: Bool
+    public var ioUring: Bool {
+        get { runtime.ioUring }
+        set { runtime.ioUring = newValue }
+    }
     /// The most threads that make the calls no event loop can wait for (name lookups,
     /// `waitpid`, `flock`) while their tasks wait (1 to 4,096).
-    public var blockingThreads: Int
+    public var blockingThreads: Int {
+        get { runtime.blockingThreads }
+        set { runtime.blockingThreads = newValue }
+    }
     /// How long `withCoroutines` waits for unfinished tasks when the body ends; the rest is cancelled.
     public var stopTimeout: Duration
-    /// How often the runtime's counters are reported through swift-metrics.
+    /// How often the runtime's counters are reported through swift-metrics, as these counters:
+    ///
+    /// | label | what |
+    /// |---|---|
+    /// | `opencoroutine_coroutines_created` | submitted coroutines and the pools' worker coroutines |
+    /// | `opencoroutine_switches` | resumes of a coroutine by a scheduler |
+    /// | `opencoroutine_steals` | tasks one scheduler thread took from another's queue |
+    /// | `opencoroutine_tasks_queued` | tasks submitted |
+    /// | `opencoroutine_syscall_waits` | waits inside the syscall layer |
+    /// | `opencoroutine_preemptions` | coroutines preempted at the instruction they were running |
+    /// | `opencoroutine_deferred_preemptions` | preemption requests that found an unsafe point |
+    /// | `opencoroutine_ring_operations` | file operations of tasks submitted to io_uring |
+    /// | `opencoroutine_blocking_calls` | calls of tasks made on the blocking pool |
+    /// | `opencoroutine_stack_overflows` | tasks that overflowed their stack (each lost its worker) |
+    ///
+    /// Nothing is reported unless the program bootstraps a metrics backend
+    /// (`MetricsSystem.bootstrap`).
     public var metricsInterval: Duration
     /// What a crash in a task prints besides Swift's backtrace of the crashed thread: the
     /// crashing task's line, or every coroutine with its state and backtrace (Docs/debugging.md).
-    public var crashReport: CrashReport
+    public var crashReport: CrashReport {
+        get { runtime.crashReport }
+        set { runtime.crashReport = newValue }
+    }
     /// The signal that dumps every coroutine to standard error, or nil for none. `SIGQUIT` is
     /// Go's choice, but in a Swift program it ends the process with a core dump by default;
     /// `SIGUSR1` or `SIGUSR2` are free unless the program uses them.
-    public var dumpSignal: Int32?
+    public var dumpSignal: Int32? {
+        get { runtime.dumpSignal }
+        set { runtime.dumpSignal = newValue }
+    }
     /// How long a task may hold its scheduler thread inside one call that does not suspend
     /// before the watchdog logs a warning that names it (1 ms or more); nil: no watchdog.
-    public var blockingWarning: Duration?
+    public var blockingWarning: Duration? {
+        get { runtime.blockingWarning }
+        set { runtime.blockingWarning = newValue }
+    }
     /// How long a task may hold its scheduler thread in one call that does not suspend (or in
     /// code preemption must skip) while other tasks wait to start, before a spare thread
     /// starts them: handoff (100 µs to 10 s; nil: none). Docs/scheduling.md says what moves.
-    public var handoffAfter: Duration?
+    public var handoffAfter: Duration? {
+        get { runtime.handoffAfter }
+        set { runtime.handoffAfter = newValue }
+    }
     /// Where the runtime's warnings go, or nil for standard error at level `warning`.
     public var logger: Logger?
 
     /// What a crash in a task prints besides Swift's backtrace of the crashed thread.
     public typealias CrashReport = RuntimeConfiguration.CrashReport
 
-    /// The configuration with every field at its default.
+    /// The configuration with every field at its default. The runtime's fields take the
+    /// runtime's own defaults (`RuntimeConfiguration`), which the C API starts from too.
     public init(
         threads: Int = RuntimeConfiguration().threads,
-        stackSize: Int = StackSize.default,
-        minPoolSize: Int = 0,
-        maxPoolSize: Int = 65_536,
-        keepAlive: Duration = .seconds(10),
+        stackSize: Int = RuntimeConfiguration().stackSize,
+        minWorkers: Int = RuntimeConfiguration().minWorkers,
+        maxWorkers: Int = RuntimeConfiguration().maxWorkers,
+        keepAlive: Duration = RuntimeConfiguration().keepAlive,
         hooks: Bool = true,
-        preemption: Bool = true,
-        preemptionSlice: Duration = .milliseconds(10),
-        ioUring: Bool = true,
-        blockingThreads: Int = RuntimeConfiguration.defaultBlockingThreads,
+        preemption: Bool = RuntimeConfiguration().preemption,
+        preemptionSlice: Duration = RuntimeConfiguration().preemptionSlice,
+        ioUring: Bool = RuntimeConfiguration().ioUring,
+        blockingThreads: Int = RuntimeConfiguration().blockingThreads,
         stopTimeout: Duration = .seconds(30),
         metricsInterval: Duration = .seconds(1),
-        crashReport: CrashReport = .crashingTask,
-        dumpSignal: Int32? = nil,
-        blockingWarning: Duration? = .milliseconds(100),
-        handoffAfter: Duration? = RuntimeConfiguration.defaultHandoffAfter,
+        crashReport: CrashReport = RuntimeConfiguration().crashReport,
+        dumpSignal: Int32? = RuntimeConfiguration().dumpSignal,
+        blockingWarning: Duration? = RuntimeConfiguration().blockingWarning,
+        handoffAfter: Duration? = RuntimeConfiguration().handoffAfter,
         logger: Logger? = nil
     ) {
-        self.threads = threads
-        self.stackSize = stackSize
-        self.minPoolSize = minPoolSize
-        self.maxPoolSize = maxPoolSize
-        self.keepAlive = keepAlive
+        runtime = RuntimeConfiguration(
+            threads: threads, stackSize: stackSize, minWorkers: minWorkers, maxWorkers: maxWorkers, keepAlive: keepAlive,
+            preemption: preemption, preemptionSlice: preemptionSlice, ioUring: ioUring, blockingThreads: blockingThreads,
+            crashReport: crashReport, dumpSignal: dumpSignal, blockingWarning: blockingWarning, handoffAfter: handoffAfter)
         self.hooks = hooks
-        self.preemption = preemption
-        self.preemptionSlice = preemptionSlice
-        self.ioUring = ioUring
-        self.blockingThreads = blockingThreads
         self.stopTimeout = stopTimeout
         self.metricsInterval = metricsInterval
-        self.crashReport = crashReport
-        self.dumpSignal = dumpSignal
-        self.blockingWarning = blockingWarning
-        self.handoffAfter = handoffAfter
         self.logger = logger
     }
 
     /// Whether two configurations run the runtime alike. Loggers have no identity to compare:
     /// two are alike when their labels and levels are.
     public static func == (lhs: Config, rhs: Config) -> Bool {
-        lhs.runtimeConfiguration == rhs.runtimeConfiguration && lhs.hooks == rhs.hooks
+        lhs.runtime == rhs.runtime && lhs.hooks == rhs.hooks
             && lhs.stopTimeout == rhs.stopTimeout && lhs.metricsInterval == rhs.metricsInterval
             && lhs.logger?.label == rhs.logger?.label && lhs.logger?.logLevel == rhs.logger?.logLevel
     }
 
-    /// Checks every field.
+    /// Checks every field: the runtime's as the runtime checks them, then the facade's own.
     ///
     /// - Throws: `ConfigError` naming the first bad field and its allowed range.
     public func validate() throws(ConfigError) {
-        do {
-            try runtimeConfiguration.validate()
-        } catch {
-            throw ConfigError(field: Self.fieldNames[error.field] ?? error.field, value: error.value, allowed: error.allowed)
-        }
+        try runtime.validate()
         guard stopTimeout >= .zero else {
             throw ConfigError(field: "stopTimeout", value: "\(stopTimeout)", allowed: ">= 0 seconds")
         }
@@ -166,7 +213,7 @@ public struct Config: Sendable, Equatable {
     /// The variable of each field that has one.
     private static let variables = [
         "threads": "OPEN_COROUTINE_THREADS", "stackSize": "OPEN_COROUTINE_STACK_SIZE",
-        "minPoolSize": "OPEN_COROUTINE_MIN_POOL_SIZE", "maxPoolSize": "OPEN_COROUTINE_MAX_POOL_SIZE",
+        "minWorkers": "OPEN_COROUTINE_MIN_POOL_SIZE", "maxWorkers": "OPEN_COROUTINE_MAX_POOL_SIZE",
         "keepAlive": "OPEN_COROUTINE_KEEP_ALIVE_MS", "stopTimeout": "OPEN_COROUTINE_STOP_TIMEOUT_MS",
         "metricsInterval": "OPEN_COROUTINE_METRICS_INTERVAL_MS", "preemptionSlice": "OPEN_COROUTINE_PREEMPTION_SLICE_MS",
         "hooks": "OPEN_COROUTINE_HOOKS", "preemption": "OPEN_COROUTINE_PREEMPTION", "ioUring": "OPEN_COROUTINE_IO_URING",
@@ -179,8 +226,8 @@ public struct Config: Sendable, Equatable {
         var config = self
         try Self.read("OPEN_COROUTINE_THREADS", from: environment) { config.threads = $0 }
         try Self.read("OPEN_COROUTINE_STACK_SIZE", from: environment) { config.stackSize = $0 }
-        try Self.read("OPEN_COROUTINE_MIN_POOL_SIZE", from: environment) { config.minPoolSize = $0 }
-        try Self.read("OPEN_COROUTINE_MAX_POOL_SIZE", from: environment) { config.maxPoolSize = $0 }
+        try Self.read("OPEN_COROUTINE_MIN_POOL_SIZE", from: environment) { config.minWorkers = $0 }
+        try Self.read("OPEN_COROUTINE_MAX_POOL_SIZE", from: environment) { config.maxWorkers = $0 }
         try Self.read("OPEN_COROUTINE_KEEP_ALIVE_MS", from: environment) { config.keepAlive = .milliseconds($0) }
         try Self.read("OPEN_COROUTINE_STOP_TIMEOUT_MS", from: environment) { config.stopTimeout = .milliseconds($0) }
         try Self.read("OPEN_COROUTINE_METRICS_INTERVAL_MS", from: environment) { config.metricsInterval = .milliseconds($0) }
@@ -199,22 +246,6 @@ public struct Config: Sendable, Equatable {
         }
         return config
     }
-
-    /// The runtime's own configuration for these fields.
-    var runtimeConfiguration: RuntimeConfiguration {
-        RuntimeConfiguration(
-            threads: threads, stackSize: stackSize, minWorkers: minPoolSize, maxWorkers: maxPoolSize, keepAlive: keepAlive,
-            preemption: preemption, preemptionSlice: preemptionSlice, ioUring: ioUring, blockingThreads: blockingThreads,
-            crashReport: crashReport, dumpSignal: dumpSignal, blockingWarning: blockingWarning, handoffAfter: handoffAfter)
-    }
-
-    /// The runtime's field names in this type's words.
-    private static let fieldNames = [
-        "threads": "threads", "stackSize": "stackSize", "minWorkers": "minPoolSize",
-        "maxWorkers": "maxPoolSize", "keepAlive": "keepAlive", "preemptionSlice": "preemptionSlice",
-        "blockingThreads": "blockingThreads", "dumpSignal": "dumpSignal", "blockingWarning": "blockingWarning",
-        "handoffAfter": "handoffAfter",
-    ]
 
     private static func read(
         _ name: String, from environment: [String: String], into apply: (Int) -> Void
@@ -286,16 +317,7 @@ public struct Config: Sendable, Equatable {
     }
 }
 
-/// A configuration value outside what it allows.
-public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The field, or the environment variable, that holds the value.
-    public let field: String
-    /// The rejected value, as text.
-    public let value: String
-    /// What the field accepts.
-    public let allowed: String
-
-    public var description: String {
-        "invalid \(field) \(value): allowed \(allowed)"
-    }
-}
+/// A configuration value outside what it allows: the field, or the environment variable that
+/// set it, the rejected value and what the field accepts. The runtime's own error type, so that
+/// `Config`, `RuntimeError.invalidConfiguration` and the C API name a bad value alike.
+public typealias ConfigError = ConfigurationError

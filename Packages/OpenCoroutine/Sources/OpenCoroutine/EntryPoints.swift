@@ -25,6 +25,7 @@ import Logging
 ///   `RuntimeError` when the runtime cannot start (it already runs, or its threads cannot
 ///   be created); `HookError` when hooks are asked for and the hook library does not
 ///   interpose libc (set `hooks` to false to run without them); whatever `body` throws.
+@available(*, noasync, message: "it blocks the calling thread until the runtime stops; start the runtime from synchronous code")
 public func withCoroutines<Value>(_ config: Config = Config(), _ body: () throws -> Value) throws -> Value {
     try config.validate()
     let effective = try config.overridden()
@@ -35,7 +36,7 @@ public func withCoroutines<Value>(_ config: Config = Config(), _ body: () throws
     for variable in Config.unknownVariables() {
         CoroutineLogging.logger.warning("\(variable) is not a variable OpenCoroutine reads (Config lists them); ignored")
     }
-    try CoroutineRuntime.shared.start(effective.runtimeConfiguration)
+    try CoroutineRuntime.shared.start(effective.runtime)
     let metrics = RuntimeMetrics(interval: effective.metricsInterval)
     metrics.start()
     defer {

@@ -1,3 +1,4 @@
+import CoroutineCore
 /// A sequence whose elements are produced by ordinary code that calls `yield`,
 /// however deep in its call stack: the producer runs in a coroutine and suspends at
 /// each element until the consumer asks for the next.

@@ -4,25 +4,11 @@ import Metrics
 import Synchronization
 
 /// Reports the runtime's counters (`CoroutineRuntime.counters`) through swift-metrics while
-/// `withCoroutines` runs, as these counters:
-///
-/// | label | what |
-/// |---|---|
-/// | `opencoroutine_coroutines_created` | submitted coroutines and the pools' worker coroutines |
-/// | `opencoroutine_switches` | resumes of a coroutine by a scheduler |
-/// | `opencoroutine_steals` | tasks one scheduler thread took from another's queue |
-/// | `opencoroutine_tasks_queued` | tasks submitted |
-/// | `opencoroutine_syscall_waits` | waits inside the syscall layer |
-/// | `opencoroutine_preemptions` | coroutines preempted at the instruction they were running |
-/// | `opencoroutine_deferred_preemptions` | preemption requests that found an unsafe point |
-/// | `opencoroutine_ring_operations` | file operations of tasks submitted to io_uring |
-/// | `opencoroutine_blocking_calls` | calls of tasks made on the blocking pool |
-/// | `opencoroutine_stack_overflows` | tasks that overflowed their stack (each lost its worker) |
+/// `withCoroutines` runs, as the counters `Config.metricsInterval` lists.
 ///
 /// The runtime only counts (a plain store on the thread that counts); a reporter thread reads
 /// the totals every `interval` and increments the metrics by the difference, so the metrics
-/// backend is never on the scheduling path. Nothing is reported unless the program bootstraps
-/// a metrics backend (`MetricsSystem.bootstrap`).
+/// backend is never on the scheduling path.
 final class RuntimeMetrics: Sendable {
     private let metrics: [(KeyPath<RuntimeCounters, UInt64> & Sendable, Counter)]
     private let interval: Duration

@@ -1,3 +1,4 @@
+import CoroutineCore
 import Glibc
 import Logging
 import Testing
@@ -8,11 +9,24 @@ import Testing
         try Config().validate()
     }
 
+    /// The runtime's fields have one set of defaults, the runtime's, which the C API's
+    /// `open_coroutine_init(NULL)` starts from too (a 0 s keep-alive there once differed).
+    @Test func theRuntimesFieldsDefaultToTheRuntimesDefaults() {
+        #expect(Config().runtime == RuntimeConfiguration())
+        #expect(Config().keepAlive == .seconds(10))
+    }
+
+    /// The runtime's validation names the field in `Config`'s words: they are the same words.
+    @Test func aBadRuntimeFieldIsNamedAsTheRuntimeNamesIt() {
+        let error = #expect(throws: ConfigError.self) { try Config(minWorkers: 5, maxWorkers: 2).validate() }
+        #expect(error == ConfigurationError(field: "minWorkers", value: "5", allowed: "0...2"))
+    }
+
     @Test(arguments: [
         (Config(threads: 0), "threads"),
         (Config(stackSize: 1), "stackSize"),
-        (Config(maxPoolSize: 0), "maxPoolSize"),
-        (Config(minPoolSize: 10, maxPoolSize: 5), "minPoolSize"),
+        (Config(maxWorkers: 0), "maxWorkers"),
+        (Config(minWorkers: 10, maxWorkers: 5), "minWorkers"),
         (Config(keepAlive: .seconds(-1)), "keepAlive"),
         (Config(stopTimeout: .seconds(-1)), "stopTimeout"),
         (Config(preemptionSlice: .microseconds(999)), "preemptionSlice"),
@@ -39,7 +53,7 @@ import Testing
         ]
         let config = try Config(threads: 8).overridden(by: environment)
         #expect(config == Config(
-            threads: 3, stackSize: 65_536, minPoolSize: 2, maxPoolSize: 100, keepAlive: .milliseconds(1_500), hooks: false,
+            threads: 3, stackSize: 65_536, minWorkers: 2, maxWorkers: 100, keepAlive: .milliseconds(1_500), hooks: false,
             preemption: false, preemptionSlice: .milliseconds(20), stopTimeout: .milliseconds(250)))
         #expect(try Config(threads: 8).overridden(by: [:]) == Config(threads: 8))
     }
@@ -53,8 +67,8 @@ import Testing
         #expect(config.crashReport == .allCoroutines)
         #expect(config.dumpSignal == SIGUSR2)
         #expect(config.blockingWarning == .milliseconds(250))
-        #expect(config.runtimeConfiguration.dumpSignal == SIGUSR2)
-        #expect(config.runtimeConfiguration.blockingWarning == .milliseconds(250))
+        #expect(config.runtime.dumpSignal == SIGUSR2)
+        #expect(config.runtime.blockingWarning == .milliseconds(250))
 
         let quiet = try Config(crashReport: .allCoroutines, dumpSignal: SIGUSR1).overridden(by: [
             "OPEN_COROUTINE_TRACEBACK": "single", "OPEN_COROUTINE_DUMP_SIGNAL": "off",

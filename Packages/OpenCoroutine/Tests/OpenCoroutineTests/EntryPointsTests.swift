@@ -69,7 +69,7 @@ extension RuntimeTests {
         }
 
         /// No type is named like the module, so a module-qualified name reaches the facade's
-        /// own declarations and the runtime's re-exported ones alike.
+        /// own declarations and those it exports from the runtime alike.
         @Test func moduleQualifiedNamesResolve() throws {
             let config: OpenCoroutine.Config = OpenCoroutine.Config(threads: 1, hooks: false)
             let value = try OpenCoroutine.withCoroutines(config) {

@@ -45,6 +45,7 @@ public struct JoinHandle<Value: Sendable>: Sendable {
     ///
     /// - Throws: the task's error, `CoroutineError.cancelled` when it ended cancelled (see
     ///   `cancel()`); `CoroutineError.cancelled` when the calling task is cancelled.
+    @available(*, noasync, message: "it blocks the calling thread; in async code, await the handle's value")
     public func join() throws -> Value {
         try cancellingTheTaskIfTheCallerIs { try CurrentTask.checkCancellation() }
         if !task.runInline() {
@@ -68,6 +69,7 @@ public struct JoinHandle<Value: Sendable>: Sendable {
     ///
     /// - Throws: `JoinError.timedOut` when the task is still running after `timeout` (it is
     ///   not cancelled); otherwise as `join()`, a cancelled caller cancelling the task too.
+    @available(*, noasync, message: "it blocks the calling thread; in async code, await the handle's value")
     public func join(timeout: Duration) throws -> Value {
         try cancellingTheTaskIfTheCallerIs { try wait(until: deadlineNanoseconds(after: timeout)) }
         return try task.outcome(as: Value.self)
@@ -104,6 +106,7 @@ public struct JoinHandle<Value: Sendable>: Sendable {
     /// winner's index and value.
     ///
     /// - Throws: the winner's error; `JoinError.noHandles` for an empty array.
+    @available(*, noasync, message: "it blocks the calling thread; in async code, await the handles' values in a task group")
     public static func any(_ handles: [JoinHandle<Value>]) throws -> (index: Int, value: Value) {
         guard !handles.isEmpty else { throw JoinError.noHandles }
         try waitForAny(handles.map(\.task), until: nil)

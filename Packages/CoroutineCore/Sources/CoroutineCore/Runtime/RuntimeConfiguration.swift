@@ -46,7 +46,8 @@ public struct RuntimeConfiguration: Sendable, Equatable {
     /// what `skynet_noinline` measures (Docs/benchmarks.md).
     public var inlineJoins: Bool
 
-    /// The configuration with every field at its default.
+    /// The configuration with every field at its default: the one place the runtime's defaults
+    /// are written (the facade's `Config` and the C API's `open_coroutine_init` start from it).
     public init(
         threads: Int = Int(oc_available_cpus()),
         pinsThreads: Bool = true,
@@ -139,14 +140,23 @@ public struct RuntimeConfiguration: Sendable, Equatable {
     }
 }
 
-/// A configuration field outside its allowed range.
+/// A configuration field outside its allowed range. The facade's `Config` throws it too, as
+/// `ConfigError`, naming the environment variable instead when the value came from one.
 public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The field's name.
+    /// The field's name (as `RuntimeConfiguration` and `Config` spell it), or the environment
+    /// variable that set it.
     public let field: String
     /// The rejected value, as text.
     public let value: String
     /// What the field accepts.
     public let allowed: String
+
+    /// An error naming `field`, the rejected `value` and what the field `allowed`.
+    public init(field: String, value: String, allowed: String) {
+        self.field = field
+        self.value = value
+        self.allowed = allowed
+    }
 
     public var description: String {
         "invalid \(field) \(value): allowed \(allowed)"

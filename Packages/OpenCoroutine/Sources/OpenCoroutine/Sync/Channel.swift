@@ -1,3 +1,4 @@
+import CoroutineCore
 import DequeModule
 import Synchronization
 
@@ -152,7 +153,10 @@ public final class Channel<Element: Sendable>: Sendable {
     ///
     /// - Throws: `ChannelError.closed` when the channel is closed, before or during the wait
     ///   (the element is not sent); `CoroutineError.cancelled` when the calling task is
-    ///   cancelled while it waits (the element is not sent).
+    ///   cancelled while it waits (the element is not sent). Nothing else; the two types keep
+    ///   the signature untyped, and a cancellation stays the `CoroutineError.cancelled` every
+    ///   other wait throws.
+    @available(*, noasync, message: "it blocks the calling thread; from async code, run it in a task (co) and await the task's value")
     @inlinable
     public func send(_ element: Element) throws {
         _ = try send(element, until: nil)
@@ -162,6 +166,7 @@ public final class Channel<Element: Sendable>: Sendable {
     ///
     /// - Returns: true when sent, false when `timeout` passed first (the element is not sent).
     /// - Throws: as `send(_:)`.
+    @available(*, noasync, message: "it blocks the calling thread; from async code, run it in a task (co) and await the task's value")
     @inlinable
     public func send(_ element: Element, timeout: Duration) throws -> Bool {
         try send(element, until: .now + timeout)
@@ -173,6 +178,7 @@ public final class Channel<Element: Sendable>: Sendable {
     ///
     /// - Returns: the element, or nil once the channel is closed and drained.
     /// - Throws: `CoroutineError.cancelled` when the calling task is cancelled while it waits.
+    @available(*, noasync, message: "it blocks the calling thread; from async code, run it in a task (co) and await the task's value")
     @inlinable
     public func receive() throws(CoroutineError) -> Element? {
         // What a one-channel `Select` would do, without its closures and arrays: a receive is
@@ -341,6 +347,7 @@ extension Channel: Sequence {
     }
 
     /// An iterator that receives from the channel.
+    @available(*, noasync, message: "it blocks the calling thread; from async code, run it in a task (co) and await the task's value")
     public func makeIterator() -> Iterator {
         Iterator(channel: self)
     }

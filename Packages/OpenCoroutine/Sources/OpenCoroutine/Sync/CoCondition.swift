@@ -1,3 +1,4 @@
+import CoroutineCore
 import DequeModule
 import Synchronization
 
@@ -26,6 +27,7 @@ public final class CoCondition: Sendable {
     ///
     /// - Throws: `CoroutineError.cancelled` when the calling task is cancelled while it
     ///   waits; `mutex` is then held again too, so the caller's unlock stays balanced.
+    @available(*, noasync, message: "it blocks the calling thread; from async code, run it in a task (co) and await the task's value")
     public func wait(on mutex: CoMutex) throws(CoroutineError) {
         _ = try park(releasing: mutex, until: nil)
     }
@@ -36,6 +38,7 @@ public final class CoCondition: Sendable {
     /// - Returns: true when signalled, false when `deadline` passed first.
     /// - Throws: `CoroutineError.cancelled` when the calling task is cancelled while it
     ///   waits; `mutex` is then held again too, so the caller's unlock stays balanced.
+    @available(*, noasync, message: "it blocks the calling thread; from async code, run it in a task (co) and await the task's value")
     public func wait(on mutex: CoMutex, until deadline: ContinuousClock.Instant) throws(CoroutineError) -> Bool {
         try park(releasing: mutex, until: deadline)
     }

@@ -24,6 +24,7 @@ public final class CoMutex: Sendable {
     ///
     /// - Throws: `CoroutineError.cancelled` when the calling task is cancelled while it
     ///   waits; the lock is then not taken.
+    @available(*, noasync, message: "it blocks the calling thread; from async code, run it in a task (co) and await the task's value")
     public func lock() throws(CoroutineError) {
         _ = try permits.acquire()
     }
@@ -46,6 +47,7 @@ public final class CoMutex: Sendable {
     ///
     /// - Throws: `CoroutineError.cancelled` when the calling task is cancelled while it waits
     ///   for the lock (`body` then does not run); whatever `body` throws.
+    @available(*, noasync, message: "it blocks the calling thread; from async code, run it in a task (co) and await the task's value")
     public func withLock<Result>(_ body: () throws -> Result) throws -> Result {
         try lock()
         defer { unlock() }

@@ -27,6 +27,7 @@ public final class CoSemaphore: Sendable {
     ///
     /// - Throws: `CoroutineError.cancelled` when the calling task is cancelled while it
     ///   waits; no permit is then taken.
+    @available(*, noasync, message: "it blocks the calling thread; from async code, run it in a task (co) and await the task's value")
     public func wait() throws(CoroutineError) {
         _ = try permits.acquire()
     }
@@ -36,6 +37,7 @@ public final class CoSemaphore: Sendable {
     /// - Returns: true with a permit taken, false when `timeout` passed first.
     /// - Throws: `CoroutineError.cancelled` when the calling task is cancelled while it
     ///   waits; no permit is then taken.
+    @available(*, noasync, message: "it blocks the calling thread; from async code, run it in a task (co) and await the task's value")
     public func wait(timeout: Duration) throws(CoroutineError) -> Bool {
         try permits.acquire(until: .now + timeout)
     }

@@ -1,3 +1,4 @@
+import CoroutineCore
 import DequeModule
 import Synchronization
 

@@ -1,3 +1,4 @@
+import CoroutineCore
 /// Waits on several channels at once and receives from the first that has something: an
 /// element, or its closure.
 ///
@@ -58,6 +59,7 @@ public struct Select<Result> {
     ///
     /// - Returns: the result of that channel's closure.
     /// - Throws: `CoroutineError.cancelled` when the calling task is cancelled while it waits.
+    @available(*, noasync, message: "it blocks the calling thread; from async code, run it in a task (co) and await the task's value")
     public func wait() throws(CoroutineError) -> Result {
         while true {
             // Only a deadline ends a wait without a result, and there is none.
@@ -71,6 +73,7 @@ public struct Select<Result> {
     ///
     /// - Returns: the result of that channel's closure, or nil when `timeout` passed first.
     /// - Throws: `CoroutineError.cancelled` when the calling task is cancelled while it waits.
+    @available(*, noasync, message: "it blocks the calling thread; from async code, run it in a task (co) and await the task's value")
     public func wait(timeout: Duration) throws(CoroutineError) -> Result? {
         try wait(until: .now + timeout)
     }

@@ -1,3 +1,4 @@
+import CoroutineCore
 import DequeModule
 import Synchronization
 
@@ -50,6 +51,7 @@ public final class WaitGroup: Sendable {
     /// Waits until the count is zero.
     ///
     /// - Throws: `CoroutineError.cancelled` when the calling task is cancelled while it waits.
+    @available(*, noasync, message: "it blocks the calling thread; from async code, run it in a task (co) and await the task's value")
     public func wait() throws(CoroutineError) {
         _ = try wait(until: nil)
     }
@@ -58,6 +60,7 @@ public final class WaitGroup: Sendable {
     ///
     /// - Returns: true when it reached zero, false when `timeout` passed first.
     /// - Throws: `CoroutineError.cancelled` when the calling task is cancelled while it waits.
+    @available(*, noasync, message: "it blocks the calling thread; from async code, run it in a task (co) and await the task's value")
     public func wait(timeout: Duration) throws(CoroutineError) -> Bool {
         try wait(until: .now + timeout)
     }

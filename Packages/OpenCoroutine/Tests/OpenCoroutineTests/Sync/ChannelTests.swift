@@ -1,3 +1,4 @@
+import CoroutineCore
 import Foundation
 import OpenCoroutine
 import Synchronization

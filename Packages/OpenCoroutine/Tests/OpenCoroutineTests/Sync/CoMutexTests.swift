@@ -1,3 +1,4 @@
+import CoroutineCore
 import Dispatch
 import OpenCoroutine
 import Synchronization

@@ -1,3 +1,4 @@
+import CoroutineCore
 import OpenCoroutine
 import Synchronization
 import Testing
