@@ -214,7 +214,7 @@ final class WorkStealingQueues<Element: AnyObject>: @unchecked Sendable {
             ring.initialize(to: oc_run_queue())
             oc_run_queue_init(ring)
             let state = (block + Self.ringBytes).bindMemory(to: WorkerState.self, capacity: 1)
-            // Distinct per worker and never zero (xorshift's fixed point), and the same on
+            // Distinct per worker (SplitMix64 takes any seed, zero included), and the same on
             // every run so that a schedule is reproducible.
             state.initialize(to: WorkerState(random: SplitMix64(seed: UInt64(worker))))
             let overflow = (block + Self.ringBytes + Self.stateBytes)
