@@ -101,7 +101,10 @@ import Testing
 
     /// The runtime's threads carry names that `top -H`, `perf` and debuggers show.
     @Test func theRuntimesThreadsAreNamed() throws {
-        try withRuntime(RuntimeConfiguration(threads: 2)) {
+        // No handoff, so that every task runs on a scheduler thread: a thread slowed past the
+        // 2 ms of handoff (ThreadSanitizer on a loaded machine) would pass its tasks to a spare,
+        // whose name, oc-spare-N, aThreadHeldInACallHandsItsQueuedTasksToASpare checks.
+        try withRuntime(RuntimeConfiguration(threads: 2, handoffAfter: nil)) {
             let names = try (0..<8).map { _ in
                 try runtime.spawn { threadName() }
             }.map { try $0.join(timeout: .seconds(10)) }
