@@ -29,7 +29,8 @@ let package = Package(
             dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine")],
             path: "Examples/readme"
         ),
-        // What the benchmarks read from their caller's environment (threads, handoff).
+        // What the benchmarks read from their caller's environment (threads, handoff), and the
+        // tick-lateness measure the file benchmark reports and the file test bounds.
         .target(
             name: "BenchmarkSupport",
             dependencies: [runtime],
@@ -52,7 +53,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "files_benchmark",
-            dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine")],
+            dependencies: [.product(name: "OpenCoroutine", package: "OpenCoroutine"), "BenchmarkSupport"],
             path: "Benchmarks/Files"
         ),
         .executableTarget(
@@ -173,6 +174,7 @@ let package = Package(
                 .product(name: "DescriptorScenarios", package: "CoroutineCore"),
                 "ExampleSupport",
                 "HiredisSupport",
+                "BenchmarkSupport",
             ],
             path: "Tests/IntegrationTests"
         ),

@@ -17,6 +17,7 @@
 //
 // The file's cached pages are dropped (posix_fadvise) before each contender, so that both
 // start from the disk. The file is made once, at FILES_PATH (default .build-bench/files/data).
+import BenchmarkSupport
 import Foundation
 import Glibc
 import OpenCoroutine
@@ -86,16 +87,7 @@ func ours() throws -> (mbps: Double, lateness: Double) {
     defer { close(fd) }
     return try withCoroutines(Config(threads: 2)) {
         let reading = Atomic<Bool>(true)
-        let ticker = try co { () -> [Double] in
-            var lateness: [Double] = []
-            while reading.load(ordering: .relaxed) {
-                let start = ContinuousClock.now
-                usleep(10_000)
-                let late = ContinuousClock.now - start - .milliseconds(10)
-                lateness.append(Double(late.components.attoseconds) / 1e15 + Double(late.components.seconds) * 1e3)
-            }
-            return lateness.sorted()
-        }
+        let ticker = try co { TickLateness { reading.load(ordering: .relaxed) } }
         let start = ContinuousClock.now
         let deadline = start + .seconds(seconds)
         let readers = try (0..<1_000).map { index in try co { readRandomly(fd, seed: UInt64(index + 1), until: deadline) } }
@@ -103,7 +95,8 @@ func ours() throws -> (mbps: Double, lateness: Double) {
         let elapsed = ContinuousClock.now - start
         reading.store(false, ordering: .relaxed)
         let lateness = try ticker.join()
-        return (megabytesPerSecond(bytes, elapsed), lateness[(lateness.count * 99 + 99) / 100 - 1])
+        // No tick at all (readers done before the ticker first ran) prints nan, not a figure.
+        return (megabytesPerSecond(bytes, elapsed), lateness.percentile(99) ?? .nan)
     }
 }
 

@@ -89,13 +89,15 @@ extension SharedRuntimeTests {
             #expect(output.contains("counter: 200\n"))
             #expect(elapsed < 10, "200 overlapping BLPOPs of 0.5 s took \(elapsed) s")
             // The demo uses a redis-server already on 6379 when there is one, else starts its own,
-            // which it must stop: one of the two, said.
-            if let started = output.firstMatch(of: /started redis-server on 127.0.0.1:(\d+)/) {
-                let port = try #require(UInt16(started.1))
+            // which it must stop: exactly one of the two, said.
+            let found = output.contains("using the redis-server on 127.0.0.1:6379\n")
+            if let started = output.firstMatch(of: /started redis-server on 127.0.0.1:(\d+)\n/) {
+                #expect(!found, "both started and found a server: \(output)")
+                let port = try #require(UInt16(started.1), "no port in \(started.0)")
                 #expect(output.contains("stopped the redis-server it started"))
                 #expect((try? RedisConnection(port: port)) == nil, "the redis-server on port \(port) still runs")
             } else {
-                #expect(output.contains("using the redis-server on 127.0.0.1:"), "neither started nor found a server: \(output)")
+                #expect(found, "neither started nor found a server: \(output)")
             }
         }
     }

@@ -42,7 +42,7 @@ struct Message: Sendable {
 
     /// A message from `generator`: its size log-uniform between 1 B and 64 KiB, so that small
     /// messages are common and every size class up to 64 KiB comes up, and its bytes random.
-    init(using generator: inout SeededGenerator) {
+    init(using generator: inout SplitMix64) {
         let size = min(Int(exp2(Double.random(in: 0...16, using: &generator))), 65_536)
         var bytes = [UInt8](repeating: 0, count: size)
         bytes.withUnsafeMutableBytes { buffer in
@@ -157,7 +157,7 @@ private func connect(to port: UInt16, tally: ClientTally) throws -> Int32 {
 private func runSlot(
     _ slot: Int, on connection: Int32, port: UInt16, seed: UInt64, schedule: Schedule, tally: ClientTally
 ) -> LatencyHistogram {
-    var generator = SeededGenerator(seed: seed, stream: slot)
+    var generator = SplitMix64(seed: seed, stream: slot)
     var latencies = LatencyHistogram()
     var fd = connection
     do {

@@ -1,21 +1,10 @@
 import Foundation
 
-/// SplitMix64: a small, fast generator whose whole state is its seed, so that a run can be
-/// repeated from the `soak_seed` it printed.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    /// The generator of one client slot: every slot draws its own sequence from the run's seed.
+extension SplitMix64 {
+    /// The generator of one client slot: every slot draws its own sequence from the run's seed,
+    /// so that a run can be repeated from the `soak_seed` it printed.
     init(seed: UInt64, stream: Int) {
-        state = seed &+ UInt64(stream) &* 0xD1B5_4A32_D192_ED03
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
+        self.init(seed: seed &+ UInt64(stream) &* 0xD1B5_4A32_D192_ED03)
     }
 }
 

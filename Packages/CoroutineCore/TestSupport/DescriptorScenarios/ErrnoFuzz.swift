@@ -1,25 +1,5 @@
 import Glibc
 
-/// A SplitMix64 generator: a tiny, fast sequence fixed by its seed, so that a fuzz run replays.
-/// (CoroutineCore has its own, internal one; the test support does not depend on the runtime.)
-public struct SeededRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    /// A generator whose sequence is fixed by `seed`.
-    public init(seed: UInt64) {
-        state = seed
-    }
-
-    /// The next 64 random bits.
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
-    }
-}
-
 /// The calls the errno fuzz makes: the descriptor calls, plus `poll` and `pipe2`, which
 /// `DescriptorCalls` leaves out.
 public struct FuzzCalls: Sendable {
@@ -194,7 +174,7 @@ private final class FuzzRun {
     let fuzzCalls: FuzzCalls
     let environment: ErrnoFuzzEnvironment
     let seed: UInt64
-    var random: SeededRandom
+    var random: SplitMix64
     var lines: [String] = []
     /// The description at each of the sequence's numbers (`firstDescriptor + index`), nil
     /// where closed.
@@ -222,10 +202,10 @@ private final class FuzzRun {
         self.calls = calls.descriptors
         fuzzCalls = calls
         self.environment = environment
-        random = SeededRandom(seed: seed)
+        random = SplitMix64(seed: seed)
         source = .allocate(byteCount: Self.sourceSize, alignment: 4_096)
         sink = .allocate(byteCount: Self.sinkSize, alignment: 4_096)
-        var pattern = SeededRandom(seed: seed ^ 0x5EED)
+        var pattern = SplitMix64(seed: seed ^ 0x5EED)
         for offset in stride(from: 0, to: Self.sourceSize, by: 8) {
             source.storeBytes(of: pattern.next(), toByteOffset: offset, as: UInt64.self)
         }

@@ -19,8 +19,8 @@ extension RuntimeTests {
             // final totals.
             reporter.stop()
             let totals = try #require(CoroutineRuntime.shared.counters)
-            #expect(totals.tasksQueued >= 500)
-            #expect(totals.syscallWaits >= 500)
+            #expect(totals.tasksQueued == 500)
+            #expect(totals.syscallWaits == 500)
             let expected: [(String, UInt64)] = [
                 ("opencoroutine_tasks_queued", totals.tasksQueued),
                 ("opencoroutine_syscall_waits", totals.syscallWaits),

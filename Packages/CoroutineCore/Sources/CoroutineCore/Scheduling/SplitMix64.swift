@@ -1,5 +1,13 @@
 /// SplitMix64: a tiny, fast generator whose sequence is fixed by its seed. The work-stealing
-/// queues pick victims with it, and tests and benchmarks use it so that a run replays.
+/// queues pick victims with it, and tests, the errno fuzz, the soak and the timer benchmark use
+/// it so that a run replays from the seed it printed.
+///
+/// One definition, compiled into each of those modules through a symbolic link to this file
+/// (TestSupport/DescriptorScenarios, Tests/Soak, Benchmarks/Timers) rather than shared as a
+/// module: the runtime keeps it internal and specialized on its stealing path, the fuzz's
+/// support must not link the runtime (a static copy beside the dynamic one would break the
+/// one-runtime rule), and the soak lives in another package. So the file stays internal and
+/// depends on nothing.
 struct SplitMix64: RandomNumberGenerator {
     private var state: UInt64
 

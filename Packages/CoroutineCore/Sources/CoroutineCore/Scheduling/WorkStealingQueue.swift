@@ -1,44 +1,42 @@
 import CCoroutineCore
+import DequeModule
 import Synchronization
 
-/// A growable ring of elements in FIFO order. Not thread-safe; `GlobalQueue` locks around it.
-private struct FIFO<Element> {
-    /// A power-of-two number of slots (or none), so indices wrap with a mask.
-    private var slots: [Element?] = []
-    private var head = 0
-    private(set) var count = 0
+/// The global queue's elements, oldest first: a `Deque` that gives its memory back once it
+/// drains after a flood. Not thread-safe; `GlobalQueue` locks around it.
+///
+/// A `Deque` keeps its storage when emptied and has no public capacity, so the most elements
+/// held since the backlog was last empty stands for it: a million tasks queued at once must
+/// not keep their storage after they ran.
+private struct Backlog<Element> {
+    private var elements = Deque<Element>()
+    /// The most elements held since the backlog was last empty.
+    private var peak = 0
 
-    /// Capacity kept once the ring drains; a flood beyond it gives its memory back when over.
+    /// Storage kept once the backlog drains; a flood beyond it gives its memory back when over.
     private static var retainedCapacity: Int { 4096 }
 
+    var count: Int { elements.count }
+
     mutating func append(_ element: Element) {
-        if count == slots.count {
-            grow()
-        }
-        slots[(head + count) & (slots.count - 1)] = element
-        count += 1
+        elements.append(element)
+        peak = max(peak, elements.count)
     }
 
-    mutating func removeFirst() -> Element? {
-        guard count > 0 else { return nil }
-        // take() leaves nil behind, so the ring holds no reference to what it gave out.
-        let element = slots[head].take()
-        head = (head + 1) & (slots.count - 1)
-        count -= 1
-        if count == 0, slots.count > Self.retainedCapacity {
-            slots = []
-            head = 0
+    mutating func append(contentsOf newElements: [Element]) {
+        elements.append(contentsOf: newElements)
+        peak = max(peak, elements.count)
+    }
+
+    mutating func popFirst() -> Element? {
+        guard let element = elements.popFirst() else { return nil }
+        if elements.isEmpty {
+            if peak > Self.retainedCapacity {
+                elements = []
+            }
+            peak = 0
         }
         return element
-    }
-
-    private mutating func grow() {
-        var grown = [Element?](repeating: nil, count: max(16, slots.count * 2))
-        for index in 0..<count {
-            grown[index] = slots[(head + index) & (slots.count - 1)].take()
-        }
-        slots = grown
-        head = 0
     }
 }
 
@@ -50,7 +48,7 @@ private struct FIFO<Element> {
 final class GlobalQueue<Element: AnyObject>: @unchecked Sendable {
     // @unchecked: the elements are only touched under `elements`' lock; what callers do with
     // a popped element is theirs to make safe, as for any hand-off queue.
-    private let elements = Mutex(FIFO<Element>())
+    private let elements = Mutex(Backlog<Element>())
     /// The number of elements: stored at the end of every critical section, read without the
     /// lock, and also the hand-over point between critical sections for ThreadSanitizer.
     private let atomicCount = Atomic<Int>(0)
@@ -67,16 +65,16 @@ final class GlobalQueue<Element: AnyObject>: @unchecked Sendable {
     var isEmpty: Bool { count == 0 }
 
     /// Runs `body` on the elements under the lock and mirrors their count.
-    private func withElements<Result>(_ body: (inout FIFO<Element>) -> Result) -> Result {
-        let result = elements.withLock { fifo in
+    private func withElements<Result>(_ body: (inout Backlog<Element>) -> Result) -> Result {
+        let result = elements.withLock { backlog in
             // Acquire, pairing with the release below in the previous critical section. The
             // lock already orders them, but Mutex hands a contended lock over in the kernel
             // (FUTEX_LOCK_PI), where ThreadSanitizer cannot see it; this edge it can see. A
             // plain load on x86-64, and the line is the lock's, already owned.
             _ = atomicCount.load(ordering: .acquiring)
-            let result = body(&fifo)
+            let result = body(&backlog)
             // Release: see the acquire above.
-            atomicCount.store(fifo.count, ordering: .releasing)
+            atomicCount.store(backlog.count, ordering: .releasing)
             return UnsafeTransfer(result)
         }
         return result.value
@@ -91,18 +89,14 @@ final class GlobalQueue<Element: AnyObject>: @unchecked Sendable {
     func push(contentsOf newElements: some Sequence<Element>) {
         let batch = Array(newElements)
         guard !batch.isEmpty else { return }
-        withElements { fifo in
-            for element in batch {
-                fifo.append(element)
-            }
-        }
+        withElements { $0.append(contentsOf: batch) }
     }
 
     /// Takes the front element, or nil when the queue is (or just looked) empty.
     func pop() -> Element? {
         // The point of the mirrored count: idle workers poll here, and must not queue on the lock.
         guard !isEmpty else { return nil }
-        return withElements { $0.removeFirst() }
+        return withElements { $0.popFirst() }
     }
 
     /// Takes the front element and hands up to `extra` of those after it, in order, to `move`,
@@ -111,10 +105,10 @@ final class GlobalQueue<Element: AnyObject>: @unchecked Sendable {
     /// `move` runs under the lock, so it must not use this queue.
     func pop(movingUpTo extra: Int, to move: (Element) -> Void) -> Element? {
         guard !isEmpty else { return nil }
-        return withElements { fifo in
-            guard let first = fifo.removeFirst() else { return nil }
+        return withElements { backlog in
+            guard let first = backlog.popFirst() else { return nil }
             for _ in 0..<extra {
-                guard let element = fifo.removeFirst() else { break }
+                guard let element = backlog.popFirst() else { break }
                 move(element)
             }
             return first
@@ -214,7 +208,7 @@ final class WorkStealingQueues<Element: AnyObject>: @unchecked Sendable {
             ring.initialize(to: oc_run_queue())
             oc_run_queue_init(ring)
             let state = (block + Self.ringBytes).bindMemory(to: WorkerState.self, capacity: 1)
-            // Distinct per worker and never zero (xorshift's fixed point), and the same on
+            // Distinct per worker (SplitMix64 takes any seed, zero included), and the same on
             // every run so that a schedule is reproducible.
             state.initialize(to: WorkerState(random: SplitMix64(seed: UInt64(worker))))
             let overflow = (block + Self.ringBytes + Self.stateBytes)

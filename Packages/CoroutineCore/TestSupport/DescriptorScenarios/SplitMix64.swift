@@ -1,0 +1,1 @@
+../../Sources/CoroutineCore/Scheduling/SplitMix64.swift

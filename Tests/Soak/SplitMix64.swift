@@ -1,0 +1,1 @@
+../../Packages/CoroutineCore/Sources/CoroutineCore/Scheduling/SplitMix64.swift
