@@ -184,9 +184,12 @@ import Testing
     /// A spare with nothing left to run goes dormant, wakes for the next handoff, and ends
     /// after `keepAlive` of dormancy; the next handoff starts it again.
     @Test func aSpareRestsThenEndsAfterKeepAliveAndComesBackOnNeed() throws {
-        // With the watchdog on (the default): its warnings are symbolized off the monitor's
-        // thread, so that under ThreadSanitizer too no hold goes without its spare.
-        let configuration = RuntimeConfiguration(threads: 1, keepAlive: .milliseconds(200), handoffAfter: .milliseconds(2))
+        // No watchdog: the 100 ms holds would each get a warning, whose symbolication (on a
+        // blocking-pool thread, seconds of CPU under a sanitizer) competes for the 2 cores with
+        // the threads this test times, and a dormant spare could outlive its keepAlive before
+        // the next hold's handoff woke it (seen once under AddressSanitizer).
+        let configuration = RuntimeConfiguration(
+            threads: 1, keepAlive: .milliseconds(500), blockingWarning: nil, handoffAfter: .milliseconds(2))
         try withRuntime(configuration) {
             func holdAndQueue() throws {
                 let done = Atomic<Int>(0)
