@@ -138,7 +138,7 @@ test-asan:
 TSAN_OPTIONS := suppressions=$(CURDIR)/scripts/tsan-suppressions.txt
 test-tsan:
 	OC_TSAN=1 TSAN_OPTIONS=$(TSAN_OPTIONS) swift test --package-path Packages/CoroutineCore \
-		--scratch-path .build-tsan/CoroutineCore --sanitize=thread --no-parallel --filter 'WorkStealing|Scheduler|CoroutineRuntime|EventLoop|Parking'
+		--scratch-path .build-tsan/CoroutineCore --sanitize=thread --no-parallel --filter 'WorkStealing|Scheduler|CoroutineRuntime|EventLoop|Parking|ThreadCPUClock'
 	OC_TSAN=1 TSAN_OPTIONS=$(TSAN_OPTIONS) OPEN_COROUTINE_HANDOFF_AFTER_US=off swift test --package-path Packages/OpenCoroutine \
 		--scratch-path .build-tsan/OpenCoroutine --sanitize=thread --no-parallel --filter 'Channel|Select|CoMutex|CoSemaphore|CoCondition|WaitGroup'
 

@@ -22,7 +22,9 @@ import Synchronization
 /// A busy loop is preemption's business, not the watchdog's. The monitor only copies the
 /// stuck coroutine's return addresses; naming them (symbolication reads debug information,
 /// tens of milliseconds and far more under a sanitizer) and logging happen on a blocking-pool
-/// thread, so that a warning never delays the next sample, preemption or handoff.
+/// thread, so that a warning never delays the next sample, preemption or handoff. One thread
+/// writes them in turn: a burst of warnings takes at most one core from the program, as it did
+/// when the monitor wrote them itself.
 ///
 /// And they decide handoff: a thread held in one call for `handoffAfter` (off the CPU, or on
 /// it in code preemption skips, for a slice beyond its preemption) while tasks wait in the
@@ -63,8 +65,8 @@ final class PreemptionMonitor: @unchecked Sendable {
     private let tickNanoseconds: UInt64
     /// Warnings the watchdog gave.
     let blockingWarnings = Atomic<UInt64>(0)
-    /// Warnings handed to the blocking pool and not yet logged.
-    private let warningsInFlight = Atomic<Int>(0)
+    /// Warnings waiting to be named and logged, and whether a pool thread is writing them.
+    private let unwritten = Mutex<(warnings: [(text: String, addresses: [UInt])], writing: Bool)>(([], false))
     private let parker = Parker()
     private let sleeping = Atomic<Bool>(false)
     private let stopping = Atomic<Bool>(false)
@@ -114,7 +116,7 @@ final class PreemptionMonitor: @unchecked Sendable {
             pthread_join(thread, nil)
         }
         let deadline = deadlineNanoseconds(afterNanoseconds: 1_000_000_000)
-        while warningsInFlight.load(ordering: .acquiring) > 0, monotonicNanoseconds() < deadline {
+        while unwritten.withLock({ $0.writing }), monotonicNanoseconds() < deadline {
             parker.park(timeoutNanoseconds: 1_000_000)
         }
     }
@@ -226,14 +228,35 @@ final class PreemptionMonitor: @unchecked Sendable {
             in \(call.name) without suspending; the coroutines queued on that thread wait \
             (a call no hook sees: give it to `Syscall`'s blocking pool, or run it on a thread of its own)
             """
-        warningsInFlight.add(1, ordering: .relaxed)
-        BlockingPool.waits.submit { [self] in
-            let backtrace = CoroutineDump.symbolicate(addresses).enumerated()
-                .map { "\n    \($0.offset) \($0.element)" }.joined()
-            CoroutineLogging.logger.warning("\(warning)\(backtrace)")
-            warningsInFlight.subtract(1, ordering: .releasing)
-        }
+        write(warning, backtrace: addresses)
         return true
+    }
+
+    /// Queues a warning for the writer, starting one on the blocking pool when none runs.
+    private func write(_ text: String, backtrace addresses: [UInt]) {
+        let startsWriter = unwritten.withLock { state -> Bool in
+            state.warnings.append((text, addresses))
+            defer { state.writing = true }
+            return !state.writing
+        }
+        if startsWriter {
+            BlockingPool.waits.submit { [self] in writeUnwritten() }
+        }
+    }
+
+    /// Names and logs the queued warnings one at a time, until none is left.
+    private func writeUnwritten() {
+        while let next = unwritten.withLock({ state -> (text: String, addresses: [UInt])? in
+            guard !state.warnings.isEmpty else {
+                state.writing = false
+                return nil
+            }
+            return state.warnings.removeFirst()
+        }) {
+            let backtrace = CoroutineDump.symbolicate(next.addresses).enumerated()
+                .map { "\n    \($0.offset) \($0.element)" }.joined()
+            CoroutineLogging.logger.warning("\(next.text)\(backtrace)")
+        }
     }
 
     /// Sleeps until a scheduler thread leaves its park (or the monitor stops).
