@@ -14,8 +14,13 @@
 //                                 channels, the tasks on different scheduler threads (as the
 //                                 whole-process figure mostly finds them)
 //   channel_pingpong_one_thread   the same with both tasks on one scheduler thread
+//   channel_pingpong_rendezvous_one_thread  the same over rendezvous channels (capacity 0, as
+//                                 Go's unbuffered chan): every send waits for its receiver
+//   switched_yield                one Scheduler.yield that switches: two tasks on a 1-thread
+//                                 runtime yield to each other (Go's Gosched under GOMAXPROCS=1)
 //
-// The runtime benchmarks run on a runtime of 2 scheduler threads, as Benchmarks/Spawn does.
+// The runtime benchmarks run on a runtime of 2 scheduler threads, as Benchmarks/Spawn does,
+// except switched_yield, on 1.
 import Benchmark
 import CoroutineCore
 import Dispatch
@@ -134,13 +139,20 @@ func registerRuntimeBenchmarks() {
     Benchmark("channel_pingpong_one_thread", configuration: onRuntime()) { benchmark in
         try pingPong(benchmark, placement: .oneThread)
     }
+    Benchmark("channel_pingpong_rendezvous_one_thread", configuration: onRuntime()) { benchmark in
+        try pingPong(benchmark, placement: .oneThread, channels: { try Channel(capacity: 0) })
+    }
+    Benchmark("switched_yield", configuration: onRuntime(threads: 1)) { benchmark in
+        try switchedYields(count: benchmark.scaledIterations.count)
+    }
 }
 
-/// The configuration of a runtime benchmark: the runtime started around it, and its tolerance.
-func onRuntime(wallClockPercent: Double? = usualTolerancePercent) -> Benchmark.Configuration {
+/// The configuration of a runtime benchmark: the runtime started around it on `threads`
+/// scheduler threads, and its tolerance.
+func onRuntime(threads: Int = 2, wallClockPercent: Double? = usualTolerancePercent) -> Benchmark.Configuration {
     .init(
         thresholds: tolerances(wallClockPercent: wallClockPercent),
-        setup: startRuntime,
+        setup: { try startRuntime(threads: threads) },
         teardown: stopRuntime
     )
 }
@@ -152,9 +164,9 @@ enum RuntimeBenchmarkError: Error {
     case uncleanStop(StopReport)
 }
 
-/// Starts the shared runtime on 2 scheduler threads, the Go anchor's GOMAXPROCS.
-@Sendable func startRuntime() throws {
-    try CoroutineRuntime.shared.start(RuntimeConfiguration(threads: 2))
+/// Starts the shared runtime on `threads` scheduler threads (2: the Go anchor's GOMAXPROCS).
+func startRuntime(threads: Int) throws {
+    try CoroutineRuntime.shared.start(RuntimeConfiguration(threads: threads))
 }
 
 /// Stops the shared runtime, which must have nothing left to run.
@@ -202,6 +214,21 @@ func inTask(repeating count: Int, _ operation: @escaping @Sendable () throws -> 
     }.join()
 }
 
+/// Two tasks on the 1-thread runtime yield to each other, `count` yields in all: with the
+/// other task ready, every yield switches to it. Both have started before either counts, as in
+/// Benchmarks/Spawn: the first would otherwise yield alone, without switching.
+func switchedYields(count: Int) throws {
+    let started = Atomic<Int>(0)
+    let yielders = try (0..<2).map { index in
+        try CoroutineRuntime.shared.spawn {
+            started.add(1, ordering: .relaxed)
+            while started.load(ordering: .relaxed) < 2 { try Scheduler.yield() }
+            for _ in 0..<(count / 2 + (index == 0 ? count % 2 : 0)) { try Scheduler.yield() }
+        }
+    }
+    for yielder in yielders { try yielder.join() }
+}
+
 /// The thread the caller runs on, to tell which scheduler thread the runtime placed a task on.
 func currentThread() -> UInt {
     UInt(bitPattern: Int(bitPattern: pthread_self()))
@@ -229,23 +256,26 @@ enum PingPongError: Error {
     case placementNotFound(Placement, attempts: Int)
 }
 
-/// Two tasks that pass a number back and forth over two unbounded channels (with one value in
-/// flight they behave as unbuffered ones, as in Benchmarks/Spawn), the echo adding one each
-/// time. Both are spawned, and have told which thread they run on, before the timed part: the
+/// Two tasks that pass a number back and forth over two channels (unbounded unless asked
+/// otherwise: with one value in flight they behave almost as rendezvous ones), the echo adding
+/// one each time. Both are spawned, and have told which thread they run on, before the timed part: the
 /// runtime places a task where a thread happens to be free, and a round trip within one thread
 /// and one between two threads differ several times over, so that a benchmark of whichever
 /// came would move between the two from run to run.
 struct PingPong {
     /// Where the pinger learns how many round trips to make; closed to end it without any.
     private let start = Channel<Int>()
-    private let ping = Channel<Int>()
-    private let pong = Channel<Int>()
+    private let ping: Channel<Int>
+    private let pong: Channel<Int>
     private let echo: JoinHandle<Void>
     private let pinger: JoinHandle<Int>
 
-    /// Spawns the two tasks; each reports its thread on `placed` once it runs.
-    private init(placed: Channel<UInt>) throws {
-        let (start, ping, pong) = (start, ping, pong)
+    /// Spawns the two tasks, over channels `channels` makes; each reports its thread on
+    /// `placed` once it runs.
+    private init(placed: Channel<UInt>, channels: () throws -> Channel<Int>) throws {
+        let (ping, pong) = (try channels(), try channels())
+        (self.ping, self.pong) = (ping, pong)
+        let start = start
         echo = try CoroutineRuntime.shared.spawn {
             try placed.send(currentThread())
             while let value = try ping.receive() { try pong.send(value + 1) }
@@ -264,10 +294,12 @@ struct PingPong {
 
     /// A pair placed as `placement` asks, spawning pairs anew (at most `attempts` times) until
     /// the runtime places one so.
-    static func placed(_ placement: Placement, attempts: Int = 1_000) throws -> PingPong {
+    static func placed(
+        _ placement: Placement, channels: () throws -> Channel<Int>, attempts: Int = 1_000
+    ) throws -> PingPong {
         for _ in 0..<attempts {
             let placed = Channel<UInt>()
-            let pair = try PingPong(placed: placed)
+            let pair = try PingPong(placed: placed, channels: channels)
             if let first = try placed.receive(), let second = try placed.receive(),
                placement.accepts(first, second) {
                 return pair
@@ -293,10 +325,12 @@ struct PingPong {
 }
 
 /// Times one round trip per scaled iteration of `benchmark` between a ping-pong pair placed as
-/// `placement` asks; the placing and the ending are not timed.
-func pingPong(_ benchmark: Benchmark, placement: Placement) throws {
+/// `placement` asks, over channels `channels` makes; the placing and the ending are not timed.
+func pingPong(
+    _ benchmark: Benchmark, placement: Placement, channels: () throws -> Channel<Int> = { Channel() }
+) throws {
     let roundTrips = benchmark.scaledIterations.count
-    let pair = try PingPong.placed(placement)
+    let pair = try PingPong.placed(placement, channels: channels)
     benchmark.startMeasurement()
     let last = try pair.run(roundTrips: roundTrips)
     benchmark.stopMeasurement()
