@@ -90,27 +90,21 @@ final class BlockingPool: @unchecked Sendable {
         case .handed(let worker):
             worker.parker.unpark()
         case .newThread:
-            startThread(with: job)
+            startWorker(with: job)
         case .queued:
             break
         }
     }
 
-    private func startThread(with job: Job) {
-        let start = Unmanaged.passRetained(StartBox(pool: self, job: job)).toOpaque()
-        var thread = pthread_t()
-        let result = pthread_create(&thread, nil, { argument in
-            guard let argument else { return nil }
-            // Sound: `startThread` passed a retained box.
-            let box = Unmanaged<StartBox>.fromOpaque(argument).takeRetainedValue()
-            oc_thread_set_name(box.pool.threadName)
-            box.pool.work(first: box.job)
-            return nil
-        }, start)
-        guard result == 0 else {
+    private func startWorker(with job: Job) {
+        do {
+            pthread_detach(try startThread { [self] in
+                oc_thread_set_name(threadName)
+                work(first: job)
+            })
+        } catch {
             // No thread: the job waits for one of the others, or runs here when there are none.
-            Unmanaged<StartBox>.fromOpaque(start).release()
-            CoroutineLogging.logger.warning("blocking pool: no new thread (errno \(result))")
+            CoroutineLogging.logger.warning("blocking pool: no new thread (errno \(error.errno))")
             let runsHere = state.withLock { state -> Bool in
                 state.threads -= 1
                 guard state.threads == 0 else {
@@ -120,17 +114,6 @@ final class BlockingPool: @unchecked Sendable {
                 return true
             }
             if runsHere { job.run() }
-            return
-        }
-        pthread_detach(thread)
-    }
-
-    private final class StartBox {
-        let pool: BlockingPool
-        let job: Job
-        init(pool: BlockingPool, job: Job) {
-            self.pool = pool
-            self.job = job
         }
     }
 

@@ -92,19 +92,11 @@ final class PreemptionMonitor: @unchecked Sendable {
             let installed = oc_preempt_install()
             guard installed == 0 else { throw .preemptionUnavailable(errno: installed) }
         }
-        let box = Unmanaged.passRetained(self).toOpaque()
-        var thread = pthread_t()
-        let result = pthread_create(&thread, nil, { argument in
-            guard let argument else { return nil }
-            // Sound: `start` passed a retained reference to this monitor.
-            Unmanaged<PreemptionMonitor>.fromOpaque(argument).takeRetainedValue().run()
-            return nil
-        }, box)
-        guard result == 0 else {
-            Unmanaged<PreemptionMonitor>.fromOpaque(box).release()
-            throw .threadCreationFailed(errno: result)
+        do {
+            thread = try startThread { [self] in run() }
+        } catch {
+            throw .threadCreationFailed(errno: error.errno)
         }
-        self.thread = thread
     }
 
     /// Ends the monitor's thread and waits for it, and for its warnings to be logged (at most

@@ -64,19 +64,11 @@ final class SchedulerThread: @unchecked Sendable {
 
     /// Starts the OS thread.
     func start() throws(RuntimeError) {
-        let box = Unmanaged.passRetained(self).toOpaque()
-        var thread = pthread_t()
-        let result = pthread_create(&thread, nil, { argument in
-            guard let argument else { return nil }
-            // Sound: `start` passed a retained reference to this thread object.
-            Unmanaged<SchedulerThread>.fromOpaque(argument).takeRetainedValue().run()
-            return nil
-        }, box)
-        guard result == 0 else {
-            Unmanaged<SchedulerThread>.fromOpaque(box).release()
-            throw .threadCreationFailed(errno: result)
+        do {
+            pthread_detach(try startThread { [self] in run() })
+        } catch {
+            throw .threadCreationFailed(errno: error.errno)
         }
-        pthread_detach(thread)
     }
 
     /// What `activate` did.
