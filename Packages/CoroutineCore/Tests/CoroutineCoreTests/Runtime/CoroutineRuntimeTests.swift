@@ -246,9 +246,11 @@ import Testing
             stop.store(true, ordering: .relaxed)
             // ...between links of the chain, which the flood does not starve in turn: were the
             // global queue always first, the thousand would run back to back. At least a link
-            // per flooding task on average (runs made 4,700 to 9,000 in all).
+            // per flooding task on average (runs made 4,700 to 9,000 in all); under
+            // AddressSanitizer, whose allocations slow each spawn of the chain more than a
+            // flooding task's run, 801 in a fresh-clone run, so one link per 2.5 tasks there.
             let links = chainAtLast.load(ordering: .relaxed) - chainAtFirst.load(ordering: .relaxed)
-            #expect(links >= 999, "the chain made \(links) links while the flood ran")
+            #expect(links >= (runsUnderSanitizer ? 400 : 999), "the chain made \(links) links while the flood ran")
         }
     }
 
