@@ -54,7 +54,9 @@ oc_frame *oc_thread_prepare(void) {
 void oc_frame_note_wait(oc_frame *frame, uint8_t kind, int32_t fd, uint8_t events, uint64_t target,
                         uint64_t deadline_ns, const char *call) {
     oc_wait *wait = &frame->wait;
-    wait->since_ns = oc_monotonic_ns();
+    // Every park notes its wait, and the dump shows the wait's length in milliseconds: the
+    // coarse clock is exact enough for that, and costs a fifth of the precise one.
+    wait->since_ns = oc_monotonic_coarse_ns();
     wait->deadline_ns = deadline_ns;
     wait->target = target;
     wait->fd = fd;

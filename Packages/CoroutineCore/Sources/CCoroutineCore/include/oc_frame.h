@@ -57,7 +57,7 @@ typedef enum oc_wait_kind {
 /// before it suspends, and read by others without synchronization (a snapshot may be torn,
 /// which a report tolerates).
 typedef struct oc_wait {
-    /// CLOCK_MONOTONIC nanoseconds when the wait began.
+    /// CLOCK_MONOTONIC_COARSE nanoseconds when the wait began: up to one kernel tick early.
     uint64_t since_ns;
     /// CLOCK_MONOTONIC nanoseconds when the wait times out; 0 without a deadline.
     uint64_t deadline_ns;

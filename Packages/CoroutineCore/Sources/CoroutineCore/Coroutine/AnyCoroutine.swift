@@ -43,6 +43,9 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
     /// coroutine type where it was created, holding the body. No stored property depends on
     /// the generic parameters, so releasing a coroutine looks up no generic metadata.
     @exclusivity(unchecked) fileprivate var start: ((AnyCoroutine) -> Void)?
+    /// The token of the coroutine's last park, reused by the next one when nothing else holds
+    /// it (`Scheduler.parkingToken(for:)`).
+    @exclusivity(unchecked) final var parkingToken: ParkingToken?
 
     @usableFromInline
     init(name: String?, stackSize: Int, start: @escaping (AnyCoroutine) -> Void) {
@@ -232,6 +235,9 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
     }
 
     private func end(as status: CoroutineStatus) {
+        // The token holds the scheduler, whose pool holds idle workers: an ended coroutine
+        // lets go of it, so that nothing keeps the scheduler once its workers ended.
+        parkingToken = nil
         if let frame {
             oc_frames_unregister(frame)
         }

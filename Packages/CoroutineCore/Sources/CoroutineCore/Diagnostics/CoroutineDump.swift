@@ -90,7 +90,8 @@ public struct CoroutineSnapshot: Sendable, CustomStringConvertible {
     public let name: String?
     /// What it was doing.
     public let state: State
-    /// How long it had been in that state; nil when unknown (running, ready).
+    /// How long it had been in that state, to within a kernel tick (the wait records its start
+    /// with the coarse clock); nil when unknown (running, ready).
     public let stateDuration: Duration?
     /// Where it stood, innermost first; empty for a coroutine running on another thread.
     public let backtrace: [Frame]

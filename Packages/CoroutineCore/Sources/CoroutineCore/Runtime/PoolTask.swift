@@ -24,7 +24,9 @@ final class PoolTask: @unchecked Sendable {
     /// Join callers to unpark, and the park the task itself is in (to cancel it).
     private struct Parked {
         var joiners: [ParkingToken] = []
-        var currentPark: ParkingToken?
+        /// Unretained, so that a park costs no reference counting here: the parked coroutine
+        /// keeps its token (`AnyCoroutine.parkingToken`) until after `leavePark`.
+        var currentPark: Unmanaged<ParkingToken>?
     }
 
     /// A number no other task of this process has.
@@ -194,13 +196,14 @@ final class PoolTask: @unchecked Sendable {
             error = CoroutineError.cancelled
             finish(.cancelled)
         } else {
-            parked.withLock { $0.currentPark }?.end(.cancelled)
+            // Retained under the lock, while the park cannot have left yet.
+            parked.withLock { $0.currentPark?.takeUnretainedValue() }?.end(.cancelled)
         }
     }
 
     /// Notes the park the running task is entering, so `cancel` can end it.
     func enterPark(_ token: ParkingToken) {
-        parked.withLock { $0.currentPark = token }
+        parked.withLock { $0.currentPark = Unmanaged.passUnretained(token) }
         if isCancelled {
             token.end(.cancelled)
         }
@@ -239,9 +242,13 @@ private let nextTaskID = Atomic<UInt64>(1)
 /// ```
 public enum CurrentTask {
     static var task: PoolTask? {
-        guard let task = oc_frame_peek()?.pointee.task else { return nil }
-        // Sound: the worker running the task keeps it alive and clears the slot after it.
-        return Unmanaged<PoolTask>.fromOpaque(task).takeUnretainedValue()
+        unmanagedTask?.takeUnretainedValue()
+    }
+
+    /// `task`, unretained: the worker running the task keeps it alive and clears the slot
+    /// after it.
+    static var unmanagedTask: Unmanaged<PoolTask>? {
+        oc_frame_peek()?.pointee.task.map { Unmanaged<PoolTask>.fromOpaque($0) }
     }
 
     /// The calling task's number (`JoinHandle.id`), or nil outside a task.

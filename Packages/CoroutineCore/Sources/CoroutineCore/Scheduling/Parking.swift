@@ -1,3 +1,5 @@
+import CCoroutineCore
+
 /// Waiting for an event that another coroutine or thread announces: the one wait primitive
 /// of the runtime, and the building block of coroutine-aware locks, semaphores and channels.
 ///
@@ -47,9 +49,17 @@ public enum Parking {
         untilNanoseconds deadline: UInt64?, reason: WaitReason = .other, cancellable: Bool = true,
         register: (ParkingToken) -> Bool
     ) -> Outcome {
-        if let (scheduler, coroutine) = Scheduler.directlyScheduled() {
-            return scheduler.park(
-                coroutine, until: deadline, reason: reason, cancellable: cancellable, register: register)
+        if let slot = oc_scheduler_get() {
+            // Sound: the slot holds the scheduler running this thread's loop (see
+            // `Scheduler.current`); borrowed, so a park costs no reference counting of it.
+            let outcome = Unmanaged<Scheduler>.fromOpaque(slot)._withUnsafeGuaranteedRef { scheduler in
+                scheduler.directlyRunning.map {
+                    scheduler.park($0, until: deadline, reason: reason, cancellable: cancellable, register: register)
+                }
+            }
+            if let outcome {
+                return outcome
+            }
         }
         let parker = Parker()
         let token = ParkingToken(.thread(parker))

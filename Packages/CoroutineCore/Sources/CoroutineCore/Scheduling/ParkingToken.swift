@@ -24,8 +24,11 @@ public final class ParkingToken: @unchecked Sendable, Hashable {
         // @unchecked Sendable: a suspended coroutine is handed to its scheduler, which alone
         // resumes it; the other payloads are Sendable.
 
-        /// A coroutine suspended on a scheduler, made ready there.
-        case coroutine(ScheduledCoroutine, Scheduler)
+        /// A coroutine suspended on a scheduler, made ready there. Both unretained, so that a
+        /// wake costs no reference counting: the coroutine keeps its token for its next park
+        /// (`Scheduler.parkingToken(for:)`) and its park keeps the coroutine alive, only the
+        /// party that ends the park touches them, and the token holds the scheduler (`home`).
+        case coroutine(Unmanaged<ScheduledCoroutine>, Unmanaged<Scheduler>)
         /// A plain thread asleep on its parker.
         case thread(Parker)
         /// Code to run on the waker's thread (resumes a Swift-concurrency continuation).
@@ -79,6 +82,8 @@ public final class ParkingToken: @unchecked Sendable, Hashable {
     }
 
     let wakeup: Wakeup
+    /// The scheduler of a `.coroutine` wakeup, kept alive for as long as anything may wake it.
+    private let home: Scheduler?
     private let state = Atomic<UInt8>(State.parked.rawValue)
     /// Owner-thread bookkeeping of the scheduler's timer queue (see `Scheduler.park`).
     @exclusivity(unchecked) var timerMark = TimerMark.none
@@ -87,6 +92,13 @@ public final class ParkingToken: @unchecked Sendable, Hashable {
 
     init(_ wakeup: Wakeup) {
         self.wakeup = wakeup
+        home = nil
+    }
+
+    /// A token that makes `coroutine` ready on `scheduler`.
+    init(waking coroutine: Unmanaged<ScheduledCoroutine>, on scheduler: Scheduler) {
+        wakeup = .coroutine(coroutine, Unmanaged.passUnretained(scheduler))
+        home = scheduler
     }
 
     /// A token no park uses, for a party that polls `outcome` instead (see `Wakeup.polling`).
@@ -138,6 +150,21 @@ public final class ParkingToken: @unchecked Sendable, Hashable {
         return true
     }
 
+    /// Makes a token whose park ended ready for the next park of the same party. Only for a
+    /// token nothing else holds any more (no queue, timer or waker), so no one can see it
+    /// between two parks.
+    func rearm() {
+        state.store(State.parked.rawValue, ordering: .relaxed)
+        timerMark = .none
+        storedMessage = 0
+    }
+
+    /// Whether this token wakes `coroutine` on `scheduler`.
+    func wakes(_ coroutine: Unmanaged<ScheduledCoroutine>, on scheduler: Scheduler) -> Bool {
+        guard case .coroutine(let parked, _) = wakeup else { return false }
+        return parked.toOpaque() == coroutine.toOpaque() && home === scheduler
+    }
+
     /// Ends the park as `.notParked` without waking anyone: for a party whose registration
     /// found its event already happened, so that a later wake cannot resume it by surprise.
     func cancelPark() {
@@ -153,7 +180,12 @@ public final class ParkingToken: @unchecked Sendable, Hashable {
     private func deliverWakeup(_ outcome: Parking.Outcome) {
         switch wakeup {
         case .coroutine(let coroutine, let scheduler):
-            scheduler.makeReady(coroutine, afterTimeout: outcome == .timedOut)
+            // Sound: the parked coroutine holds itself alive for the whole park
+            // (`Scheduler.park`), `home` holds the scheduler, and only the party that ended
+            // the park gets here.
+            scheduler._withUnsafeGuaranteedRef {
+                $0.makeReady(coroutine.takeUnretainedValue(), afterTimeout: outcome == .timedOut)
+            }
         case .thread(let parker):
             parker.unpark()
         case .callback(let callback):

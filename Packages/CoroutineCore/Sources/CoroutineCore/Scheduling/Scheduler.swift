@@ -399,7 +399,7 @@ public final class Scheduler: @unchecked Sendable {
         cancellable: Bool = true,
         register: (ParkingToken) -> Bool
     ) -> Parking.Outcome {
-        let token = ParkingToken(.coroutine(coroutine.takeUnretainedValue(), self))
+        let token = parkingToken(for: coroutine)
         guard register(token) else {
             token.cancelPark()
             return .notParked
@@ -408,17 +408,22 @@ public final class Scheduler: @unchecked Sendable {
             timers.insert(token, deadline: deadline)
             token.timerMark = .queued
         }
-        let task = cancellable ? CurrentTask.task : nil
-        task?.enterPark(token)
+        // Borrowed: the worker running the task keeps it for the task's whole run.
+        let task = cancellable ? CurrentTask.unmanagedTask : nil
+        task?._withUnsafeGuaranteedRef { $0.enterPark(token) }
         suspendedInSyscall = syscall
         if syscall != nil {
             counters.syscallWaits.increment()
         }
         let frame = oc_frame_current()
         reason.note(in: frame, deadline: deadline, call: syscall)
+        // The token holds the coroutine unretained; nothing else may while it is parked (the
+        // resume that ran it lets go when it switches out), so the park keeps it alive.
+        _ = coroutine.retain()
         switchOut(coroutine, as: .parked)
+        coroutine.release()
         frame.pointee.wait.kind = UInt8(OC_WAIT_NONE.rawValue)
-        task?.leavePark()
+        task?._withUnsafeGuaranteedRef { $0.leavePark() }
         guard let outcome = token.outcome else {
             preconditionFailure("a parked coroutine resumed before its park ended")
         }
@@ -426,6 +431,27 @@ public final class Scheduler: @unchecked Sendable {
             timerEnded(token)
         }
         return outcome
+    }
+
+    /// The token for a park of `coroutine`: the one of its last park when nothing else holds
+    /// it any more (no lock's queue, no timer, no task), rearmed, or a new one, kept for the
+    /// next park. A coroutine parks again and again (every channel receive, every lock wait),
+    /// and the reuse saves an allocation and its reference counting on each.
+    private func parkingToken(for coroutine: Unmanaged<ScheduledCoroutine>) -> ParkingToken {
+        coroutine._withUnsafeGuaranteedRef { coroutine in
+            if var token = coroutine.parkingToken.take(), isKnownUniquelyReferenced(&token),
+               token.wakes(Unmanaged.passUnretained(coroutine), on: self) {
+                // The last other holder let go with a releasing decrement; this acquire orders
+                // its final writes to the token before the rearm.
+                atomicMemoryFence(ordering: .acquiring)
+                token.rearm()
+                coroutine.parkingToken = token
+                return token
+            }
+            let token = ParkingToken(waking: Unmanaged.passUnretained(coroutine), on: self)
+            coroutine.parkingToken = token
+            return token
+        }
     }
 
     /// Switches from the running coroutine back to the scheduler loop, which settles it by

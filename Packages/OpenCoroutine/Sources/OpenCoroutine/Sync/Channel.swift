@@ -26,15 +26,34 @@ import Synchronization
 /// for job in jobs { print(job) }          // 1 to 100, then the loop ends
 /// ```
 public final class Channel<Element: Sendable>: Sendable {
-    /// Where a sender leaves the element for a receiver parked on an empty channel.
+    /// Where a sender leaves the element for a receiver parked on an empty channel: the
+    /// receiver's own storage, which outlives its park (a local of `receive`, or a select's
+    /// `Mailbox`).
+    @usableFromInline
+    typealias Slot = UnsafeMutablePointer<Element?>
+
+    /// A slot for a select's receive, whose result is read after `wait` returned.
     @usableFromInline
     final class Mailbox: @unchecked Sendable {
         // @unchecked Sendable: written by the sender that claimed the receiver's token, before
         // its wake; read by the receiver after its park ended, which the token orders after.
-        @usableFromInline var element: Element?
+        @usableFromInline let slot = Slot.allocate(capacity: 1)
 
         @inlinable
-        init() {}
+        init() {
+            slot.initialize(to: nil)
+        }
+
+        deinit {
+            slot.deinitialize(count: 1)
+            slot.deallocate()
+        }
+
+        /// What the sender left.
+        @inlinable
+        var element: Element? {
+            slot.pointee
+        }
     }
 
     /// What a receive finds ready.
@@ -56,13 +75,13 @@ public final class Channel<Element: Sendable>: Sendable {
         @usableFromInline let token: ParkingToken
         /// The receiver's case in its select.
         @usableFromInline let index: Int
-        @usableFromInline let mailbox: Mailbox
+        @usableFromInline let slot: Slot
 
         @inlinable
-        init(token: ParkingToken, index: Int, mailbox: Mailbox) {
+        init(token: ParkingToken, index: Int, slot: Slot) {
             self.token = token
             self.index = index
-            self.mailbox = mailbox
+            self.slot = slot
         }
     }
 
@@ -186,15 +205,19 @@ public final class Channel<Element: Sendable>: Sendable {
         if let ready = poll() {
             return ready.element
         }
-        let mailbox = Mailbox()
-        let handover = try Parking.parkForHandover(until: nil) { token in
-            enroll(token, as: 0, into: mailbox) != .completed
-        } withdraw: { token in
-            withdraw(token)
+        var element: Element?
+        // The sender writes the element into this local, through the slot, while the receiver
+        // is parked: a claimed park cannot end any other way, so the local outlives the write.
+        let handover = try withUnsafeMutablePointer(to: &element) { slot throws(CoroutineError) in
+            try Parking.parkForHandover(until: nil) { token in
+                enroll(token, as: 0, into: slot) != .completed
+            } withdraw: { token in
+                withdraw(token)
+            }
         }
         // With no deadline, only a cancellation (thrown) ends the park without a handover.
         guard handover != nil else { throw .cancelled }
-        return mailbox.element
+        return element
     }
 
     /// Closes the channel: further sends throw `ChannelError.closed`, including those waiting
@@ -257,7 +280,7 @@ public final class Channel<Element: Sendable>: Sendable {
             guard !state.isClosed else { return .closed }
             while let receiver = state.receivers.popFirst() {
                 let handover = Handover(index: receiver.index)
-                if receiver.token.claim(handover, deliver: { receiver.mailbox.element = element }) {
+                if receiver.token.claim(handover, deliver: { receiver.slot.pointee = element }) {
                     return .sent(receiver: receiver.token)
                 }
             }
@@ -282,18 +305,18 @@ public final class Channel<Element: Sendable>: Sendable {
     }
 
     /// Claims `token` as case `index` of a select with what is ready now, leaving the
-    /// element in `mailbox`; queues it as a receiver when nothing is ready.
+    /// element in `slot`; queues it as a receiver when nothing is ready.
     @inlinable
-    func enroll(_ token: ParkingToken, as index: Int, into mailbox: Mailbox) -> SelectEnrollment {
+    func enroll(_ token: ParkingToken, as index: Int, into slot: Slot) -> SelectEnrollment {
         var sender: ParkingToken?
         let enrollment = state.withLock { state -> SelectEnrollment in
             if state.buffer.isEmpty && !state.isClosed {
-                return enrollAtRendezvous(token, as: index, into: mailbox, state: &state, sender: &sender)
+                return enrollAtRendezvous(token, as: index, into: slot, state: &state, sender: &sender)
             }
             let handover = Handover(index: index, closed: state.buffer.isEmpty)
             let completed = token.claim(handover) {
                 let ready = state.take()
-                mailbox.element = ready?.taken.element
+                slot.pointee = ready?.taken.element
                 sender = ready?.sender
             }
             return completed ? .completed : .lost
@@ -308,18 +331,18 @@ public final class Channel<Element: Sendable>: Sendable {
     /// element in the buffer for the next receiver, where a lost sender would lose it.
     @inlinable
     func enrollAtRendezvous(
-        _ token: ParkingToken, as index: Int, into mailbox: Mailbox, state: inout State, sender: inout ParkingToken?
+        _ token: ParkingToken, as index: Int, into slot: Slot, state: inout State, sender: inout ParkingToken?
     ) -> SelectEnrollment {
         var claimed: Sender?
         while claimed == nil, let next = state.senders.popFirst() {
             if next.token.claim() { claimed = next }
         }
         guard let claimed else {
-            state.receivers.append(Receiver(token: token, index: index, mailbox: mailbox))
+            state.receivers.append(Receiver(token: token, index: index, slot: slot))
             return .queued
         }
         sender = claimed.token
-        let completed = token.claim(Handover(index: index)) { mailbox.element = claimed.element }
+        let completed = token.claim(Handover(index: index)) { slot.pointee = claimed.element }
         if !completed {
             state.buffer.prepend(claimed.element)
         }

@@ -48,7 +48,7 @@ public struct Select<Result> {
             start: {
                 let mailbox = Channel<Element>.Mailbox()
                 return PendingReceive(
-                    enroll: { channel.enroll($0, as: $1, into: mailbox) },
+                    enroll: { channel.enroll($0, as: $1, into: mailbox.slot) },
                     withdraw: { channel.withdraw($0) },
                     result: { handle(mailbox.element) })
             }))
