@@ -21,12 +21,9 @@ final class PoolTask: @unchecked Sendable {
         var isFinished: Bool { self == .completed || self == .failed || self == .cancelled }
     }
 
-    /// Join callers to unpark, and the park the task itself is in (to cancel it).
+    /// Join callers to unpark.
     private struct Parked {
         var joiners: [ParkingToken] = []
-        /// Unretained, so that a park costs no reference counting here: the parked coroutine
-        /// keeps its token (`AnyCoroutine.parkingToken`) until after `leavePark`.
-        var currentPark: Unmanaged<ParkingToken>?
     }
 
     /// A number no other task of this process has.
@@ -42,6 +39,11 @@ final class PoolTask: @unchecked Sendable {
     private let stateValue = Atomic<UInt8>(State.queued.rawValue)
     private let cancelRequested = Atomic<Bool>(false)
     private let parked = Mutex(Parked())
+    /// The token of the park the running task is in, unretained, or 0 (see `enterPark`).
+    private let currentPark = Atomic<UInt>(0)
+    /// Cancellers using the token they found in `currentPark` right now; `leavePark` waits for
+    /// them to finish.
+    private let currentParkReaders = Atomic<Int>(0)
     /// The run of the runtime the task belongs to; it counts the task's end. Unowned:
     /// generations are never freed (see `CoroutineRuntime`).
     private unowned(unsafe) let generation: RuntimeGeneration
@@ -188,7 +190,9 @@ final class PoolTask: @unchecked Sendable {
     /// park, and every suspension point of it throws `CoroutineError.cancelled` from now on.
     @usableFromInline
     func cancel() {
-        cancelRequested.store(true, ordering: .releasing)
+        // Sequentially consistent, as `enterPark`'s store and load: of a cancel and a park
+        // that race, at least one sees the other, and the park ends cancelled.
+        cancelRequested.store(true, ordering: .sequentiallyConsistent)
         if stateValue.compareExchange(
             expected: State.queued.rawValue, desired: State.cancelled.rawValue, ordering: .acquiringAndReleasing
         ).exchanged {
@@ -196,21 +200,42 @@ final class PoolTask: @unchecked Sendable {
             error = CoroutineError.cancelled
             finish(.cancelled)
         } else {
-            // Retained under the lock, while the park cannot have left yet.
-            parked.withLock { $0.currentPark?.takeUnretainedValue() }?.end(.cancelled)
+            endCurrentPark()
         }
     }
 
+    /// Ends the park the running task is in, if any, as cancelled.
+    private func endCurrentPark() {
+        currentParkReaders.add(1, ordering: .sequentiallyConsistent)
+        defer { currentParkReaders.subtract(1, ordering: .releasing) }
+        let park = currentPark.load(ordering: .sequentiallyConsistent)
+        guard let token = UnsafeRawPointer(bitPattern: park) else { return }
+        // Sound: the park has not left yet, or its `leavePark` waits for this reader to
+        // finish, and the parked coroutine keeps its token until after `leavePark`.
+        Unmanaged<ParkingToken>.fromOpaque(token)._withUnsafeGuaranteedRef { _ = $0.end(.cancelled) }
+    }
+
     /// Notes the park the running task is entering, so `cancel` can end it.
+    ///
+    /// Two atomics instead of a lock, since every park of a task comes here: the token is
+    /// recorded unretained (its coroutine holds it), a canceller registers as a reader before
+    /// it looks, and `leavePark` waits for the readers that may have seen it. The lock this
+    /// replaces cost a park 30 ns (channel ping-pong, Docs/benchmarks.md).
     func enterPark(_ token: ParkingToken) {
-        parked.withLock { $0.currentPark = Unmanaged.passUnretained(token) }
-        if isCancelled {
+        currentPark.store(UInt(bitPattern: Unmanaged.passUnretained(token).toOpaque()), ordering: .sequentiallyConsistent)
+        if cancelRequested.load(ordering: .sequentiallyConsistent) {
             token.end(.cancelled)
         }
     }
 
+    /// Notes that the running task's park ended; returns once no canceller uses its token.
     func leavePark() {
-        parked.withLock { $0.currentPark = nil }
+        currentPark.store(0, ordering: .sequentiallyConsistent)
+        // A canceller that found the token registered before it looked: wait for it. It only
+        // ends the park, so this is a few instructions at most, and rare.
+        while currentParkReaders.load(ordering: .sequentiallyConsistent) != 0 {
+            sched_yield()
+        }
     }
 
     /// The value the task returned, or the error it threw; call only once it finished.

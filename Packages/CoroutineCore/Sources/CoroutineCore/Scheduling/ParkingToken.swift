@@ -183,8 +183,10 @@ public final class ParkingToken: @unchecked Sendable, Hashable {
             // Sound: the parked coroutine holds itself alive for the whole park
             // (`Scheduler.park`), `home` holds the scheduler, and only the party that ended
             // the park gets here.
-            scheduler._withUnsafeGuaranteedRef {
-                $0.makeReady(coroutine.takeUnretainedValue(), afterTimeout: outcome == .timedOut)
+            coroutine._withUnsafeGuaranteedRef { coroutine in
+                scheduler._withUnsafeGuaranteedRef {
+                    $0.makeReady(coroutine, afterTimeout: outcome == .timedOut)
+                }
             }
         case .thread(let parker):
             parker.unpark()

@@ -399,7 +399,23 @@ public final class Scheduler: @unchecked Sendable {
         cancellable: Bool = true,
         register: (ParkingToken) -> Bool
     ) -> Parking.Outcome {
-        let token = parkingToken(for: coroutine)
+        // Borrowed: the coroutine holds its token (`AnyCoroutine.parkingToken`) until its next
+        // park, so the park costs no reference counting of it.
+        parkingToken(for: coroutine)._withUnsafeGuaranteedRef { token in
+            park(coroutine, with: token, until: deadline, inSyscall: syscall, reason: reason,
+                 cancellable: cancellable, register: register)
+        }
+    }
+
+    private func park(
+        _ coroutine: Unmanaged<ScheduledCoroutine>,
+        with token: ParkingToken,
+        until deadline: UInt64?,
+        inSyscall syscall: String?,
+        reason: WaitReason,
+        cancellable: Bool,
+        register: (ParkingToken) -> Bool
+    ) -> Parking.Outcome {
         guard register(token) else {
             token.cancelPark()
             return .notParked
@@ -437,7 +453,7 @@ public final class Scheduler: @unchecked Sendable {
     /// it any more (no lock's queue, no timer, no task), rearmed, or a new one, kept for the
     /// next park. A coroutine parks again and again (every channel receive, every lock wait),
     /// and the reuse saves an allocation and its reference counting on each.
-    private func parkingToken(for coroutine: Unmanaged<ScheduledCoroutine>) -> ParkingToken {
+    private func parkingToken(for coroutine: Unmanaged<ScheduledCoroutine>) -> Unmanaged<ParkingToken> {
         coroutine._withUnsafeGuaranteedRef { coroutine in
             if var token = coroutine.parkingToken.take(), isKnownUniquelyReferenced(&token),
                token.wakes(Unmanaged.passUnretained(coroutine), on: self) {
@@ -446,11 +462,11 @@ public final class Scheduler: @unchecked Sendable {
                 atomicMemoryFence(ordering: .acquiring)
                 token.rearm()
                 coroutine.parkingToken = token
-                return token
+                return Unmanaged.passUnretained(token)
             }
             let token = ParkingToken(waking: Unmanaged.passUnretained(coroutine), on: self)
             coroutine.parkingToken = token
-            return token
+            return Unmanaged.passUnretained(token)
         }
     }
 

@@ -147,6 +147,11 @@ public final class Channel<Element: Sendable>: Sendable {
     /// The most elements the channel holds; nil when it is unbounded.
     public let capacity: Int?
     @usableFromInline let state = UnpreemptedMutex(State())
+    /// Whether a receive may find something without waiting (an element, a waiting sender, or
+    /// the closure), as the last critical section left the state. A hint, read without the
+    /// lock: `poll` skips the lock when it says no, and a receive that then parks finds what
+    /// came meanwhile under the lock, as it would have without the hint.
+    @usableFromInline let mayReceive = Atomic<Bool>(false)
 
     /// Creates a bounded channel: `send` waits while it holds `capacity` elements. With
     /// capacity 0, a rendezvous: `send` waits until a receiver takes the element.
@@ -160,6 +165,18 @@ public final class Channel<Element: Sendable>: Sendable {
     /// Creates an unbounded channel: `send` never waits.
     public init() {
         capacity = nil
+    }
+
+    /// Runs `body` on the state under its lock, then updates `mayReceive`.
+    @inlinable
+    func withState<Result: Sendable>(_ body: (inout State) -> Result) -> Result {
+        state.withLock { state in
+            let result = body(&state)
+            // Relaxed: only a hint (see `mayReceive`); a reader that happens after this
+            // section sees it or a later value all the same.
+            mayReceive.store(!state.buffer.isEmpty || !state.senders.isEmpty || state.isClosed, ordering: .relaxed)
+            return result
+        }
     }
 
     /// Whether `close()` was called; elements sent before may still be waiting to be received.
@@ -224,7 +241,7 @@ public final class Channel<Element: Sendable>: Sendable {
     /// now; receivers get the elements already sent, then nil. Closing twice does nothing.
     @inlinable
     public func close() {
-        let woken = state.withLock { state -> [ParkingToken] in
+        let woken = withState { state -> [ParkingToken] in
             guard !state.isClosed else { return [] }
             state.isClosed = true
             // Receivers wait only on an empty buffer, so for them the channel is now drained.
@@ -263,7 +280,7 @@ public final class Channel<Element: Sendable>: Sendable {
                 return true
             }
         } withdraw: { sender in
-            state.withLock { $0.senders.removeAll { $0.token === sender } }
+            withState { $0.senders.removeAll { $0.token === sender } }
         }
         guard let handover else { return false }
         if handover.closed {
@@ -276,7 +293,7 @@ public final class Channel<Element: Sendable>: Sendable {
     /// buffer is full, queues `sender` if there is one.
     @inlinable
     func offer(_ element: Element, from sender: ParkingToken?) -> Offer {
-        state.withLock { state in
+        withState { state in
             guard !state.isClosed else { return .closed }
             while let receiver = state.receivers.popFirst() {
                 let handover = Handover(index: receiver.index)
@@ -299,7 +316,8 @@ public final class Channel<Element: Sendable>: Sendable {
     /// channel.
     @inlinable
     func poll() -> Taken? {
-        let ready = state.withLock { $0.take() }
+        guard mayReceive.load(ordering: .relaxed) else { return nil }
+        let ready = withState { $0.take() }
         ready?.sender?.wake()
         return ready?.taken
     }
@@ -309,7 +327,7 @@ public final class Channel<Element: Sendable>: Sendable {
     @inlinable
     func enroll(_ token: ParkingToken, as index: Int, into slot: Slot) -> SelectEnrollment {
         var sender: ParkingToken?
-        let enrollment = state.withLock { state -> SelectEnrollment in
+        let enrollment = withState { state -> SelectEnrollment in
             if state.buffer.isEmpty && !state.isClosed {
                 return enrollAtRendezvous(token, as: index, into: slot, state: &state, sender: &sender)
             }
@@ -352,7 +370,7 @@ public final class Channel<Element: Sendable>: Sendable {
     /// Takes out a receiver whose select ended elsewhere or gave up.
     @inlinable
     func withdraw(_ token: ParkingToken) {
-        state.withLock { $0.receivers.removeAll { $0.token === token } }
+        withState { $0.receivers.removeAll { $0.token === token } }
     }
 }
 
