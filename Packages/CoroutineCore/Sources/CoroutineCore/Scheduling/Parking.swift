@@ -37,16 +37,32 @@ public enum Parking {
         until deadline: ContinuousClock.Instant? = nil, on lock: UnsafeRawPointer? = nil,
         cancellable: Bool = true, _ register: (ParkingToken) -> Bool
     ) -> Outcome {
-        let end = deadline.map { deadlineNanoseconds(after: ContinuousClock.now.duration(to: $0)) }
-        let reason = lock.map(WaitReason.lock) ?? .other
-        return park(untilNanoseconds: end, reason: reason, cancellable: cancellable, register: register)
+        park(untilNanoseconds: deadline.map(nanoseconds(at:)), on: lock, cancellable: cancellable, register)
+    }
+
+    /// `park` with its deadline on the runtime's clock (see `nanoseconds(at:)`), nil for none.
+    ///
+    /// For the hot paths of sync primitives: `ContinuousClock.Instant` is a resilient type,
+    /// so every optional one passed and tested costs calls into the Swift runtime.
+    public static func park(
+        untilNanoseconds deadline: UInt64?, on lock: UnsafeRawPointer? = nil,
+        cancellable: Bool = true, _ register: (ParkingToken) -> Bool
+    ) -> Outcome {
+        park(untilNanoseconds: deadline, reason: lock.map(WaitReason.lock) ?? .other, cancellable: cancellable,
+             register: register)
+    }
+
+    /// `instant` on the runtime's clock: monotonic nanoseconds, the time base of every
+    /// deadline of the runtime (saturating: an instant too far ahead is the clock's end).
+    public static func nanoseconds(at instant: ContinuousClock.Instant) -> UInt64 {
+        deadlineNanoseconds(after: ContinuousClock.now.duration(to: instant))
     }
 
     /// `park` with a deadline in monotonic nanoseconds and the reason the dump shows: a
     /// coroutine a scheduler resumed suspends (see `Scheduler.park`), anything else (a plain
     /// thread, a generator nested in a coroutine) blocks its thread.
     static func park(
-        untilNanoseconds deadline: UInt64?, reason: WaitReason = .other, cancellable: Bool = true,
+        untilNanoseconds deadline: UInt64?, reason: WaitReason, cancellable: Bool = true,
         register: (ParkingToken) -> Bool
     ) -> Outcome {
         if let slot = oc_scheduler_get() {

@@ -195,7 +195,7 @@ public final class Channel<Element: Sendable>: Sendable {
     @available(*, noasync, message: "it blocks the calling thread; from async code, run it in a task (co) and await the task's value")
     @inlinable
     public func send(_ element: Element) throws {
-        _ = try send(element, until: nil)
+        _ = try send(element, untilNanoseconds: nil)
     }
 
     /// Sends `element`, waiting at most `timeout` while the channel is full.
@@ -205,7 +205,7 @@ public final class Channel<Element: Sendable>: Sendable {
     @available(*, noasync, message: "it blocks the calling thread; from async code, run it in a task (co) and await the task's value")
     @inlinable
     public func send(_ element: Element, timeout: Duration) throws -> Bool {
-        try send(element, until: .now + timeout)
+        try send(element, untilNanoseconds: Parking.nanoseconds(at: .now + timeout))
     }
 
     /// Receives the oldest element, waiting while the channel is empty.
@@ -226,7 +226,7 @@ public final class Channel<Element: Sendable>: Sendable {
         // The sender writes the element into this local, through the slot, while the receiver
         // is parked: a claimed park cannot end any other way, so the local outlives the write.
         let handover = try withUnsafeMutablePointer(to: &element) { slot throws(CoroutineError) in
-            try Parking.parkForHandover(until: nil) { token in
+            try Parking.parkForHandover(untilNanoseconds: nil) { token in
                 enroll(token, as: 0, into: slot) != .completed
             } withdraw: { token in
                 withdraw(token)
@@ -257,7 +257,7 @@ public final class Channel<Element: Sendable>: Sendable {
     }
 
     @inlinable
-    func send(_ element: Element, until deadline: ContinuousClock.Instant?) throws -> Bool {
+    func send(_ element: Element, untilNanoseconds deadline: UInt64?) throws -> Bool {
         switch offer(element, from: nil) {
         case .sent(let receiver):
             receiver?.wake()
@@ -267,7 +267,7 @@ public final class Channel<Element: Sendable>: Sendable {
         case .full:
             break
         }
-        let handover = try Parking.parkForHandover(until: deadline) { sender in
+        let handover = try Parking.parkForHandover(untilNanoseconds: deadline) { sender in
             switch offer(element, from: sender) {
             case .sent(let receiver):
                 receiver?.wake()

@@ -58,7 +58,7 @@ public final class CoCondition: Sendable {
     private func park(releasing mutex: CoMutex, until deadline: ContinuousClock.Instant?) throws(CoroutineError) -> Bool {
         let signalled: Bool
         do {
-            signalled = try Parking.parkForHandover(until: deadline) { token in
+            signalled = try Parking.parkForHandover(untilNanoseconds: deadline.map(Parking.nanoseconds(at:))) { token in
                 waiters.withLock { $0.append(token) }
                 // Released only now that the token is queued: a signal can no longer miss it.
                 mutex.unlock()

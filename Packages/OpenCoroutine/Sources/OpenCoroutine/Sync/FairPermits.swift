@@ -39,7 +39,7 @@ final class FairPermits: Sendable {
         // The permits' own address is the lock's in the dump: `CoMutex` and `CoSemaphore`
         // each hold one.
         let lock = UnsafeRawPointer(Unmanaged.passUnretained(self).toOpaque())
-        return try Parking.parkForHandover(until: deadline, on: lock, enroll: takeOrQueue) { token in
+        return try Parking.parkForHandover(untilNanoseconds: deadline.map(Parking.nanoseconds(at:)), on: lock, enroll: takeOrQueue) { token in
             state.withLock { $0.waiters.remove(token) }
         } != nil
     }

@@ -57,8 +57,8 @@ extension ParkingToken {
 
 extension Parking {
     /// Parks the caller (a coroutine suspends, a plain thread blocks) in a sync primitive's
-    /// queue until a waker hands it what it waits for, `deadline` passes or the calling task is
-    /// cancelled.
+    /// queue until a waker hands it what it waits for, `deadline` (on the runtime's clock,
+    /// `Parking.nanoseconds(at:)`) passes or the calling task is cancelled.
     ///
     /// `enroll` runs before the caller parks. It either puts the token in the queues its
     /// wakers look in and returns true, or claims the token itself and returns false, when what
@@ -70,13 +70,13 @@ extension Parking {
     /// - Throws: `CoroutineError.cancelled` when the calling task was cancelled first.
     @usableFromInline
     static func parkForHandover(
-        until deadline: ContinuousClock.Instant?,
+        untilNanoseconds deadline: UInt64?,
         on lock: UnsafeRawPointer? = nil,
         enroll: (ParkingToken) -> Bool,
         withdraw: (ParkingToken) -> Void
     ) throws(CoroutineError) -> Handover? {
         var enrolled: ParkingToken?
-        let outcome = park(until: deadline, on: lock) { token in
+        let outcome = park(untilNanoseconds: deadline, on: lock) { token in
             enrolled = token
             return enroll(token)
         }

@@ -86,7 +86,7 @@ public struct Select<Result> {
         }
         let pending = cases.map { $0.start() }
         var enrolled: ParkingToken?
-        let handover = try Parking.parkForHandover(until: deadline) { token in
+        let handover = try Parking.parkForHandover(untilNanoseconds: deadline.map(Parking.nanoseconds(at:))) { token in
             enrolled = token
             for (index, receive) in pending.enumerated() {
                 switch receive.enroll(token, index) {

@@ -69,7 +69,7 @@ public final class WaitGroup: Sendable {
         if state.withLock({ $0.count == 0 }) {
             return true
         }
-        return try Parking.parkForHandover(until: deadline) { token in
+        return try Parking.parkForHandover(untilNanoseconds: deadline.map(Parking.nanoseconds(at:))) { token in
             state.withLock { state in
                 guard state.count > 0 else {
                     _ = token.claim()
