@@ -81,7 +81,7 @@ final class CoroutinePool {
         }
         handoff = task
         let worker = idle.popLast()?.worker ?? makeWorker()
-        scheduler.resume(worker)
+        scheduler.resume(.passRetained(worker))
         if worker.status == .failed, let unstarted = handoff.take() {
             workerFailedToStart(worker, task: unstarted)
         }
@@ -154,7 +154,7 @@ final class CoroutinePool {
     private func retire(_ worker: ScheduledCoroutine) {
         workerSlots[ObjectIdentifier(worker)] = nil
         retiring = true
-        scheduler.resume(worker)
+        scheduler.resume(.passRetained(worker))
         retiring = false
     }
 

@@ -26,8 +26,8 @@ public final class ParkingToken: @unchecked Sendable, Hashable {
 
         /// A coroutine suspended on a scheduler, made ready there. Both unretained, so that a
         /// wake costs no reference counting: the coroutine keeps its token for its next park
-        /// (`Scheduler.parkingToken(for:)`) and its park keeps the coroutine alive, only the
-        /// party that ends the park touches them, and the token holds the scheduler (`home`).
+        /// (`Scheduler.parkingToken(for:)`), its park owns a reference to it that the wake
+        /// hands to the ready queue, and the token holds the scheduler (`home`).
         case coroutine(Unmanaged<ScheduledCoroutine>, Unmanaged<Scheduler>)
         /// A plain thread asleep on its parker.
         case thread(Parker)
@@ -180,13 +180,11 @@ public final class ParkingToken: @unchecked Sendable, Hashable {
     private func deliverWakeup(_ outcome: Parking.Outcome) {
         switch wakeup {
         case .coroutine(let coroutine, let scheduler):
-            // Sound: the parked coroutine holds itself alive for the whole park
-            // (`Scheduler.park`), `home` holds the scheduler, and only the party that ended
-            // the park gets here.
-            coroutine._withUnsafeGuaranteedRef { coroutine in
-                scheduler._withUnsafeGuaranteedRef {
-                    $0.makeReady(coroutine, afterTimeout: outcome == .timedOut)
-                }
+            // Sound: the park owns a reference to the coroutine, which this wake hands to the
+            // ready queue (only the party that ended the park gets here, once), and `home`
+            // holds the scheduler.
+            scheduler._withUnsafeGuaranteedRef {
+                $0.makeReady(coroutine, afterTimeout: outcome == .timedOut)
             }
         case .thread(let parker):
             parker.unpark()

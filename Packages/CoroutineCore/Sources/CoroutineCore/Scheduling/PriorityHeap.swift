@@ -9,6 +9,9 @@ struct PriorityHeap<Key: Comparable, Element> {
     /// The smallest key, if any.
     var firstKey: Key? { entries.first?.key }
 
+    /// Every element, in no particular order.
+    var elements: some Sequence<Element> { entries.lazy.map(\.element) }
+
     mutating func push(_ element: Element, key: Key) {
         arrivals &+= 1
         entries.append((key, arrivals, element))

@@ -8,19 +8,28 @@ import DequeModule
 /// sleep that ended) go before the others, in the order their deadlines passed: their
 /// deadline is a promise, and behind hundreds of coroutines that merely yielded it would be
 /// kept late. Owner-thread only.
-struct ReadyQueue {
+///
+/// The queue owns one reference to each coroutine in it, as an `Unmanaged` value: `push`
+/// takes it over and `pop` hands it on. A scheduled coroutine's one reference travels from the
+/// queue to the round that resumes it, back to the queue when it yields, or to its park when
+/// it parks and from there to the queue again when it is woken (`Scheduler.settle`), so that
+/// a switch costs no reference counting. What is still queued when the queue goes is let go.
+struct ReadyQueue: ~Copyable {
     /// The priority of everything submitted without one.
     static let defaultPriority = 0
 
-    private var common = Deque<ScheduledCoroutine>()
-    private var timedOut = Deque<ScheduledCoroutine>()
-    private var prioritized = PriorityHeap<Int, ScheduledCoroutine>()
+    private var common = Deque<Unmanaged<ScheduledCoroutine>>()
+    private var timedOut = Deque<Unmanaged<ScheduledCoroutine>>()
+    private var prioritized = PriorityHeap<Int, Unmanaged<ScheduledCoroutine>>()
 
     var isEmpty: Bool { common.isEmpty && timedOut.isEmpty && prioritized.isEmpty }
     var count: Int { common.count + timedOut.count + prioritized.count }
 
-    /// Queues `coroutine`; `afterTimeout` when its wait just timed out.
-    mutating func push(_ coroutine: ScheduledCoroutine, priority: Int = defaultPriority, afterTimeout: Bool = false) {
+    /// Queues `coroutine`, taking over the reference the caller owns; `afterTimeout` when its
+    /// wait just timed out.
+    mutating func push(
+        _ coroutine: Unmanaged<ScheduledCoroutine>, priority: Int = defaultPriority, afterTimeout: Bool = false
+    ) {
         if priority == Self.defaultPriority {
             if afterTimeout {
                 timedOut.append(coroutine)
@@ -32,10 +41,17 @@ struct ReadyQueue {
         }
     }
 
-    mutating func pop() -> ScheduledCoroutine? {
+    /// The next coroutine to run, with the reference the queue owned.
+    mutating func pop() -> Unmanaged<ScheduledCoroutine>? {
         if let first = prioritized.firstKey, first < Self.defaultPriority || (common.isEmpty && timedOut.isEmpty) {
             return prioritized.pop()
         }
         return timedOut.popFirst() ?? common.popFirst()
+    }
+
+    deinit {
+        for coroutine in Array(common) + Array(timedOut) + Array(prioritized.elements) {
+            coroutine.release()
+        }
     }
 }

@@ -154,7 +154,7 @@ public final class Scheduler: @unchecked Sendable {
     public func submit(_ coroutine: ScheduledCoroutine, priority: Int = 0) {
         counters.coroutinesCreated.wrappingAdd(1, ordering: .relaxed)
         notify(.created(coroutine))
-        makeReady(coroutine, priority: priority)
+        makeReady(.passRetained(coroutine), priority: priority)
     }
 
     /// Submits a closure to run in a new coroutine; returns the coroutine.
@@ -170,14 +170,16 @@ public final class Scheduler: @unchecked Sendable {
         return coroutine
     }
 
-    /// Makes a coroutine of this scheduler ready; from another thread, through the arrivals list.
+    /// Makes a coroutine of this scheduler ready, taking over the reference to it the caller
+    /// owns (see `ReadyQueue`); from another thread, through the arrivals list.
     /// `afterTimeout`: its wait timed out (timers fire on this thread), so it goes before the
-    /// coroutines that merely yielded (see `ReadyQueue`).
-    func makeReady(_ coroutine: ScheduledCoroutine, priority: Int = 0, afterTimeout: Bool = false) {
+    /// coroutines that merely yielded.
+    func makeReady(_ coroutine: Unmanaged<ScheduledCoroutine>, priority: Int = 0, afterTimeout: Bool = false) {
         if oc_scheduler_get() == Unmanaged.passUnretained(self).toOpaque() {
             ready.push(coroutine, priority: priority, afterTimeout: afterTimeout)
-            notify(.ready(coroutine))
+            notify(.ready(coroutine.takeUnretainedValue()))
         } else {
+            let coroutine = coroutine.takeRetainedValue()
             arrivals.withLock { $0.append((coroutine, priority)) }
             arrivalsPending.store(true, ordering: .releasing)
             eventLoop.unpark()
@@ -280,46 +282,60 @@ public final class Scheduler: @unchecked Sendable {
         case preempted
     }
 
-    /// Resumes one coroutine and settles it by the reason it came back.
+    /// Resumes one coroutine and settles it by the reason it came back. Takes over the
+    /// reference to it the caller owns (see `ReadyQueue`).
     @discardableResult
-    func resume(_ coroutine: ScheduledCoroutine) -> Resumption {
+    func resume(_ coroutine: Unmanaged<ScheduledCoroutine>) -> Resumption {
         counters.switches.increment()
         suspension = .yielded
-        running = Unmanaged.passUnretained(coroutine)
-        runningFrame.store(UInt(bitPattern: coroutine.frame), ordering: .relaxed)
-        notify(.running(coroutine))
-        var failure: (any Error)?
-        // The coroutine the preemption handler may switch back here (Preemption.swift).
-        let outerTarget = oc_preempt_enter(Unmanaged.passUnretained(coroutine).toOpaque())
-        do {
-            _ = try coroutine.resume()
-        } catch {
-            failure = error
+        running = coroutine
+        // Borrowed: the reference the caller handed over keeps it until `settle`.
+        let (failure, preempted) = coroutine._withUnsafeGuaranteedRef { coroutine -> ((any Error)?, Bool) in
+            runningFrame.store(UInt(bitPattern: coroutine.frame), ordering: .relaxed)
+            notify(.running(coroutine))
+            var failure: (any Error)?
+            // The coroutine the preemption handler may switch back here (Preemption.swift).
+            let outerTarget = oc_preempt_enter(Unmanaged.passUnretained(coroutine).toOpaque())
+            do {
+                _ = try coroutine.resume()
+            } catch {
+                failure = error
+            }
+            return (failure, oc_preempt_leave(outerTarget))
         }
-        let preempted = oc_preempt_leave(outerTarget)
         runningFrame.store(0, ordering: .relaxed)
         running = nil
         settle(coroutine, failure: failure)
         return preempted ? .preempted : .cameBack
     }
 
-    /// Puts a coroutine that came back where its state says: ready, waiting, idle, or ended.
-    private func settle(_ coroutine: ScheduledCoroutine, failure: (any Error)?) {
-        switch coroutine.status {
-        case .suspended:
-            switch suspension {
-            case .yielded:
-                ready.push(coroutine)
-                notify(.ready(coroutine))
-            case .parked:
-                if let name = suspendedInSyscall.take() {
-                    notify(.inSyscall(coroutine, name))
-                } else {
-                    notify(.suspended(coroutine))
-                }
-            case .idle:
-                pool?.park(coroutine)
+    /// Puts a coroutine that came back where its state says, with the reference `resume` was
+    /// handed: to the ready queue, to its park (its token hands it to `makeReady`), to the
+    /// pool, or let go when it ended.
+    private func settle(_ coroutine: Unmanaged<ScheduledCoroutine>, failure: (any Error)?) {
+        guard coroutine._withUnsafeGuaranteedRef({ $0.status }) == .suspended else {
+            ended(coroutine.takeRetainedValue(), failure: failure)
+            return
+        }
+        switch suspension {
+        case .yielded:
+            ready.push(coroutine)
+            notify(.ready(coroutine.takeUnretainedValue()))
+        case .parked:
+            if let name = suspendedInSyscall.take() {
+                notify(.inSyscall(coroutine.takeUnretainedValue(), name))
+            } else {
+                notify(.suspended(coroutine.takeUnretainedValue()))
             }
+        case .idle:
+            let worker = coroutine.takeRetainedValue()
+            pool?.park(worker)
+        }
+    }
+
+    /// Reports a coroutine that came back ended (or, which never happens, still running).
+    private func ended(_ coroutine: ScheduledCoroutine, failure: (any Error)?) {
+        switch coroutine.status {
         case .complete:
             notify(.completed(coroutine))
         case .cancelled:
@@ -329,7 +345,7 @@ public final class Scheduler: @unchecked Sendable {
                 pool?.workerOverflowed(coroutine)
             }
             notify(.failed(coroutine, failure ?? CoroutineError.cancelled))
-        case .ready, .running:
+        case .ready, .running, .suspended:
             break
         }
     }
@@ -342,7 +358,7 @@ public final class Scheduler: @unchecked Sendable {
             return arrivals
         }
         for (coroutine, priority) in arrived {
-            ready.push(coroutine, priority: priority)
+            ready.push(.passRetained(coroutine), priority: priority)
             notify(.ready(coroutine))
         }
     }
@@ -433,11 +449,9 @@ public final class Scheduler: @unchecked Sendable {
         }
         let frame = oc_frame_current()
         reason.note(in: frame, deadline: deadline, call: syscall)
-        // The token holds the coroutine unretained; nothing else may while it is parked (the
-        // resume that ran it lets go when it switches out), so the park keeps it alive.
-        _ = coroutine.retain()
+        // The token names the coroutine unretained: the park owns the reference the round
+        // resumed it with (`settle`), and the wake hands it to the ready queue.
         switchOut(coroutine, as: .parked)
-        coroutine.release()
         frame.pointee.wait.kind = UInt8(OC_WAIT_NONE.rawValue)
         task?._withUnsafeGuaranteedRef { $0.leavePark() }
         guard let outcome = token.outcome else {

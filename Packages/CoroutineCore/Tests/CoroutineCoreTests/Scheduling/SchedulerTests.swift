@@ -14,6 +14,40 @@ import Testing
         #expect(log.withLock { $0 } == [0, 1, 2, 3, 4])
     }
 
+    /// The ready queue, the parks and the round pass one reference to each coroutine among
+    /// them (`ReadyQueue`): a coroutine that ended, yielded or parked on the way is let go
+    /// exactly once, and one still queued when its scheduler goes is let go with it.
+    @Test func aSchedulerLetsGoOfItsCoroutinesOnceTheyEndOrItGoes() throws {
+        weak var ended: ScheduledCoroutine?
+        weak var parkedThenEnded: ScheduledCoroutine?
+        weak var neverRun: ScheduledCoroutine?
+        weak var neverRunPrioritized: ScheduledCoroutine?
+        do {
+            let scheduler = try Scheduler()
+            ended = scheduler.submit { try Scheduler.yield() }
+            parkedThenEnded = scheduler.submit {
+                _ = Parking.park(untilNanoseconds: nil) { token in
+                    token.unpark()  // claimed before the switch: the park ends at once
+                    return true
+                }
+                try Scheduler.sleep(for: .milliseconds(1))
+            }
+            scheduler.run(until: .now + .seconds(5))
+            #expect(ended == nil)
+            #expect(parkedThenEnded == nil)
+            let later = try Scheduler()
+            later.submit {}
+            neverRun = later.submit {}
+            neverRunPrioritized = later.submit(priority: 3) {}
+            // One resume: the round moves all three from the arrivals to the ready queue.
+            #expect(later.withCurrent { later.runRound(limit: 1) } == 1)
+            #expect(later.readyCount == 2)
+            #expect(neverRun != nil)
+        }
+        #expect(neverRun == nil)
+        #expect(neverRunPrioritized == nil)
+    }
+
     @Test func smallerPriorityRunsSooner() throws {
         let scheduler = try Scheduler()
         let log = Mutex<[String]>([])

@@ -118,9 +118,11 @@ extension RuntimeTests {
             let mutex = CoMutex()
             let condition = CoCondition()
             let heldAfterCancel = Atomic<Bool>(false)
+            let waiting = Atomic<Bool>(false)
             try withCoroutines(Config(threads: 2, hooks: false)) {
                 let waiter = try co {
                     try mutex.withLock {
+                        waiting.store(true, ordering: .releasing)
                         do {
                             try condition.wait(on: mutex)
                         } catch {
@@ -129,7 +131,12 @@ extension RuntimeTests {
                         }
                     }
                 }
-                try Scheduler.sleep(for: .milliseconds(20))
+                // Once the waiter holds the mutex, this thread gets it only when the wait
+                // released it, with the waiter queued: a sleep of a fixed length was sometimes
+                // too short under ThreadSanitizer, and the cancel then hit the first lock.
+                while !waiting.load(ordering: .acquiring) {
+                    try Scheduler.sleep(for: .milliseconds(1))
+                }
                 // Held by this thread while the cancel lands: the waiter takes it back after.
                 try mutex.withLock { waiter.cancel() }
                 #expect(throws: CoroutineError.cancelled) { try waiter.join() }
