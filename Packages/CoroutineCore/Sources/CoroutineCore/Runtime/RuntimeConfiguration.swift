@@ -48,7 +48,8 @@ public struct RuntimeConfiguration: Sendable, Equatable {
     /// How long a scheduler thread may stay in one call that did not suspend (or in code
     /// preemption must skip) while tasks wait in the queues, before a spare thread takes up
     /// those tasks: handoff (Docs/scheduling.md). At most one spare per scheduler thread, started
-    /// on first need and kept `keepAlive` after its last task. nil: no handoff.
+    /// on first need (while `maxThreads` allows) and kept `keepAlive` after its last task. nil:
+    /// no handoff.
     public var handoffAfter: Duration?
     /// Whether a task's join of a task not started yet runs it at once on the joiner's stack
     /// (`JoinHandle.join`), as fork-join pools do. Off, every task gets a coroutine of its own:
