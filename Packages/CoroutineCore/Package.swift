@@ -43,6 +43,10 @@ let package = Package(
         // Not on CoroutineCore: a static copy of the runtime beside the dynamic one would break
         // the one-runtime rule in the processes that link both.
         .target(name: "DescriptorScenarios", path: "TestSupport/DescriptorScenarios"),
-        .testTarget(name: "CoroutineCoreTests", dependencies: ["CoroutineCore", "DescriptorScenarios"]),
+        // Logging: a test reads what the runtime logs (a warning that must come once).
+        .testTarget(
+            name: "CoroutineCoreTests",
+            dependencies: ["CoroutineCore", "DescriptorScenarios", .product(name: "Logging", package: "swift-log")]
+        ),
     ]
 )

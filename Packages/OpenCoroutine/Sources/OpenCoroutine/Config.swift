@@ -20,6 +20,7 @@ import Logging
 /// | `preemptionSlice` | 10 ms | `OPEN_COROUTINE_PREEMPTION_SLICE_MS` |
 /// | `ioUring` | on | `OPEN_COROUTINE_IO_URING` (a switch) |
 /// | `blockingThreads` | 256 | `OPEN_COROUTINE_BLOCKING_THREADS` |
+/// | `maxThreads` | 10,000 | `OPEN_COROUTINE_MAX_THREADS` |
 /// | `stopTimeout` | 30 s | `OPEN_COROUTINE_STOP_TIMEOUT_MS` |
 /// | `metricsInterval` | 1 s | `OPEN_COROUTINE_METRICS_INTERVAL_MS` |
 /// | `crashReport` | the crashing task | `OPEN_COROUTINE_TRACEBACK` (`all`, or `single` for the crashing task) |
@@ -82,9 +83,18 @@ public struct Config: Sendable, Equatable {
         get { runtime.blockingThreads }
         set { runtime.blockingThreads = newValue }
     }
+    /// The most OS threads the runtime runs at once (scheduler threads, spares, the preemption
+    /// monitor, blocking-pool threads), as Go's `debug.SetMaxThreads`: `threads` + 2 to 100,000.
+    /// At the cap a spare or a blocking-pool thread is not started and its work waits; unlike
+    /// Go, nothing crashes. Docs/scheduling.md says what waits.
+    public var maxThreads: Int {
+        get { runtime.maxThreads }
+        set { runtime.maxThreads = newValue }
+    }
     /// How long `withCoroutines` waits for unfinished tasks when the body ends; the rest is cancelled.
     public var stopTimeout: Duration
-    /// How often the runtime's counters are reported through swift-metrics, as these counters:
+    /// How often the runtime's counters are reported through swift-metrics, as these counters
+    /// (totals) and gauges (values now):
     ///
     /// | label | what |
     /// |---|---|
@@ -98,6 +108,9 @@ public struct Config: Sendable, Equatable {
     /// | `opencoroutine_ring_operations` | file operations of tasks submitted to io_uring |
     /// | `opencoroutine_blocking_calls` | calls of tasks made on the blocking pool |
     /// | `opencoroutine_stack_overflows` | tasks that overflowed their stack (each lost its worker) |
+    /// | `opencoroutine_handoffs_refused` | handoffs `maxThreads` refused (the queued tasks waited) |
+    /// | `opencoroutine_threads` | gauge: the OS threads the runtime runs now |
+    /// | `opencoroutine_held_threads` | gauge: scheduler threads held in one call past `handoffAfter` now |
     ///
     /// Nothing is reported unless the program bootstraps a metrics backend
     /// (`MetricsSystem.bootstrap`).
@@ -147,6 +160,7 @@ public struct Config: Sendable, Equatable {
         preemptionSlice: Duration = RuntimeConfiguration().preemptionSlice,
         ioUring: Bool = RuntimeConfiguration().ioUring,
         blockingThreads: Int = RuntimeConfiguration().blockingThreads,
+        maxThreads: Int = RuntimeConfiguration().maxThreads,
         stopTimeout: Duration = .seconds(30),
         metricsInterval: Duration = .seconds(1),
         crashReport: CrashReport = RuntimeConfiguration().crashReport,
@@ -158,7 +172,7 @@ public struct Config: Sendable, Equatable {
         runtime = RuntimeConfiguration(
             threads: threads, stackSize: stackSize, minWorkers: minWorkers, maxWorkers: maxWorkers, keepAlive: keepAlive,
             preemption: preemption, preemptionSlice: preemptionSlice, ioUring: ioUring, blockingThreads: blockingThreads,
-            crashReport: crashReport, dumpSignal: dumpSignal, blockingWarning: blockingWarning, handoffAfter: handoffAfter)
+            maxThreads: maxThreads, crashReport: crashReport, dumpSignal: dumpSignal, blockingWarning: blockingWarning, handoffAfter: handoffAfter)
         self.hooks = hooks
         self.stopTimeout = stopTimeout
         self.metricsInterval = metricsInterval
@@ -217,7 +231,8 @@ public struct Config: Sendable, Equatable {
         "keepAlive": "OPEN_COROUTINE_KEEP_ALIVE_MS", "stopTimeout": "OPEN_COROUTINE_STOP_TIMEOUT_MS",
         "metricsInterval": "OPEN_COROUTINE_METRICS_INTERVAL_MS", "preemptionSlice": "OPEN_COROUTINE_PREEMPTION_SLICE_MS",
         "hooks": "OPEN_COROUTINE_HOOKS", "preemption": "OPEN_COROUTINE_PREEMPTION", "ioUring": "OPEN_COROUTINE_IO_URING",
-        "blockingThreads": "OPEN_COROUTINE_BLOCKING_THREADS", "dumpSignal": "OPEN_COROUTINE_DUMP_SIGNAL",
+        "blockingThreads": "OPEN_COROUTINE_BLOCKING_THREADS", "maxThreads": "OPEN_COROUTINE_MAX_THREADS",
+        "dumpSignal": "OPEN_COROUTINE_DUMP_SIGNAL",
         "blockingWarning": "OPEN_COROUTINE_BLOCKING_WARNING_MS", "handoffAfter": "OPEN_COROUTINE_HANDOFF_AFTER_US",
     ]
 
@@ -236,6 +251,7 @@ public struct Config: Sendable, Equatable {
         try Self.readSwitch("OPEN_COROUTINE_PREEMPTION", from: environment) { config.preemption = $0 }
         try Self.readSwitch("OPEN_COROUTINE_IO_URING", from: environment) { config.ioUring = $0 }
         try Self.read("OPEN_COROUTINE_BLOCKING_THREADS", from: environment) { config.blockingThreads = $0 }
+        try Self.read("OPEN_COROUTINE_MAX_THREADS", from: environment) { config.maxThreads = $0 }
         try Self.readTraceback(from: environment) { config.crashReport = $0 }
         try Self.readSignal("OPEN_COROUTINE_DUMP_SIGNAL", from: environment) { config.dumpSignal = $0 }
         try Self.readOptional("OPEN_COROUTINE_BLOCKING_WARNING_MS", from: environment) {

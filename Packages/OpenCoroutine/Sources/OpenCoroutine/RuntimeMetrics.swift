@@ -4,13 +4,15 @@ import Metrics
 import Synchronization
 
 /// Reports the runtime's counters (`CoroutineRuntime.counters`) through swift-metrics while
-/// `withCoroutines` runs, as the counters `Config.metricsInterval` lists.
+/// `withCoroutines` runs, as the counters and gauges `Config.metricsInterval` lists.
 ///
 /// The runtime only counts (a plain store on the thread that counts); a reporter thread reads
-/// the totals every `interval` and increments the metrics by the difference, so the metrics
-/// backend is never on the scheduling path.
+/// the totals every `interval` and increments the metrics by the difference, and records the
+/// gauges as they read, so the metrics backend is never on the scheduling path.
 final class RuntimeMetrics: Sendable {
     private let metrics: [(KeyPath<RuntimeCounters, UInt64> & Sendable, Counter)]
+    /// The counters that are gauges (a value now, not a total), as swift-metrics gauges.
+    private let gauges: [(KeyPath<RuntimeCounters, Int> & Sendable, Gauge)]
     private let interval: Duration
     private let reported = UnpreemptedMutex(RuntimeCounters())
     private let stopping = UnpreemptedMutex<(requested: Bool, sleeper: ParkingToken?)>((false, nil))
@@ -30,6 +32,11 @@ final class RuntimeMetrics: Sendable {
             (\.ringOperations, Counter(label: "opencoroutine_ring_operations", factory: factory)),
             (\.blockingCalls, Counter(label: "opencoroutine_blocking_calls", factory: factory)),
             (\.stackOverflows, Counter(label: "opencoroutine_stack_overflows", factory: factory)),
+            (\.handoffsRefused, Counter(label: "opencoroutine_handoffs_refused", factory: factory)),
+        ]
+        gauges = [
+            (\.threads, Gauge(label: "opencoroutine_threads", factory: factory)),
+            (\.heldThreads, Gauge(label: "opencoroutine_held_threads", factory: factory)),
         ]
     }
 
@@ -74,7 +81,7 @@ final class RuntimeMetrics: Sendable {
         return stopping.withLock { $0.requested }
     }
 
-    /// Increments each metric by what its counter gained since the last report.
+    /// Increments each counter by what it gained since the last report, and records each gauge.
     func report() {
         guard let current = CoroutineRuntime.shared.counters else { return }
         let previous = reported.withLock { reported in
@@ -83,6 +90,9 @@ final class RuntimeMetrics: Sendable {
         }
         for (field, counter) in metrics where current[keyPath: field] > previous[keyPath: field] {
             counter.increment(by: Int64(clamping: current[keyPath: field] - previous[keyPath: field]))
+        }
+        for (field, gauge) in gauges {
+            gauge.record(current[keyPath: field])
         }
     }
 }

@@ -34,6 +34,8 @@ import Testing
         (Config(dumpSignal: 0), "dumpSignal"),
         (Config(dumpSignal: 65), "dumpSignal"),
         (Config(blockingWarning: .microseconds(10)), "blockingWarning"),
+        (Config(threads: 2, maxThreads: 3), "maxThreads"),
+        (Config(maxThreads: 100_001), "maxThreads"),
     ])
     func aBadFieldIsNamedWithItsRange(_ config: Config, _ field: String) {
         #expect {
@@ -56,6 +58,18 @@ import Testing
             threads: 3, stackSize: 65_536, minWorkers: 2, maxWorkers: 100, keepAlive: .milliseconds(1_500), hooks: false,
             preemption: false, preemptionSlice: .milliseconds(20), stopTimeout: .milliseconds(250)))
         #expect(try Config(threads: 8).overridden(by: [:]) == Config(threads: 8))
+    }
+
+    /// `OPEN_COROUTINE_MAX_THREADS` sets `maxThreads`, checked against the `threads` it comes with.
+    @Test func theEnvironmentSetsMaxThreads() throws {
+        let config = try Config(threads: 2).overridden(by: ["OPEN_COROUTINE_MAX_THREADS": "64"])
+        #expect(config.maxThreads == 64)
+        #expect(config.runtime.maxThreads == 64)
+        #expect(Config().maxThreads == RuntimeConfiguration.defaultMaxThreads)
+        let error = #expect(throws: ConfigError.self) {
+            try Config(threads: 8).overridden(by: ["OPEN_COROUTINE_MAX_THREADS": "9"])
+        }
+        #expect(error == ConfigurationError(field: "OPEN_COROUTINE_MAX_THREADS", value: "9", allowed: "10...100000"))
     }
 
     @Test func theEnvironmentSetsTheDiagnostics() throws {
@@ -84,7 +98,8 @@ import Testing
     @Test(arguments: [
         ("OPEN_COROUTINE_THREADS", "-2"), ("OPEN_COROUTINE_STACK_SIZE", "1"), ("OPEN_COROUTINE_MAX_POOL_SIZE", "0"),
         ("OPEN_COROUTINE_PREEMPTION_SLICE_MS", "0"), ("OPEN_COROUTINE_DUMP_SIGNAL", "99"),
-        ("OPEN_COROUTINE_STOP_TIMEOUT_MS", "-1"),
+        ("OPEN_COROUTINE_STOP_TIMEOUT_MS", "-1"), ("OPEN_COROUTINE_MAX_THREADS", "2"),
+        ("OPEN_COROUTINE_MAX_THREADS", "100001"),
     ])
     func aVariableOutOfRangeIsNamed(_ name: String, _ value: String) {
         let error = #expect(throws: ConfigError.self) { try Config().overridden(by: [name: value]) }
@@ -110,6 +125,7 @@ import Testing
         ("OPEN_COROUTINE_TRACEBACK", "everything"),
         ("OPEN_COROUTINE_DUMP_SIGNAL", "SIGNOPE"),
         ("OPEN_COROUTINE_BLOCKING_WARNING_MS", "soon"),
+        ("OPEN_COROUTINE_MAX_THREADS", "lots"),
     ])
     func aMalformedVariableIsNamed(_ name: String, _ value: String) {
         #expect(throws: ConfigError.self) {

@@ -32,10 +32,16 @@ extension RuntimeTests {
                 ("opencoroutine_ring_operations", totals.ringOperations),
                 ("opencoroutine_blocking_calls", totals.blockingCalls),
                 ("opencoroutine_stack_overflows", totals.stackOverflows),
+                ("opencoroutine_handoffs_refused", totals.handoffsRefused),
             ]
             for (label, total) in expected {
                 #expect(backend.counterTotal(label: label) == Int64(total), "\(label)")
             }
+            // Gauges hold the value of the last report, made after the stop: no thread held,
+            // and the runtime's threads as the totals read them (the blocking pools' threads,
+            // which outlive a stop by 10 s).
+            #expect(try backend.expectGauge("opencoroutine_held_threads").lastValue == 0)
+            #expect(try backend.expectGauge("opencoroutine_threads").lastValue == Double(totals.threads))
         }
     }
 }

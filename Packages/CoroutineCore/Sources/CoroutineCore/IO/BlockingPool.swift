@@ -12,7 +12,9 @@ import Synchronization
 /// so keeps the CPU busy, so it runs only a few (`filesLimit`) at once.
 ///
 /// Threads are created on demand, up to `limit`, and exit after 10 s idle. A call beyond the
-/// limit waits in a queue for the first free thread. The pool is process-wide: it serves
+/// limit waits in a queue for the first free thread, and so does a call whose thread
+/// `RuntimeConfiguration.maxThreads` refused; one that finds the pool without any thread runs
+/// where it was made, as when the system refuses a thread. The pool is process-wide: it serves
 /// every runtime start, and an idle process has no pool threads. Its threads run at a lower
 /// CPU priority (nice +10) than the scheduler threads: hundreds of them copying file data
 /// would otherwise take the CPU from the coroutines they serve.
@@ -66,14 +68,21 @@ final class BlockingPool: @unchecked Sendable {
         set { state.withLock { $0.limit = newValue } }
     }
 
+    /// Where a job goes.
+    private enum Placement {
+        /// To this idle worker.
+        case handed(Worker)
+        /// To a thread to start.
+        case newThread
+        /// Into the queue, for the first worker to finish its job.
+        case queued
+        /// Nowhere: the submitter runs it (the pool has no thread and may start none).
+        case runsHere
+    }
+
     /// Runs `job` on a pool thread, now or once one is free.
     func submit(_ call: @escaping () -> Void) {
         let job = Job(run: call)
-        enum Placement {
-            case handed(Worker)
-            case newThread
-            case queued
-        }
         let placement = state.withLock { state -> Placement in
             if let worker = state.idle.popLast() {
                 worker.job = job
@@ -86,6 +95,10 @@ final class BlockingPool: @unchecked Sendable {
             state.threads += 1
             return .newThread
         }
+        place(job, placement)
+    }
+
+    private func place(_ job: Job, _ placement: Placement) {
         switch placement {
         case .handed(let worker):
             worker.parker.unpark()
@@ -93,27 +106,39 @@ final class BlockingPool: @unchecked Sendable {
             startWorker(with: job)
         case .queued:
             break
+        case .runsHere:
+            job.run()
         }
     }
 
     private func startWorker(with job: Job) {
+        let refusable = "a blocking-pool thread (\(threadName)) was not started; its call waits for a running one"
         do {
-            pthread_detach(try startThread { [self] in
+            pthread_detach(try startThread(refusable: refusable) { [self] in
                 oc_thread_set_name(threadName)
                 work(first: job)
             })
         } catch {
-            // No thread: the job waits for one of the others, or runs here when there are none.
-            CoroutineLogging.logger.warning("blocking pool: no new thread (errno \(error.errno))")
-            let runsHere = state.withLock { state -> Bool in
+            // A refusal at `maxThreads` was logged once already; the system's every time.
+            if case .system(let errno) = error {
+                CoroutineLogging.logger.warning("blocking pool: no new thread (errno \(errno))")
+            }
+            // No thread: the job goes to a worker that went idle since `submit` looked (a
+            // worker goes idle only where the queue is empty, so a job queued now would wait
+            // for its keep-alive), else waits for a busy one, or runs here when there are none.
+            let placement = state.withLock { state -> Placement in
                 state.threads -= 1
+                if let worker = state.idle.popLast() {
+                    worker.job = job
+                    return .handed(worker)
+                }
                 guard state.threads == 0 else {
                     state.queue.append(job)
-                    return false
+                    return .queued
                 }
-                return true
+                return .runsHere
             }
-            if runsHere { job.run() }
+            place(job, placement)
         }
     }
 

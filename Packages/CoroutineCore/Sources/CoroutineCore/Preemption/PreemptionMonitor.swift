@@ -29,7 +29,9 @@ import Synchronization
 /// And they decide handoff: a thread held in one call for `handoffAfter` (off the CPU, or on
 /// it in code preemption skips, for a slice beyond its preemption) while tasks wait in the
 /// queues gets a spare thread to take those tasks up (`RuntimeGeneration.handOff`), asked
-/// each tick while the thread stays held and tasks wait.
+/// each tick while the thread stays held and tasks wait. The held threads of each sample are
+/// the `heldThreads` gauge; a stretch whose spare `maxThreads` kept from starting counts once
+/// in `handoffsRefused`.
 ///
 /// While every scheduler thread is parked the monitor sleeps until one wakes: an idle runtime
 /// costs it no CPU.
@@ -51,6 +53,8 @@ final class PreemptionMonitor: @unchecked Sendable {
         var overdue = false
         /// Whether the watchdog warned about the stretch that began at `since`.
         var warned = false
+        /// Whether `maxThreads` refused a spare for the stretch that began at `since`.
+        var refused = false
     }
 
     /// How soon a request that found its coroutine at an unsafe point is repeated.
@@ -65,6 +69,10 @@ final class PreemptionMonitor: @unchecked Sendable {
     private let tickNanoseconds: UInt64
     /// Warnings the watchdog gave.
     let blockingWarnings = Atomic<UInt64>(0)
+    /// Held stretches whose handoff `maxThreads` refused (`RuntimeCounters.handoffsRefused`).
+    let handoffsRefused = Atomic<UInt64>(0)
+    /// Scheduler threads held in one call at the last sample (`RuntimeCounters.heldThreads`).
+    let heldThreads = Atomic<Int>(0)
     /// Warnings waiting to be named and logged, and whether a pool thread is writing them.
     private let unwritten = Mutex<(warnings: [(text: String, addresses: [UInt])], writing: Bool)>(([], false))
     private let parker = Parker()
@@ -132,6 +140,8 @@ final class PreemptionMonitor: @unchecked Sendable {
                 "the runtime is linked into the program: coroutines give way only at safe points (hooked calls, waits)")
         }
         watches = Array(repeating: Watch(), count: generation.threads.count)
+        // A stopped run holds no thread.
+        defer { heldThreads.store(0, ordering: .relaxed) }
         while !stopping.load(ordering: .acquiring) {
             if generation.allThreadsIdle {
                 sleepWhileIdle(generation)
@@ -139,6 +149,7 @@ final class PreemptionMonitor: @unchecked Sendable {
             }
             oc_preempt_refresh_code()
             let now = monotonicNanoseconds()
+            var held = 0
             for index in watches.indices {
                 let thread = generation.threads[index]
                 guard thread.isActive else {
@@ -146,8 +157,11 @@ final class PreemptionMonitor: @unchecked Sendable {
                     continue
                 }
                 watch(thread, with: &watches[index], now: now)
-                handOffIfHeld(thread, with: &watches[index], now: now, generation: generation)
+                if handOffIfHeld(thread, with: &watches[index], now: now, generation: generation) {
+                    held += 1
+                }
             }
+            heldThreads.store(held, ordering: .relaxed)
             let retrying = watches.contains { $0.overdue }
             parker.park(timeoutNanoseconds: retrying ? min(Self.retryNanoseconds, tickNanoseconds) : tickNanoseconds)
         }
@@ -161,6 +175,7 @@ final class PreemptionMonitor: @unchecked Sendable {
             watch.cpuSince = thread.cpuClock.nanoseconds
             watch.overdue = false
             watch.warned = false
+            watch.refused = false
             return
         }
         let held = now &- watch.since
@@ -175,27 +190,36 @@ final class PreemptionMonitor: @unchecked Sendable {
         watch.overdue = true
     }
 
-    /// Hands `thread`'s queued tasks to a spare when its coroutine has held it in one call for
-    /// `handoffAfter`: off the CPU in a system call (a call no hook suspends), or on the CPU
-    /// past its preemption slice by `handoffAfter` (code preemption must skip; with preemption
-    /// off, any code) while fewer threads run tasks than the process has CPUs.
-    private func handOffIfHeld(_ thread: SchedulerThread, with watch: inout Watch, now: UInt64, generation: RuntimeGeneration) {
-        guard let handoff = handoffNanoseconds, watch.since != 0 else { return }
+    /// Whether `thread`'s coroutine has held it in one call for `handoffAfter`: off the CPU in
+    /// a system call (a call no hook suspends), or on the CPU past its preemption slice by
+    /// `handoffAfter` (code preemption must skip; with preemption off, any code). When tasks
+    /// wait in the queues (and, on the CPU, fewer threads run tasks than the process has CPUs),
+    /// hands them to a spare.
+    private func handOffIfHeld(
+        _ thread: SchedulerThread, with watch: inout Watch, now: UInt64, generation: RuntimeGeneration
+    ) -> Bool {
+        guard let handoff = handoffNanoseconds, watch.since != 0 else { return false }
         let held = now &- watch.since
-        guard held >= handoff, generation.hasQueuedTasks,
-              thread.scheduler.runningFrame.load(ordering: .relaxed) != 0 else { return }
+        guard held >= handoff, thread.scheduler.runningFrame.load(ordering: .relaxed) != 0 else { return false }
         // Off the CPU counts only in a system call: a thread the kernel merely left waiting
         // for a core (a loaded machine) is not held, and a spare would only add to the load.
+        // Read whether tasks wait or not, for the `heldThreads` gauge: a held thread costs the
+        // monitor one pread of its /proc file per tick, as it did before whenever tasks waited.
+        let offCPU = thread.cpuClock.nanoseconds &- watch.cpuSince < held / 2
+        guard offCPU ? thread.currentSystemCall() != nil : held >= (sliceNanoseconds ?? 0) &+ handoff else {
+            return false
+        }
         // On the CPU, a spare competes with the held thread for the cores: only while one is
         // free.
-        let offCPU = thread.cpuClock.nanoseconds &- watch.cpuSince < held / 2
-        guard offCPU
-            ? thread.currentSystemCall() != nil
-            : held >= (sliceNanoseconds ?? 0) &+ handoff && generation.hasFreeCore else { return }
+        guard generation.hasQueuedTasks, offCPU || generation.hasFreeCore else { return true }
         // Every tick, not once per stretch: a spare that ran out of tasks and went dormant
         // while the thread stayed held is woken for the tasks queued since. (A worker runs
         // tasks back to back without a switch, so one stretch may hold several calls.)
-        _ = generation.handOff()
+        if generation.handOff() == .refused && !watch.refused {
+            watch.refused = true
+            handoffsRefused.add(1, ordering: .relaxed)
+        }
+        return true
     }
 
     /// Warns when `thread`'s coroutine spent the `held` nanoseconds mostly off the CPU (in
@@ -253,6 +277,8 @@ final class PreemptionMonitor: @unchecked Sendable {
 
     /// Sleeps until a scheduler thread leaves its park (or the monitor stops).
     private func sleepWhileIdle(_ generation: RuntimeGeneration) {
+        // Every thread parked: none is held.
+        heldThreads.store(0, ordering: .relaxed)
         sleeping.store(true, ordering: .relaxed)
         // Pairs with `schedulerThreadWoke`: either it sees `sleeping`, or this sees the
         // thread busy.

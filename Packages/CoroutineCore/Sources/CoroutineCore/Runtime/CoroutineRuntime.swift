@@ -109,7 +109,7 @@ public final class CoroutineRuntime: Sendable {
     }
 
     /// Totals of the runtime's events since it last started (once it stopped, that run's
-    /// final totals), or nil before its first start.
+    /// final totals) and the gauges as they read now, or nil before its first start.
     public var counters: RuntimeCounters? {
         generations.withLock { $0.last?.counters }
     }
@@ -135,6 +135,7 @@ public final class CoroutineRuntime: Sendable {
         try running.withLock { (running) throws(RuntimeError) in
             guard running == nil else { throw .alreadyRunning }
             BlockingPool.waits.limit = configuration.blockingThreads
+            RuntimeThreads.start(limit: configuration.maxThreads)
             // Which code is the program's: preemption and the hook library's lock hooks ask.
             oc_preempt_refresh_code()
             try Diagnostics.install(configuration)

@@ -26,6 +26,15 @@ public struct RuntimeConfiguration: Sendable, Equatable {
     /// for (name lookups, `waitpid`, `flock`). File I/O without io_uring has a pool of its
     /// own, of twice the CPUs (at least 4).
     public var blockingThreads: Int
+    /// The most OS threads the runtime runs at once: scheduler threads, spares, the preemption
+    /// monitor and the blocking pools' threads, as Go's `debug.SetMaxThreads` bounds its own.
+    /// At the cap a spare is not started (its handoff is refused, and the queued tasks wait for
+    /// the held thread) and a blocking-pool thread is not started (its call waits for a running
+    /// thread of the pool); where Go crashes at its limit, nothing fails (Docs/scheduling.md).
+    /// At least `threads` + 2, the threads the runtime needs: the scheduler threads, the
+    /// monitor, and one blocking-pool thread, without which a blocking call would hold its
+    /// scheduler thread. At most 100,000.
+    public var maxThreads: Int
     /// What a crash in a coroutine prints besides Swift's backtrace of the crashed thread
     /// (Docs/debugging.md). OPEN_COROUTINE_TRACEBACK=all in the environment asks for
     /// `.allCoroutines` whatever this says, as GOTRACEBACK does for Go.
@@ -39,7 +48,8 @@ public struct RuntimeConfiguration: Sendable, Equatable {
     /// How long a scheduler thread may stay in one call that did not suspend (or in code
     /// preemption must skip) while tasks wait in the queues, before a spare thread takes up
     /// those tasks: handoff (Docs/scheduling.md). At most one spare per scheduler thread, started
-    /// on first need and kept `keepAlive` after its last task. nil: no handoff.
+    /// on first need (while `maxThreads` allows) and kept `keepAlive` after its last task. nil:
+    /// no handoff.
     public var handoffAfter: Duration?
     /// Whether a task's join of a task not started yet runs it at once on the joiner's stack
     /// (`JoinHandle.join`), as fork-join pools do. Off, every task gets a coroutine of its own:
@@ -59,6 +69,7 @@ public struct RuntimeConfiguration: Sendable, Equatable {
         preemptionSlice: Duration = .milliseconds(10),
         ioUring: Bool = true,
         blockingThreads: Int = RuntimeConfiguration.defaultBlockingThreads,
+        maxThreads: Int = RuntimeConfiguration.defaultMaxThreads,
         crashReport: CrashReport = .crashingTask,
         dumpSignal: Int32? = nil,
         blockingWarning: Duration? = .milliseconds(100),
@@ -75,6 +86,7 @@ public struct RuntimeConfiguration: Sendable, Equatable {
         self.preemptionSlice = preemptionSlice
         self.ioUring = ioUring
         self.blockingThreads = blockingThreads
+        self.maxThreads = maxThreads
         self.crashReport = crashReport
         self.dumpSignal = dumpSignal
         self.blockingWarning = blockingWarning
@@ -92,6 +104,9 @@ public struct RuntimeConfiguration: Sendable, Equatable {
 
     /// The default `blockingThreads`: enough for a few hundred name lookups at once.
     public static let defaultBlockingThreads = 256
+
+    /// The default `maxThreads`: Go's default for `debug.SetMaxThreads`.
+    public static let defaultMaxThreads = 10_000
 
     /// The default `handoffAfter` (Docs/benchmarks.md, "Handoff", for how it was chosen).
     public static let defaultHandoffAfter: Duration? = .milliseconds(2)
@@ -112,6 +127,8 @@ public struct RuntimeConfiguration: Sendable, Equatable {
         try check("maxWorkers", maxWorkers, in: 1...Int(Int32.max))
         try check("minWorkers", minWorkers, in: 0...maxWorkers)
         try check("blockingThreads", blockingThreads, in: 1...4096)
+        // `threads` is checked above, so the range is never empty.
+        try check("maxThreads", maxThreads, in: (threads + 2)...100_000)
         guard keepAlive >= .zero else {
             throw ConfigurationError(field: "keepAlive", value: "\(keepAlive)", allowed: ">= 0 seconds")
         }

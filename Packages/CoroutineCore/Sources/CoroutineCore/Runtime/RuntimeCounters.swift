@@ -1,7 +1,7 @@
 import Synchronization
 
-/// Totals of the runtime's events since it started, for monitoring (the facade reports them
-/// through swift-metrics).
+/// Totals of the runtime's events since it started, and two gauges of its threads now
+/// (`threads`, `heldThreads`), for monitoring (the facade reports them through swift-metrics).
 public struct RuntimeCounters: Sendable, Equatable {
     /// Coroutines created: submitted ones and the pools' worker coroutines.
     public var coroutinesCreated: UInt64 = 0
@@ -35,6 +35,22 @@ public struct RuntimeCounters: Sendable, Equatable {
     /// Spare threads started (a spare that exited after `keepAlive` and is needed again counts
     /// again).
     public var sparesStarted: UInt64 = 0
+    /// Handoffs refused by `RuntimeConfiguration.maxThreads`: stretches in which a scheduler
+    /// thread was held in one call while tasks waited, no spare was at hand, and starting one
+    /// would have exceeded the cap. The tasks waited for the held thread instead. A stretch
+    /// counts once, however many of the monitor's samples asked for a spare during it.
+    public var handoffsRefused: UInt64 = 0
+    /// A gauge, not a total: the OS threads the runtime runs now. Scheduler threads, spares at
+    /// work or dormant, the preemption monitor and the blocking pools' threads; what
+    /// `RuntimeConfiguration.maxThreads` bounds. The blocking pools serve every start and keep a
+    /// thread 10 s after its last call, so after `stop` this is those pool threads (0 once they
+    /// have ended).
+    public var threads = 0
+    /// A gauge, not a total: scheduler threads (spares included) that the preemption monitor
+    /// found held in one call past `RuntimeConfiguration.handoffAfter` at its last sample, the
+    /// threads handoff would give a spare if tasks waited (Docs/scheduling.md). 0 when handoff
+    /// is off, while every thread is parked, and after `stop`.
+    public var heldThreads = 0
 
     /// Counters starting at zero.
     public init() {}

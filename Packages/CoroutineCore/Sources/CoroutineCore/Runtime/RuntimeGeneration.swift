@@ -65,20 +65,38 @@ final class RuntimeGeneration: @unchecked Sendable {
         !queues.isEmpty() || !priorityTasks.isEmpty
     }
 
-    /// Puts a spare to work for a scheduler thread held in one call (the monitor's call);
-    /// false when every spare is at work already.
-    func handOff() -> Bool {
+    /// What `handOff` did.
+    enum Handoff {
+        /// A spare was put to work.
+        case handedOff
+        /// Every spare is at work already (or the system refused a spare's thread).
+        case noSpare
+        /// No spare was at hand, and `maxThreads` kept one from starting.
+        case refused
+    }
+
+    /// Puts a spare to work for a scheduler thread held in one call (the monitor's call).
+    func handOff() -> Handoff {
+        var refused = false
+        // On past a refused spare: a later one may be dormant, and waking it needs no thread.
         for spare in threads.dropFirst(configuration.threads) {
             let activation = spare.activate()
-            guard activation != .unavailable else { continue }
-            activeThreads.add(1, ordering: .relaxed)
-            handoffCount.add(1, ordering: .relaxed)
-            if activation == .started {
-                sparesStartedCount.add(1, ordering: .relaxed)
+            switch activation {
+            case .unavailable:
+                continue
+            case .refused:
+                refused = true
+                continue
+            case .started, .woke:
+                activeThreads.add(1, ordering: .relaxed)
+                handoffCount.add(1, ordering: .relaxed)
+                if activation == .started {
+                    sparesStartedCount.add(1, ordering: .relaxed)
+                }
+                return .handedOff
             }
-            return true
         }
-        return false
+        return refused ? .refused : .noSpare
     }
 
     /// Uncounts a spare that has gone dormant.
@@ -93,7 +111,7 @@ final class RuntimeGeneration: @unchecked Sendable {
     }
 
 
-    /// Totals of the events of this run.
+    /// Totals of the events of this run, and the gauges as they read now.
     var counters: RuntimeCounters {
         var totals = RuntimeCounters()
         totals.tasksQueued = externalCounter.startedCount
@@ -107,6 +125,9 @@ final class RuntimeGeneration: @unchecked Sendable {
         totals.blockingWarnings = monitor?.blockingWarnings.load(ordering: .relaxed) ?? 0
         totals.handoffs = handoffCount.load(ordering: .relaxed)
         totals.sparesStarted = sparesStartedCount.load(ordering: .relaxed)
+        totals.handoffsRefused = monitor?.handoffsRefused.load(ordering: .relaxed) ?? 0
+        totals.threads = RuntimeThreads.count.load(ordering: .relaxed)
+        totals.heldThreads = monitor?.heldThreads.load(ordering: .relaxed) ?? 0
         return totals
     }
 
@@ -135,7 +156,7 @@ final class RuntimeGeneration: @unchecked Sendable {
             } catch {
                 liveThreads.subtract(1, ordering: .relaxed)
                 _ = stop(deadline: 0)
-                throw error
+                throw .threadCreationFailed(errno: error.errno)
             }
         }
         do {

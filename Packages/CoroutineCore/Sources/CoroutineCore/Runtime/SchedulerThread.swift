@@ -62,13 +62,13 @@ final class SchedulerThread: @unchecked Sendable {
     /// Whether the thread's loop has ended.
     var hasExited: Bool { exited.load(ordering: .acquiring) }
 
-    /// Starts the OS thread.
-    func start() throws(RuntimeError) {
-        do {
-            pthread_detach(try startThread { [self] in run() })
-        } catch {
-            throw .threadCreationFailed(errno: error.errno)
-        }
+    /// Starts the OS thread. A spare's start is refused at `maxThreads`: the runtime runs
+    /// without it, as it did before handoff.
+    func start() throws(ThreadStartFailure) {
+        let refusable = isSpare
+            ? "a spare thread for handoff was not started; the tasks queued behind a held scheduler thread wait for it"
+            : nil
+        pthread_detach(try startThread(refusable: refusable) { [self] in run() })
     }
 
     /// What `activate` did.
@@ -77,8 +77,10 @@ final class SchedulerThread: @unchecked Sendable {
         case started
         /// The dormant spare woke.
         case woke
-        /// The spare was at work already, or still ending; or its thread could not start.
+        /// The spare was at work already, or still ending; or the system refused its thread.
         case unavailable
+        /// The spare's thread was not started: `maxThreads` threads run already.
+        case refused
     }
 
     /// Puts a spare to work: starts its thread, or wakes it from dormancy.
@@ -103,6 +105,7 @@ final class SchedulerThread: @unchecked Sendable {
                 spareState.withLock { $0 = .exited }
                 exited.store(true, ordering: .releasing)
                 generation.threadExited()
+                if case .atMaxThreads = error { return .refused }
                 return .unavailable
             }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 import Testing
 @testable import CoroutineCore
@@ -551,6 +552,154 @@ extension CoroutineRuntimeTests {
         #expect(after.switches - before.switches >= 2_000)
         #expect(after.coroutinesCreated > before.coroutinesCreated)
         #expect(after.steals > before.steals)
+    }
+}
+
+/// `maxThreads` and the thread gauges.
+extension CoroutineRuntimeTests {
+    /// `maxThreads` leaves room for the threads the runtime needs: the scheduler threads, the
+    /// monitor and one blocking-pool thread.
+    @Test func maxThreadsBelowThreadsPlusTwoIsRefused() throws {
+        #expect(throws: RuntimeError.invalidConfiguration(
+            ConfigurationError(field: "maxThreads", value: "3", allowed: "4...100000"))) {
+            try runtime.start(RuntimeConfiguration(threads: 2, maxThreads: 3))
+        }
+        #expect(throws: RuntimeError.invalidConfiguration(
+            ConfigurationError(field: "maxThreads", value: "100001", allowed: "3...100000"))) {
+            try runtime.start(RuntimeConfiguration(threads: 1, maxThreads: 100_001))
+        }
+        #expect(!runtime.isRunning)
+        try RuntimeConfiguration(threads: 2, maxThreads: 4).validate()
+        #expect(RuntimeConfiguration().maxThreads == 10_000)
+    }
+
+    /// At the cap a held thread gets no spare: the handoff is refused and counted, the tasks
+    /// queued behind the call wait for it and then all run, and the cap is logged once
+    /// however often the monitor asks.
+    @Test func atMaxThreadsAHeldCallGetsNoSpareAndItsQueuedTasksRunAfterIt() throws {
+        let log = LogCapture()
+        let previousLogger = CoroutineLogging.logger
+        CoroutineLogging.logger = Logger(label: "test") { _ in log }
+        defer { CoroutineLogging.logger = previousLogger }
+        // The cap: one scheduler thread, the monitor and one blocking-pool thread. No watchdog,
+        // whose warnings a pool thread would write.
+        let configuration = RuntimeConfiguration(threads: 1, maxThreads: 3, blockingWarning: nil, handoffAfter: .milliseconds(2))
+        try withRuntime(configuration) {
+            // A pool thread busy until the end takes the cap's last place (blocking-pool
+            // threads earlier tests left count too: the cap is then reached without it).
+            let released = Atomic<Bool>(false)
+            defer { released.store(true, ordering: .releasing) }
+            // From a thread of its own: where the cap leaves the pool no thread at all, the
+            // call runs where it was submitted.
+            Thread {
+                BlockingPool.waits.submit {
+                    while !released.load(ordering: .acquiring) { usleep(1_000) }
+                }
+            }.start()
+            #expect(eventually(within: .seconds(5)) { (runtime.counters?.threads ?? 0) >= 3 })
+            let done = Atomic<Int>(0)
+            let holder = try runtime.spawn {
+                for _ in 0..<100 {
+                    _ = try? CoroutineRuntime.shared.spawn { done.add(1, ordering: .relaxed) }
+                }
+                usleep(600_000)
+                return done.load(ordering: .relaxed)
+            }
+            #expect(eventually(within: .seconds(5)) { runtime.counters?.heldThreads == 1 })
+            #expect(try holder.join(timeout: .seconds(10)) == 0)
+            #expect(eventually(within: .seconds(5)) { done.load(ordering: .relaxed) == 100 })
+            let counters = try #require(runtime.counters)
+            #expect(counters.handoffsRefused >= 1)
+            #expect(counters.handoffs == 0)
+            #expect(counters.sparesStarted == 0)
+            #expect(spareThreads() == 0)
+            #expect(eventually(within: .seconds(5)) { runtime.counters?.heldThreads == 0 })
+        }
+        let warnings = log.messages.filter { $0.hasPrefix("maxThreads 3 reached") }
+        #expect(warnings.count == 1, "\(warnings)")
+    }
+
+    /// The `threads` gauge counts what the system shows: the runtime's named threads, the
+    /// scheduler threads and the monitor while it runs, and after a stop the blocking-pool
+    /// threads (process-wide, kept 10 s after their last call) that earlier tests left.
+    @Test func theThreadsGaugeCountsTheRuntimesThreadsNow() throws {
+        try runtime.start(RuntimeConfiguration(threads: 2, handoffAfter: nil))
+        #expect(eventually(within: .seconds(5)) {
+            runtime.counters?.threads == runtimeThreads() && runtimeThreads(named: ["oc-scheduler-"]) == 2
+                && runtimeThreads(named: ["oc-preempt"]) == 1
+        }, "threads \(String(describing: runtime.counters?.threads)), named \(runtimeThreads())")
+        #expect(runtime.stop(timeout: .seconds(10)).isClean)
+        #expect(eventually(within: .seconds(5)) {
+            runtime.counters?.threads == runtimeThreads(named: ["oc-blocking", "oc-files"]) && runtimeThreads() == runtimeThreads(named: ["oc-blocking", "oc-files"])
+        }, "threads \(String(describing: runtime.counters?.threads)), named \(runtimeThreads())")
+        #expect(runtime.counters?.heldThreads == 0)
+    }
+
+    /// At the cap, blocking calls wait for a pool thread: 16 calls of 20 ms at once all finish,
+    /// and the runtime never runs more threads than its cap.
+    @Test func atMaxThreadsBlockingCallsWaitForAPoolThreadAndAllFinish() throws {
+        // Two scheduler threads and the monitor leave the pools one thread of the cap.
+        let configuration = RuntimeConfiguration(threads: 2, maxThreads: 4, blockingWarning: nil, handoffAfter: nil)
+        try withRuntime(configuration) {
+            // Pool threads earlier tests left (process-wide, kept 10 s) may hold more than the
+            // cap already: then it admits no new one, and the count only falls.
+            let bound = max(4, try #require(runtime.counters).threads)
+            let most = Atomic<Int>(0)
+            let sampling = Atomic<Bool>(true)
+            let sampler = Thread {
+                while sampling.load(ordering: .acquiring) {
+                    most.max(CoroutineRuntime.shared.counters?.threads ?? 0, ordering: .relaxed)
+                    usleep(200)
+                }
+            }
+            sampler.start()
+            defer { sampling.store(false, ordering: .releasing) }
+            let handles = try (0..<16).map { _ in
+                try runtime.spawn { Syscall.runOnBlockingPool("test") { usleep(20_000) } }
+            }
+            for handle in handles {
+                #expect(try handle.join(timeout: .seconds(10)) == 0)
+            }
+            #expect(most.load(ordering: .relaxed) <= bound, "bound \(bound)")
+            #expect(runtime.counters?.blockingCalls == 16)
+        }
+    }
+}
+
+/// The process's threads whose names begin with one of `prefixes`: by default, every thread
+/// the runtime names (what the `threads` gauge counts).
+func runtimeThreads(named prefixes: [String] = ["oc-scheduler-", "oc-spare-", "oc-preempt", "oc-blocking", "oc-files"]) -> Int {
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+    return tasks.filter { task in
+        let name = threadName(at: "/proc/self/task/\(task)/comm")
+        return prefixes.contains { name.hasPrefix($0) }
+    }.count
+}
+
+/// A log handler that keeps the messages it is given.
+final class LogCapture: LogHandler, Sendable {
+    private let logged = Mutex<[String]>([])
+
+    /// The messages so far, oldest first.
+    var messages: [String] { logged.withLock { $0 } }
+
+    func log(event: LogEvent) {
+        logged.withLock { $0.append(event.message.description) }
+    }
+
+    var metadata: Logger.Metadata {
+        get { [:] }
+        set {}
+    }
+
+    var logLevel: Logger.Level {
+        get { .trace }
+        set {}
+    }
+
+    subscript(metadataKey _: String) -> Logger.Metadata.Value? {
+        get { nil }
+        set {}
     }
 }
 
