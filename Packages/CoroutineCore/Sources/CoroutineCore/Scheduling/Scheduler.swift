@@ -27,6 +27,11 @@
 // scheduler it was submitted to: only tasks, before they start, move between threads (by
 // work stealing, see CoroutineRuntime).
 //
+// A switch costs no reference counting: the ready queue owns one reference to each coroutine
+// in it, the round takes it over to resume the coroutine and `settle` passes it on (back to the
+// queue, to the coroutine's park, whose wake returns it to the queue, to the pool, or gone
+// with the coroutine). A park reuses the coroutine's token when nothing else holds it.
+//
 // Scheduler.sleep, Scheduler.yield and Scheduler.waitUntilReady work from a coroutine the
 // scheduler resumed itself. Anywhere else (a plain thread, a generator nested inside a
 // coroutine) they block the thread, as the blocking call they stand for would.
