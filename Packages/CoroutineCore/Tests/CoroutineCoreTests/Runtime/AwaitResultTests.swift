@@ -31,8 +31,15 @@ extension CoroutineRuntimeTests {
             }
             let awaiting = try runtime.spawn { () -> [Int] in
                 let started = ticks.load(ordering: .relaxed)
+                // The operation ends once the ticker has ticked five times, which it can do only
+                // if this task's wait leaves the thread to it; 10 s bounds a regression. (It
+                // used to sleep 200 ms, which a loaded test run's ticker sometimes outlasted.)
                 let value = try awaitResult { () async throws -> String in
-                    try await Task.sleep(for: .milliseconds(200))
+                    let giveUp = ContinuousClock.now + .seconds(10)
+                    while ticks.load(ordering: .relaxed) < 5 {
+                        guard ContinuousClock.now < giveUp else { return "ticker stalled" }
+                        try await Task.sleep(for: .milliseconds(5))
+                    }
                     return "late"
                 }
                 return [started, ticks.load(ordering: .relaxed), value.count]
