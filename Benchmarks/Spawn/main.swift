@@ -20,7 +20,8 @@
 //
 // BENCH_HANDOFF_AFTER_US sets handoffAfter in microseconds (0: no handoff; unset: the default).
 // With BENCH_ONLY=switched-yield only switched_yield_ns is measured (to profile it), and with
-// BENCH_ONLY=pingpong-1t only channel_pingpong_1t_ns. With
+// BENCH_ONLY=pingpong-1t only channel_pingpong_1t_ns, with BENCH_ONLY=skynet-noinline only
+// skynet_noinline_ms. With
 // BENCH_ONLY=spawn only spawn_join_ns is measured (make bench-scaling times it at several
 // thread counts, where the other figures would only lengthen the run), followed by
 //
@@ -41,8 +42,9 @@ let settings = BenchmarkSettings(program: "spawn_benchmark")
 /// The figure BENCH_ONLY asks for alone, or nil when it is unset.
 func onlyFigure() -> String? {
     guard let only = settings.environment("BENCH_ONLY") else { return nil }
-    guard ["spawn", "switched-yield", "pingpong-1t"].contains(only) else {
-        settings.reject("BENCH_ONLY=\(only) is not a figure this benchmark can run alone (spawn, switched-yield, pingpong-1t)")
+    guard ["spawn", "switched-yield", "pingpong-1t", "skynet-noinline"].contains(only) else {
+        settings.reject(
+            "BENCH_ONLY=\(only) is not a figure this benchmark can run alone (spawn, switched-yield, pingpong-1t, skynet-noinline)")
     }
     return only
 }
@@ -60,6 +62,12 @@ if only == "switched-yield" || only == "pingpong-1t" {
     } else {
         print("channel_pingpong_1t_ns=\(format(try median { try channelPingPongNanoseconds(rendezvous) }))")
     }
+    runtime.stop()
+    exit(0)
+}
+if only == "skynet-noinline" {
+    try runtime.start(RuntimeConfiguration(threads: threads, handoffAfter: handoffAfter, inlineJoins: false))
+    print("skynet_noinline_ms=\(format(try median { try skynetMilliseconds() }))")
     runtime.stop()
     exit(0)
 }
