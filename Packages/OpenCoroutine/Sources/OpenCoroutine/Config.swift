@@ -110,7 +110,7 @@ public struct Config: Sendable, Equatable {
     /// | `opencoroutine_stack_overflows` | tasks that overflowed their stack (each lost its worker) |
     /// | `opencoroutine_handoffs_refused` | handoffs `maxThreads` refused (the queued tasks waited) |
     /// | `opencoroutine_threads` | gauge: the OS threads the runtime runs now |
-    /// | `opencoroutine_held_threads` | gauge: scheduler threads held in one call past `handoffAfter` now |
+    /// | `opencoroutine_held_threads` | gauge: scheduler threads held in one call past `handoffAfter` while tasks wait |
     ///
     /// Nothing is reported unless the program bootstraps a metrics backend
     /// (`MetricsSystem.bootstrap`).

@@ -190,28 +190,30 @@ final class PreemptionMonitor: @unchecked Sendable {
         watch.overdue = true
     }
 
-    /// Whether `thread`'s coroutine has held it in one call for `handoffAfter`: off the CPU in
-    /// a system call (a call no hook suspends), or on the CPU past its preemption slice by
-    /// `handoffAfter` (code preemption must skip; with preemption off, any code). When tasks
-    /// wait in the queues (and, on the CPU, fewer threads run tasks than the process has CPUs),
-    /// hands them to a spare.
+    /// Whether `thread`'s coroutine has held it in one call for `handoffAfter` while tasks
+    /// wait in the queues: off the CPU in a system call (a call no hook suspends), or on the
+    /// CPU past its preemption slice by `handoffAfter` (code preemption must skip; with
+    /// preemption off, any code). Then hands the waiting tasks to a spare (on the CPU, only
+    /// while fewer threads run tasks than the process has CPUs).
     private func handOffIfHeld(
         _ thread: SchedulerThread, with watch: inout Watch, now: UInt64, generation: RuntimeGeneration
     ) -> Bool {
         guard let handoff = handoffNanoseconds, watch.since != 0 else { return false }
         let held = now &- watch.since
-        guard held >= handoff, thread.scheduler.runningFrame.load(ordering: .relaxed) != 0 else { return false }
+        // Only while tasks wait: the closer look below reads the thread's /proc file, and on a
+        // busy server a stretch of 2 ms without a switch is common, and harmless when nothing
+        // waits behind it; the monitor pays that read only when a spare could help.
+        guard held >= handoff, generation.hasQueuedTasks,
+              thread.scheduler.runningFrame.load(ordering: .relaxed) != 0 else { return false }
         // Off the CPU counts only in a system call: a thread the kernel merely left waiting
         // for a core (a loaded machine) is not held, and a spare would only add to the load.
-        // Read whether tasks wait or not, for the `heldThreads` gauge: a held thread costs the
-        // monitor one pread of its /proc file per tick, as it did before whenever tasks waited.
         let offCPU = thread.cpuClock.nanoseconds &- watch.cpuSince < held / 2
         guard offCPU ? thread.currentSystemCall() != nil : held >= (sliceNanoseconds ?? 0) &+ handoff else {
             return false
         }
         // On the CPU, a spare competes with the held thread for the cores: only while one is
         // free.
-        guard generation.hasQueuedTasks, offCPU || generation.hasFreeCore else { return true }
+        guard offCPU || generation.hasFreeCore else { return true }
         // Every tick, not once per stretch: a spare that ran out of tasks and went dormant
         // while the thread stayed held is woken for the tasks queued since. (A worker runs
         // tasks back to back without a switch, so one stretch may hold several calls.)

@@ -47,9 +47,11 @@ public struct RuntimeCounters: Sendable, Equatable {
     /// have ended).
     public var threads = 0
     /// A gauge, not a total: scheduler threads (spares included) that the preemption monitor
-    /// found held in one call past `RuntimeConfiguration.handoffAfter` at its last sample, the
-    /// threads handoff would give a spare if tasks waited (Docs/scheduling.md). 0 when handoff
-    /// is off, while every thread is parked, and after `stop`.
+    /// found held in one call past `RuntimeConfiguration.handoffAfter` while tasks waited to
+    /// start, at its last sample: the threads handoff gives (or, at `maxThreads`, would give)
+    /// a spare (Docs/scheduling.md). The monitor looks only while tasks wait, so a thread held
+    /// with nothing queued behind it is not counted. 0 when handoff is off, while every thread
+    /// is parked, and after `stop`.
     public var heldThreads = 0
 
     /// Counters starting at zero.
