@@ -76,8 +76,9 @@ final class BlockingPool: @unchecked Sendable {
         case newThread
         /// Into the queue, for the first worker to finish its job.
         case queued
-        /// Nowhere: the submitter runs it (the pool has no thread and may start none).
-        case runsHere
+        /// Nowhere: the submitter runs these, oldest first (the pool has no thread and may
+        /// start none).
+        case runHere([Job])
     }
 
     /// Runs `job` on a pool thread, now or once one is free.
@@ -106,8 +107,10 @@ final class BlockingPool: @unchecked Sendable {
             startWorker(with: job)
         case .queued:
             break
-        case .runsHere:
-            job.run()
+        case .runHere(let jobs):
+            for job in jobs {
+                job.run()
+            }
         }
     }
 
@@ -126,6 +129,10 @@ final class BlockingPool: @unchecked Sendable {
             // No thread: the job goes to a worker that went idle since `submit` looked (a
             // worker goes idle only where the queue is empty, so a job queued now would wait
             // for its keep-alive), else waits for a busy one, or runs here when there are none.
+            // `threads` also counts starts still under way, which may fail too: a job queued
+            // for one of those would wait for no thread, so the last start to fail runs every
+            // job queued meanwhile here as well (two refused at once at `maxThreads` stranded
+            // one call for good).
             let placement = state.withLock { state -> Placement in
                 state.threads -= 1
                 if let worker = state.idle.popLast() {
@@ -136,7 +143,8 @@ final class BlockingPool: @unchecked Sendable {
                     state.queue.append(job)
                     return .queued
                 }
-                return .runsHere
+                defer { state.queue.removeAll() }
+                return .runHere(Array(state.queue) + [job])
             }
             place(job, placement)
         }
