@@ -86,25 +86,45 @@ private func probeFields(_ arguments: [String], timeout: TimeInterval = 30) thro
         #expect((fields["elapsed_ms"] ?? .max) < 1_000, "\(fields)")
     }
 
-    /// `Process.waitUntilExit` from 50 tasks of one thread, which all spin that thread's run
-    /// loop (RunLoopWaits.swift): every child's end is seen, together. (Two tasks of one thread
-    /// never finished before.)
+    /// `Process.waitUntilExit` from 50 tasks of one thread, each spinning its own run loop
+    /// (TaskRunLoops.swift): every child's end is seen, together. (Two tasks of one thread never
+    /// finished when they shared the thread's.)
     @Test func processesWaitedForByTasksOfOneThreadAllEnd() throws {
         let fields = try probeFields(["process", "1", "50"])
         #expect(fields["succeeded"] == 50, "\(fields)")
         #expect((fields["elapsed_ms"] ?? .max) < 1_500, "\(fields)")
     }
 
-    /// Two tasks on each of two threads, each waiting for its child in its thread's run loop.
-    /// An outer run's wakeup signalled while the inner run of the other task was awake used to
-    /// be lost (the run loop's wait slept on: 3 runs in 15 hung); the backstop of
-    /// RunLoopWaits.swift bounds the loss. Twelve runs, each bounded.
+    /// Two tasks on each of two threads, each waiting for its child in its run loop. When the
+    /// tasks of a thread shared its run loop, an outer run's wakeup signalled while the inner
+    /// run of the other task was awake was lost (3 runs in 15 hung). Twelve runs, each bounded.
     @Test func processesWaitedForByTasksOfTwoThreadsAllEnd() throws {
         for run in 1...12 {
             let fields = try probeFields(["process", "2", "4"], timeout: 10)
             #expect(fields["succeeded"] == 4, "run \(run): \(fields)")
             #expect((fields["elapsed_ms"] ?? .max) < 1_000, "run \(run): \(fields)")
         }
+    }
+
+    /// Each task has a run loop of its own (TaskRunLoops.swift): the same across its
+    /// suspensions, another than every other task's, and a timer one task schedules fires only
+    /// in that task's runs, while the tasks of a thread run theirs at once. A task that ends
+    /// with a timer still scheduled leaves its run loop aside: the timer never fires again, in
+    /// any task. Run loops are reused (the second wave makes one more: the aside one's
+    /// replacement), so descriptors grow with the tasks alive at once, about three a run loop.
+    @Test(arguments: [("1", 20), ("2", 100)])
+    func everyTaskRunsARunLoopOfItsOwn(threads: String, tasks: Int) throws {
+        let fields = try probeFields(["run-loops", threads, "\(tasks)"])
+        #expect(fields["distinct_loops"] == tasks, "\(fields)")
+        #expect(fields["stable"] == 2 * tasks, "\(fields)")
+        #expect(fields["foreign_fires"] == 0, "\(fields)")
+        // 100 ms of a 5 ms timer in each of 2 × TASKS runs: most of 20 fires each.
+        #expect((fields["fires"] ?? 0) > 2 * tasks * 10, "\(fields)")
+        #expect(fields["leaked_fires_after_end"] == 0, "\(fields)")
+        #expect(fields["loops_both_waves"] == tasks + 1, "\(fields)")
+        // Three a run loop, and the thread run loop the first task's check makes.
+        #expect((fields["descriptors_grown"] ?? .max) <= 3 * (tasks + 1) + 16, "\(fields)")
+        #expect((fields["elapsed_ms"] ?? .max) < 2_000, "\(fields)")
     }
 
     /// The figure: 100 children of 0.3 s from 100 tasks on 2 threads, each through

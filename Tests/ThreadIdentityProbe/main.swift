@@ -36,6 +36,16 @@
 //       `err-N` to stderr, both read through pipes with `FileHandle`, and a
 //       `terminationHandler` counting ends. Prints `succeeded=N handled=N elapsed_ms=N`
 //       (succeeded: status 0 and both outputs exact).
+//   thread_identity_probe run-loops THREADS TASKS
+//       Two waves of TASKS tasks on THREADS threads. Each task reads `RunLoop.current` before
+//       and after a hooked sleep, schedules a repeating 5 ms `Timer` on it and runs it for
+//       100 ms (the tasks of a thread run theirs at the same time), then invalidates the timer,
+//       except the first task of the first wave, which ends with its timer still scheduled.
+//       Prints `distinct_loops=N stable=N fires=N foreign_fires=N leaked_fires_after_end=N
+//       loops_both_waves=N descriptors_grown=N elapsed_ms=N` (distinct_loops: in the first
+//       wave; stable: tasks whose run loop stayed the same; foreign_fires: timer fires inside
+//       a task other than the timer's; loops_both_waves: distinct run loops over both waves;
+//       descriptors_grown: open descriptors after the waves less before).
 //   thread_identity_probe handoff HOLD HANDOFF_US
 //       One scheduler thread (handoff after HANDOFF_US microseconds, 0 for none): a task holds
 //       the thread in one call that does not suspend (HOLD unhooked: 1 s in `sigtimedwait`,
@@ -390,6 +400,62 @@ func runProcessesWithOutput(threads: Int, tasks: Int) throws {
     emit("succeeded=\(succeeded.load(ordering: .relaxed)) handled=\(handled.load(ordering: .relaxed)) elapsed_ms=\(milliseconds() - start)")
 }
 
+/// What the run-loop waves saw.
+final class RunLoopWaves: Sendable {
+    let loops = Mutex<Set<ObjectIdentifier>>([])
+    let stable = Atomic<Int>(0)
+    let fires = Atomic<Int>(0)
+    let foreignFires = Atomic<Int>(0)
+    let leakedFires = Atomic<Int>(0)
+
+    /// One task of a wave: its own run loop, a timer on it, 100 ms of running it.
+    func visit(leavingTimer: Bool) {
+        let loop = RunLoop.current
+        usleep(1_000)
+        if RunLoop.current === loop { stable.add(1, ordering: .relaxed) }
+        loops.withLock { _ = $0.insert(ObjectIdentifier(loop)) }
+        let owner = CurrentTask.id
+        let timer = Timer(timeInterval: 0.005, repeats: true) { [self] _ in
+            fires.add(1, ordering: .relaxed)
+            if leavingTimer { leakedFires.add(1, ordering: .relaxed) }
+            if CurrentTask.id != owner { foreignFires.add(1, ordering: .relaxed) }
+        }
+        loop.add(timer, forMode: .default)
+        loop.run(until: Date(timeIntervalSinceNow: 0.1))
+        if !leavingTimer { timer.invalidate() }
+    }
+}
+
+/// The number of open descriptors.
+func openDescriptors() -> Int {
+    (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1
+}
+
+func runRunLoops(threads: Int, tasks: Int) throws {
+    let waves = RunLoopWaves()
+    let start = milliseconds()
+    let descriptorsBefore = openDescriptors()
+    var firstWave = 0
+    var leakedAtEnd = 0
+    try withCoroutines(Config(threads: threads)) {
+        for wave in 0..<2 {
+            let handles = try (0..<tasks).map { index in
+                try co(name: "run-loop-\(wave)-\(index)") { waves.visit(leavingTimer: wave == 0 && index == 0) }
+            }
+            for handle in handles { try handle.join() }
+            if wave == 0 {
+                firstWave = waves.loops.withLock { $0.count }
+                leakedAtEnd = waves.leakedFires.load(ordering: .relaxed)
+            }
+        }
+    }
+    let leakedAfterEnd = waves.leakedFires.load(ordering: .relaxed) - leakedAtEnd
+    emit("distinct_loops=\(firstWave) stable=\(waves.stable.load(ordering: .relaxed)) "
+        + "fires=\(waves.fires.load(ordering: .relaxed)) foreign_fires=\(waves.foreignFires.load(ordering: .relaxed)) "
+        + "leaked_fires_after_end=\(leakedAfterEnd) loops_both_waves=\(waves.loops.withLock { $0.count }) "
+        + "descriptors_grown=\(openDescriptors() - descriptorsBefore) elapsed_ms=\(milliseconds() - start)")
+}
+
 /// Waits `nanoseconds` in `sigtimedwait`, a call no hook sees; true when it timed out.
 func waitUnhooked(nanoseconds: Int) -> Bool {
     var signals = sigset_t()
@@ -522,6 +588,7 @@ case "children": try runChildren()
 case "process": try runProcesses(threads: number(1), tasks: number(2))
 case "process-output": try runProcessesWithOutput(threads: number(1), tasks: number(2))
 case "held-storm": try runHeldStorm()
+case "run-loops": try runRunLoops(threads: number(1), tasks: number(2))
 case "handoff":
     guard arguments.count == 3, ["unhooked", "excluded"].contains(arguments[1]), let delay = Int(arguments[2]) else {
         fail("usage: thread_identity_probe handoff unhooked|excluded HANDOFF_US")

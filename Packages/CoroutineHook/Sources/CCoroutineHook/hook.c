@@ -89,6 +89,7 @@ __attribute__((constructor)) static void oc_hook_check_interposition(void) {
     }
     if (resolved != NULL && dladdr(resolved, &found) != 0 && found.dli_fbase == ours.dli_fbase) {
         oc_hook_prepare();
+        oc_hook_prepare_core_foundation();
         interposes = true;
         __atomic_store_n(&enabled, 1, __ATOMIC_RELEASE);
         return;

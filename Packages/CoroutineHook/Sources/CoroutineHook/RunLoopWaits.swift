@@ -5,10 +5,12 @@ import Synchronization
 
 // CoreFoundation's run loop, waited on from several tasks of one thread.
 //
-// A run loop belongs to a thread (`RunLoop.current`, `CFRunLoopGetCurrent`), so the tasks of
-// one scheduler thread share one. CoreFoundation allows runs of it to nest, as a modal loop
-// runs inside a callout of an outer one, and keeps per-run state (the current mode, the stop
-// flags, the run's deadline) on a stack: the inner run must end before the outer one goes on.
+// Each task has a run loop of its own (TaskRunLoops.swift), but one can still be shared:
+// `RunLoop.main`, or a task's run loop handed to another task, run by tasks of one thread at
+// once (and every task's, when CoreFoundation is not the one TaskRunLoops was written against).
+// CoreFoundation allows runs of one run loop to nest, as a modal loop runs inside a callout of
+// an outer one, and keeps per-run state (the current mode, the stop flags, the run's deadline)
+// on a stack: the inner run must end before the outer one goes on.
 // Two tasks that both run it (two `Process.waitUntilExit`s, which spin it in 50 ms slices) nest
 // without knowing: the second enters while the first waits in the run loop's poll. When the
 // first woke before the second left, it went on with the second's state on top of its own, and
@@ -30,9 +32,6 @@ import Synchronization
 // task never sleeps longer than `backstop`: it then returns as a poll that found nothing, which
 // CoreFoundation takes as a wakeup for nothing, and its run looks at its deadline, its stop
 // flag and its sources before it sleeps again. A lost wakeup costs at most that long.
-//
-// Still per thread: the run loop's sources and timers. A source one task added may fire inside
-// another task's run (Docs/coroutines.md, "What is per task, what is per thread").
 enum RunLoopWaits {
     /// The waits in one run loop of one thread, in the order they entered; a run loop is known
     /// by the first descriptor its poll watches (its wakeup descriptor).

@@ -91,6 +91,10 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
     }
 
     /// The coroutine-local value for `key`, or nil when none is set.
+    ///
+    /// The values are released when the coroutine ends, as a thread's keys are at its exit: a
+    /// value whose `deinit` gives back what the coroutine held (a resource kept per task) runs
+    /// then, not when the last reference to the coroutine goes.
     public final subscript<Value>(key: CoroutineLocal<Value>) -> Value? {
         get { extras.load()?.state.withLock { $0.locals[key.id] as? Value } }
         set { createdExtras.state.withLock { $0.locals[key.id] = newValue } }
@@ -238,6 +242,7 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
         // The token holds the scheduler, whose pool holds idle workers: an ended coroutine
         // lets go of it, so that nothing keeps the scheduler once its workers ended.
         parkingToken = nil
+        releaseLocals()
         if let frame {
             oc_frames_unregister(frame)
         }
@@ -247,6 +252,17 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
             StackPool.recycleShared(stack)
         }
         transition(to: status)
+    }
+
+    /// Lets go of the coroutine-local values. They are taken out under the lock and released
+    /// after it, since a value's `deinit` may use the coroutine (its other locals, say).
+    private func releaseLocals() {
+        guard let extras = extras.load() else { return }
+        let locals = extras.state.withLock { state in
+            defer { state.locals = [:] }
+            return state.locals
+        }
+        _ = consume locals
     }
 
     /// Leaves `running`. Only the thread running the coroutine writes its status while it

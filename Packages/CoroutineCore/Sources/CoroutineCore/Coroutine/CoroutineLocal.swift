@@ -1,10 +1,12 @@
 import Synchronization
 
-/// A typed key for a value stored per coroutine.
+/// A typed key for a value stored per coroutine (`Coroutine.current?[key]`) or per task
+/// (`CurrentTask[key]`).
 ///
 /// ```swift
 /// let requestID = CoroutineLocal<Int>()
 /// Coroutine.current?[requestID] = 42
+/// CurrentTask[requestID] = 42
 /// ```
 public struct CoroutineLocal<Value: Sendable>: Sendable, Hashable {
     let id: Int

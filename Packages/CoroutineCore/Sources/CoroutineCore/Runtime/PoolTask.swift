@@ -55,6 +55,8 @@ final class PoolTask: @unchecked Sendable {
     @usableFromInline @exclusivity(unchecked) var error: (any Error)?
     /// Whether a joiner saw the outcome; an error nobody saw is logged when the task goes.
     @usableFromInline let errorObserved = Atomic<Bool>(false)
+    /// The values stored for the task (`CurrentTask[key]`), created on first use.
+    private let locals = AtomicLazyReference<TaskLocals>()
     /// The task its worker runs inline on top of this one, through a join's shortcut, while
     /// it does; worker-thread only.
     @exclusivity(unchecked) private var inlineTask: PoolTask?
@@ -156,11 +158,33 @@ final class PoolTask: @unchecked Sendable {
     private func execute() {
         guard let job = job.take() else { return }
         job(self)
+        releaseLocals()
         guard let error else {
             finish(.completed)
             return
         }
         finish(isCancelled || (error as? CoroutineError) == .cancelled ? .cancelled : .failed)
+    }
+
+    /// The task's value for `key`, or nil when none is set.
+    subscript<Value>(key: CoroutineLocal<Value>) -> Value? {
+        get { locals.load()?.values.withLock { $0[key.id] as? Value } }
+        set {
+            let created = locals.load() ?? locals.storeIfNil(TaskLocals())
+            created.values.withLock { $0[key.id] = newValue }
+        }
+    }
+
+    /// Lets go of the task's values as its body ends, before its joiners wake: what a value
+    /// gives back in its `deinit` is back when `join` returns. Released outside the lock, since
+    /// a `deinit` may read the task's other values.
+    private func releaseLocals() {
+        guard let locals = locals.load() else { return }
+        let values = locals.values.withLock { values in
+            defer { values = [:] }
+            return values
+        }
+        _ = consume values
     }
 
     /// Publishes the end state and unparks every joiner.
@@ -298,6 +322,23 @@ public enum CurrentTask {
         }
     }
 
+    /// The calling task's value for `key`, or nil when none is set or outside a task; setting
+    /// it outside a task does nothing.
+    ///
+    /// A task's values are released when its body ends, before `join` returns, as a thread's
+    /// keys are at its exit. Use these rather than `Coroutine.current?[key]` for per-task
+    /// state: a task runs on a coroutine of the runtime's pool, which runs other tasks before
+    /// and after it, and a task run inline by a join shares its joiner's coroutine.
+    ///
+    /// ```swift
+    /// let requestID = CoroutineLocal<Int>()
+    /// CurrentTask[requestID] = 42
+    /// ```
+    public static subscript<Value>(key: CoroutineLocal<Value>) -> Value? {
+        get { task?[key] }
+        set { task?[key] = newValue }
+    }
+
     /// Runs `task` with it recorded as the calling coroutine's current task.
     static func run(_ task: PoolTask) {
         let frame = oc_frame_current()
@@ -308,4 +349,9 @@ public enum CurrentTask {
         oc_frame_label(frame, 0, nil)
         frame.pointee.task = nil
     }
+}
+
+/// The values stored for one task.
+private final class TaskLocals: Sendable {
+    let values = Mutex<[Int: any Sendable]>([:])
 }

@@ -51,6 +51,22 @@ import Testing
         #expect(try second.resume() == .returned(nil))
     }
 
+    @Test func localsAreReleasedWhenTheCoroutineEnds() throws {
+        let key = CoroutineLocal<Tracked>()
+        let releases = Tracked.Releases()
+        let coroutine = Coroutine<Void, Int, Int> { suspender, _ in
+            Coroutine.current?[key] = Tracked(releases)
+            try suspender.suspend(with: 1)
+            return 2
+        }
+        #expect(try coroutine.resume() == .yielded(1))
+        #expect(releases.count == 0)
+        #expect(try coroutine.resume() == .returned(2))
+        // The coroutine object is still referenced here: its end released the value.
+        #expect(releases.count == 1)
+        #expect(coroutine[key] == nil)
+    }
+
     @Test func cancellingReadyCoroutineNeverRunsIt() {
         var ran = false
         let coroutine = Coroutine<Void, Void, Void> { _, _ in ran = true }
@@ -117,5 +133,24 @@ import Testing
         }
         #expect(text == "\(CoroutineError.cancelled)")
         #expect(coroutine.status == .complete)
+    }
+}
+
+/// A coroutine-local or task value that counts its releases.
+final class Tracked: Sendable {
+    final class Releases: Sendable {
+        private let value = Atomic<Int>(0)
+        var count: Int { value.load(ordering: .acquiring) }
+        func add() { value.add(1, ordering: .releasing) }
+    }
+
+    private let releases: Releases
+
+    init(_ releases: Releases) {
+        self.releases = releases
+    }
+
+    deinit {
+        releases.add()
     }
 }

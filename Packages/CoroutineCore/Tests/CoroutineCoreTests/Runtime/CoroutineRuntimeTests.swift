@@ -68,6 +68,30 @@ import Testing
     /// Yields that go on without switching still end the round as often as switching ones:
     /// on one thread, a coroutine spinning on yield lets a descriptor wait end and a task it
     /// queued start.
+    /// A task's values (`CurrentTask[key]`) are its own, though one pool coroutine runs the
+    /// tasks one after another, and they are released when its body ends, before `join`
+    /// returns; outside a task there are none.
+    @Test func aTasksValuesAreItsOwnAndReleasedBeforeItsJoinReturns() throws {
+        try withRuntime(RuntimeConfiguration(threads: 1)) {
+            let key = CoroutineLocal<Tracked>()
+            let number = CoroutineLocal<Int>()
+            let releases = Tracked.Releases()
+            for round in 0..<3 {
+                let seenBefore = try runtime.spawn { () -> Int? in
+                    let before = CurrentTask[number]
+                    CurrentTask[number] = round
+                    CurrentTask[key] = Tracked(releases)
+                    try Scheduler.yield()
+                    return CurrentTask[number] == round ? before : -1
+                }.join()
+                #expect(seenBefore == nil, "round \(round) saw \(String(describing: seenBefore))")
+                #expect(releases.count == round + 1)
+            }
+            CurrentTask[number] = 1
+            #expect(CurrentTask[number] == nil)
+        }
+    }
+
     @Test func aYieldingSpinnerLetsDescriptorWaitsAndQueuedTasksRun() throws {
         try withRuntime(RuntimeConfiguration(threads: 1)) {
             var ends: [Int32] = [0, 0]

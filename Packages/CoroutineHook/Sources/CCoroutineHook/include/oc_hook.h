@@ -104,6 +104,62 @@ bool oc_hook_has_parked_waiters(void);
 /// errno on failure.
 long oc_hook_futex(uint32_t *word, int op, long value, long timeout, long word2, long value3);
 
+// MARK: - Calls between other libraries (redirect.c)
+
+/// Makes every object loaded now, except this library, call `replacement` where it calls the
+/// function `name` through its procedure linkage or global offset table: a call between two
+/// functions of one library (CoreFoundation's own calls into CoreFoundation), which the
+/// symbol search order never gives to this library. Returns how many slots now point to
+/// `replacement`. Objects loaded later (dlopen) keep their calls.
+int oc_hook_redirect(const char *name, void *replacement);
+
+// MARK: - CoreFoundation's run loops (core_foundation.c)
+
+/// The CoreFoundation functions TaskRunLoops.swift calls, CoreFoundation's own definitions.
+typedef struct oc_core_foundation {
+    void *(*get_tsd)(uint32_t slot);
+    void *(*get_tsd_create_if_needed)(uint32_t slot, unsigned char create);
+    /// `_CFRunLoopGet0`: the run loop of the thread `key`, made on first use.
+    void *(*run_loop_for_thread)(uintptr_t key);
+    void *(*copy_all_modes)(void *run_loop);
+    unsigned char (*mode_is_finished)(void *run_loop, const void *mode);
+    long (*array_count)(const void *array);
+    const void *(*array_element)(const void *array, long index);
+    void (*release)(const void *object);
+} oc_core_foundation;
+
+/// CoreFoundation's thread-specific slot for the current run loop (`__CFTSDKeyRunLoop`).
+#define OC_CF_RUN_LOOP_SLOT 10
+
+/// Whether CoreFoundation keeps the current run loop in `OC_CF_RUN_LOOP_SLOT`.
+typedef enum oc_run_loop_slot {
+    OC_RUN_LOOP_SLOT_UNCHECKED = 0,
+    /// Another call is checking now, and may be suspended in it: ask again after a yield.
+    OC_RUN_LOOP_SLOT_CHECKING = 1,
+    OC_RUN_LOOP_SLOT_FOUND = 2,
+    /// CoreFoundation is not loaded, lacks a function, or keeps the run loop elsewhere.
+    OC_RUN_LOOP_SLOT_MISSING = 3,
+} oc_run_loop_slot;
+
+/// CoreFoundation's functions, found by the library's constructor; NULL when CoreFoundation
+/// is not loaded then or lacks one of them.
+const oc_core_foundation *oc_hook_core_foundation(void);
+
+/// Finds CoreFoundation's functions and redirects its reads of its thread-specific data
+/// (`_CFGetTSD`, `_CFGetTSDCreateIfNeeded`) to this library's, which answer the run-loop slot
+/// with `oc_hook_task_run_loop` and every other with CoreFoundation's own; the library's
+/// constructor calls it once.
+void oc_hook_prepare_core_foundation(void);
+
+/// Checks, on the first call, that CoreFoundation keeps the calling thread's run loop in its
+/// slot (asked for the thread's run loop, it stores it there); later calls answer at once. The
+/// checking coroutine's own calls during the check (CoreFoundation's reads) answer MISSING.
+oc_run_loop_slot oc_hook_run_loop_slot(void);
+
+/// Implemented in Swift (TaskRunLoops.swift): the calling task's run loop, made or taken from
+/// the recycled ones when `creating`; NULL when the caller is no task or has none.
+void *oc_hook_task_run_loop(bool creating) __attribute__((swift_name("taskRunLoop(creating:)")));
+
 // Implemented in Swift: the parking lot of the lock hooks (thread_locks.c), whose deadlines
 // are monotonic nanoseconds (-1: none), and the targets of the variadic entry points.
 oc_park_outcome oc_hook_park(const void *address, int64_t deadline, bool (*should_park)(void *context),
