@@ -30,6 +30,20 @@ import Testing
         return true
     }
 
+    /// Spawns a task that queues 100 tasks running `queued` on its own thread, then holds that
+    /// thread in `hold` (which never suspends: a plain computation, or the kernel's `usleep`,
+    /// since these tests link no hook library) and returns what `hold` returns.
+    func spawnHolder<Value: Sendable>(
+        queuing queued: @escaping @Sendable () -> Void, holding hold: @escaping @Sendable () -> Value
+    ) throws -> JoinHandle<Value> {
+        try runtime.spawn {
+            for _ in 0..<100 {
+                _ = try? CoroutineRuntime.shared.spawn(queued)
+            }
+            return hold()
+        }
+    }
+
     @Test func aMillionTasksCompleteExactlyOnceAcrossThreads() throws {
         try withRuntime {
             let count = Atomic<Int>(0)
@@ -147,10 +161,7 @@ import Testing
     @Test func aThreadBlockedInComputationDoesNotHoldItsQueuedWork() throws {
         try withRuntime {
             let done = Atomic<Int>(0)
-            let blocker = try runtime.spawn { () -> Int in
-                for _ in 0..<100 {
-                    _ = try? CoroutineRuntime.shared.spawn { done.add(1, ordering: .relaxed) }
-                }
+            let blocker = try spawnHolder(queuing: { done.add(1, ordering: .relaxed) }) { () -> Int in
                 // A long plain computation: never suspends, so this thread is stuck here.
                 let end = ContinuousClock.now + .seconds(2)
                 var spins = 0
@@ -169,13 +180,11 @@ import Testing
         try withRuntime(RuntimeConfiguration(threads: 1, handoffAfter: .milliseconds(2))) {
             let done = Atomic<Int>(0)
             let onSpare = Atomic<Int>(0)
-            let holder = try runtime.spawn {
-                for _ in 0..<100 {
-                    _ = try? CoroutineRuntime.shared.spawn {
-                        if threadName() == "oc-spare-0" { onSpare.add(1, ordering: .relaxed) }
-                        done.add(1, ordering: .relaxed)
-                    }
-                }
+            let queued: @Sendable () -> Void = {
+                if threadName() == "oc-spare-0" { onSpare.add(1, ordering: .relaxed) }
+                done.add(1, ordering: .relaxed)
+            }
+            let holder = try spawnHolder(queuing: queued) {
                 usleep(600_000)
                 return done.load(ordering: .relaxed)
             }
@@ -193,10 +202,7 @@ import Testing
     @Test func withoutHandoffAThreadHeldInACallHoldsItsQueue() throws {
         try withRuntime(RuntimeConfiguration(threads: 1, handoffAfter: nil)) {
             let done = Atomic<Int>(0)
-            let holder = try runtime.spawn {
-                for _ in 0..<100 {
-                    _ = try? CoroutineRuntime.shared.spawn { done.add(1, ordering: .relaxed) }
-                }
+            let holder = try spawnHolder(queuing: { done.add(1, ordering: .relaxed) }) {
                 usleep(300_000)
                 return done.load(ordering: .relaxed)
             }
@@ -622,10 +628,7 @@ extension CoroutineRuntimeTests {
             }.start()
             #expect(eventually(within: .seconds(5)) { (runtime.counters?.threads ?? 0) >= 3 })
             let done = Atomic<Int>(0)
-            let holder = try runtime.spawn {
-                for _ in 0..<100 {
-                    _ = try? CoroutineRuntime.shared.spawn { done.add(1, ordering: .relaxed) }
-                }
+            let holder = try spawnHolder(queuing: { done.add(1, ordering: .relaxed) }) {
                 usleep(600_000)
                 return done.load(ordering: .relaxed)
             }
