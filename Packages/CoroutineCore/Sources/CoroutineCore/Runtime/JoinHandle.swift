@@ -117,18 +117,25 @@ public struct JoinHandle<Value: Sendable>: Sendable {
         return (winner, try handles[winner].task.outcome(as: Value.self))
     }
 
+    /// Suspends (or blocks) until the task finished or `deadline` passed. The join of one task,
+    /// the common case, apart from `waitForAny`: it allocates no array of one.
     private func wait(until deadline: UInt64?) throws {
-        try Self.waitForAny([task], until: deadline)
+        try CurrentTask.checkCancellation()
+        let task = self.task
+        guard !task.isFinished else { return }
+        try Self.park(until: deadline, reason: .join(taskID: task.id)) { task.addJoiner($0) }
     }
 
     /// Suspends (or blocks) until one of `tasks` finished or `deadline` passed.
     private static func waitForAny(_ tasks: [PoolTask], until deadline: UInt64?) throws {
         try CurrentTask.checkCancellation()
         guard !tasks.contains(where: \.isFinished) else { return }
-        let register = { (token: ParkingToken) -> Bool in
-            tasks.allSatisfy { $0.addJoiner(token) }
-        }
         let reason = tasks.count == 1 ? WaitReason.join(taskID: tasks[0].id) : .other
+        try park(until: deadline, reason: reason) { token in tasks.allSatisfy { $0.addJoiner(token) } }
+    }
+
+    /// Parks until a task `register` added the token to finishes, or `deadline` passes.
+    private static func park(until deadline: UInt64?, reason: WaitReason, register: (ParkingToken) -> Bool) throws {
         switch Parking.park(untilNanoseconds: deadline, reason: reason, register: register) {
         case .timedOut: throw JoinError.timedOut
         case .cancelled: throw CoroutineError.cancelled

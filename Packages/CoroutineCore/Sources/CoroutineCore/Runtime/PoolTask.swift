@@ -21,9 +21,21 @@ final class PoolTask: @unchecked Sendable {
         var isFinished: Bool { self == .completed || self == .failed || self == .cancelled }
     }
 
-    /// Join callers to unpark.
+    /// Join callers to unpark. Most tasks have one joiner, kept inline: a join allocates
+    /// nothing for it.
     private struct Parked {
-        var joiners: [ParkingToken] = []
+        var joiner: ParkingToken?
+        var moreJoiners: [ParkingToken] = []
+
+        mutating func add(_ token: ParkingToken) {
+            if joiner == nil { joiner = token } else { moreJoiners.append(token) }
+        }
+
+        /// Takes every joiner out.
+        mutating func takeAll() -> (ParkingToken?, [ParkingToken]) {
+            defer { (joiner, moreJoiners) = (nil, []) }
+            return (joiner, moreJoiners)
+        }
     }
 
     /// A number no other task of this process has.
@@ -189,12 +201,12 @@ final class PoolTask: @unchecked Sendable {
 
     /// Publishes the end state and unparks every joiner.
     private func finish(_ state: State) {
-        let woken = parked.withLock { parked in
+        let (joiner, moreJoiners) = parked.withLock { parked in
             stateValue.store(state.rawValue, ordering: .releasing)
-            defer { parked.joiners.removeAll() }
-            return parked.joiners
+            return parked.takeAll()
         }
-        for token in woken {
+        joiner?.unpark()
+        for token in moreJoiners {
             token.unpark()
         }
         generation.taskEnded()
@@ -205,9 +217,14 @@ final class PoolTask: @unchecked Sendable {
     func addJoiner(_ token: ParkingToken) -> Bool {
         parked.withLock { parked in
             guard !state.isFinished else { return false }
-            parked.joiners.append(token)
+            parked.add(token)
             return true
         }
+    }
+
+    /// How many joiners wait for the task now (tests).
+    var joinerCount: Int {
+        parked.withLock { ($0.joiner == nil ? 0 : 1) + $0.moreJoiners.count }
     }
 
     /// Cancels the task: a queued one never runs; a running one is woken from its current

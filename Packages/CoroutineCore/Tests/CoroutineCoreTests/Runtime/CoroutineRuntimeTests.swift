@@ -391,6 +391,25 @@ import Testing
         }
     }
 
+    /// Several joiners of one task, from tasks and from a plain thread, all wake when it ends
+    /// (the first joiner is kept apart from the others).
+    @Test func everyJoinerOfATaskWakesWhenItEnds() throws {
+        try withRuntime {
+            let released = Atomic<Bool>(false)
+            let joined = try runtime.spawn { () -> Int in
+                while !released.load(ordering: .acquiring) { try Scheduler.sleep(for: .milliseconds(1)) }
+                return 7
+            }
+            let joiners = try (0..<4).map { _ in try runtime.spawn { try joined.join() } }
+            #expect(eventually(within: .seconds(5)) { joined.task.joinerCount == 4 })
+            released.store(true, ordering: .releasing)
+            #expect(try joined.join(timeout: .seconds(5)) == 7)
+            for joiner in joiners {
+                #expect(try joiner.join(timeout: .seconds(5)) == 7)
+            }
+        }
+    }
+
     @Test func anyReturnsTheFirstAndCancelsTheRest() throws {
         try withRuntime {
             let handles = try [300, 20, 200].map { milliseconds in
