@@ -28,10 +28,19 @@ public typealias JoinHandle<Value: Sendable> = CoroutineCore.JoinHandle<Value>
 /// `JoinHandle.any(_:)` was given no handles (`noHandles`).
 public typealias JoinError = CoroutineCore.JoinError
 
-/// The calling task's identity and cancellation: `CurrentTask.id` and `name`, and
-/// `isCancelled` or `checkCancellation()` for code that runs long without waiting. Outside a
-/// task, `id` is nil and nothing is cancelled.
+/// The calling task's identity, cancellation and values: `CurrentTask.id` and `name`,
+/// `isCancelled` or `checkCancellation()` for code that runs long without waiting, and
+/// `CurrentTask[key]` for a value of the task's own, released when it ends. Outside a task,
+/// `id` is nil, nothing is cancelled and there are no values.
 public typealias CurrentTask = CoroutineCore.CurrentTask
+
+/// A typed key for a task's own value: `CurrentTask[key]`.
+///
+/// ```swift
+/// let requestID = CoroutineLocal<Int>()
+/// CurrentTask[requestID] = 42
+/// ```
+public typealias CoroutineLocal<Value: Sendable> = CoroutineCore.CoroutineLocal<Value>
 
 /// Why a coroutine operation did not do what was asked. What the facade's waits throw is
 /// `cancelled`: the calling task was cancelled, before or while it waited.

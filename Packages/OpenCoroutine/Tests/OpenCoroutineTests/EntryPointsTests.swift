@@ -72,8 +72,12 @@ extension RuntimeTests {
         /// own declarations and those it exports from the runtime alike.
         @Test func moduleQualifiedNamesResolve() throws {
             let config: OpenCoroutine.Config = OpenCoroutine.Config(threads: 1, hooks: false)
+            let key = OpenCoroutine.CoroutineLocal<Int>()
             let value = try OpenCoroutine.withCoroutines(config) {
-                let handle: OpenCoroutine.JoinHandle<Int> = try OpenCoroutine.co { 7 }
+                let handle: OpenCoroutine.JoinHandle<Int> = try OpenCoroutine.co {
+                    OpenCoroutine.CurrentTask[key] = 7
+                    return OpenCoroutine.CurrentTask[key] ?? 0
+                }
                 return try handle.join()
             }
             #expect(value == 7)
