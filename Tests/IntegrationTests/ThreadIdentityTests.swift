@@ -110,21 +110,26 @@ private func probeFields(_ arguments: [String], timeout: TimeInterval = 30) thro
     /// suspensions, another than every other task's, and a timer one task schedules fires only
     /// in that task's runs, while the tasks of a thread run theirs at once. A task that ends
     /// with a timer still scheduled leaves its run loop aside: the timer never fires again, in
-    /// any task. Run loops are reused (the second wave makes one more: the aside one's
-    /// replacement), so descriptors grow with the tasks alive at once, about three a run loop.
+    /// any task (the second wave makes one run loop more, the aside one's replacement). Once
+    /// the timer is invalidated the run loop is reused (a third wave of one task more makes
+    /// none), so descriptors grow with the tasks alive at once, about three a run loop.
     @Test(arguments: [("1", 20), ("2", 100)])
     func everyTaskRunsARunLoopOfItsOwn(threads: String, tasks: Int) throws {
         let fields = try probeFields(["run-loops", threads, "\(tasks)"])
         #expect(fields["distinct_loops"] == tasks, "\(fields)")
-        #expect(fields["stable"] == 2 * tasks, "\(fields)")
+        #expect(fields["stable"] == 3 * tasks + 1, "\(fields)")
         #expect(fields["foreign_fires"] == 0, "\(fields)")
-        // 100 ms of a 5 ms timer in each of 2 × TASKS runs: most of 20 fires each.
-        #expect((fields["fires"] ?? 0) > 2 * tasks * 10, "\(fields)")
+        // 100 ms of a 5 ms timer in each of the 3 × TASKS + 1 runs: most of 20 fires each.
+        #expect((fields["fires"] ?? 0) > 3 * tasks * 10, "\(fields)")
         #expect(fields["leaked_fires_after_end"] == 0, "\(fields)")
-        #expect(fields["loops_both_waves"] == tasks + 1, "\(fields)")
+        #expect(fields["loops_two_waves"] == tasks + 1, "\(fields)")
+        #expect(fields["loops_three_waves"] == tasks + 1, "\(fields)")
         // Three a run loop, and the thread run loop the first task's check makes.
         #expect((fields["descriptors_grown"] ?? .max) <= 3 * (tasks + 1) + 16, "\(fields)")
-        #expect((fields["elapsed_ms"] ?? .max) < 2_000, "\(fields)")
+        // Three waves of 100 ms runs take 0.4 s on an idle machine; making descriptors can
+        // stall a thread for 100 ms at a time while the kernel grows the descriptor table of a
+        // process with many threads, and a loaded one took 6 s once.
+        #expect((fields["elapsed_ms"] ?? .max) < 10_000, "\(fields)")
     }
 
     /// The figure: 100 children of 0.3 s from 100 tasks on 2 threads, each through

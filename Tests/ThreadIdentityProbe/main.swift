@@ -37,15 +37,17 @@
 //       `terminationHandler` counting ends. Prints `succeeded=N handled=N elapsed_ms=N`
 //       (succeeded: status 0 and both outputs exact).
 //   thread_identity_probe run-loops THREADS TASKS
-//       Two waves of TASKS tasks on THREADS threads. Each task reads `RunLoop.current` before
-//       and after a hooked sleep, schedules a repeating 5 ms `Timer` on it and runs it for
-//       100 ms (the tasks of a thread run theirs at the same time), then invalidates the timer,
-//       except the first task of the first wave, which ends with its timer still scheduled.
+//       Three waves of tasks on THREADS threads (TASKS, TASKS, TASKS + 1). Each task reads
+//       `RunLoop.current` before and after waiting for its wave's tasks to read theirs, schedules a repeating 5 ms `Timer` on
+//       it and runs it for 100 ms (the tasks of a thread run theirs at the same time), then
+//       invalidates the timer, except the first task of the first wave, which ends with its
+//       timer still scheduled; a plain thread invalidates that one after the second wave.
 //       Prints `distinct_loops=N stable=N fires=N foreign_fires=N leaked_fires_after_end=N
-//       loops_both_waves=N descriptors_grown=N elapsed_ms=N` (distinct_loops: in the first
-//       wave; stable: tasks whose run loop stayed the same; foreign_fires: timer fires inside
-//       a task other than the timer's; loops_both_waves: distinct run loops over both waves;
-//       descriptors_grown: open descriptors after the waves less before).
+//       loops_two_waves=N loops_three_waves=N descriptors_grown=N elapsed_ms=N`
+//       (distinct_loops: in the first wave; stable: tasks whose run loop stayed the same;
+//       foreign_fires: timer fires inside a task other than the timer's; leaked_fires_after_end:
+//       fires of the timer left behind during the second wave; loops_*: distinct run loops
+//       over the first waves; descriptors_grown: open descriptors after the waves less before).
 //   thread_identity_probe handoff HOLD HANDOFF_US
 //       One scheduler thread (handoff after HANDOFF_US microseconds, 0 for none): a task holds
 //       the thread in one call that does not suspend (HOLD unhooked: 1 s in `sigtimedwait`,
@@ -407,11 +409,25 @@ final class RunLoopWaves: Sendable {
     let fires = Atomic<Int>(0)
     let foreignFires = Atomic<Int>(0)
     let leakedFires = Atomic<Int>(0)
+    /// The timer a task left scheduled.
+    let leftBehind = Mutex<LeftTimer?>(nil)
 
-    /// One task of a wave: its own run loop, a timer on it, 100 ms of running it.
-    func visit(leavingTimer: Bool) {
+    /// A timer handed to the plain thread that invalidates it.
+    // @unchecked Sendable: `invalidate` may be called from any thread (CoreFoundation locks).
+    struct LeftTimer: @unchecked Sendable {
+        let timer: Timer
+    }
+
+    /// Tasks of the wave that hold their run loop.
+    let arrived = Atomic<Int>(0)
+
+    /// One task of a wave: its own run loop, a timer on it, 100 ms of running it. It waits for
+    /// the wave's `size` tasks to hold theirs first, so that no run loop is handed on inside a
+    /// wave, however late a loaded machine starts its tasks.
+    func visit(leavingTimer: Bool, size: Int) {
         let loop = RunLoop.current
-        usleep(1_000)
+        arrived.add(1, ordering: .relaxed)
+        while arrived.load(ordering: .relaxed) < size { usleep(1_000) }
         if RunLoop.current === loop { stable.add(1, ordering: .relaxed) }
         loops.withLock { _ = $0.insert(ObjectIdentifier(loop)) }
         let owner = CurrentTask.id
@@ -422,8 +438,10 @@ final class RunLoopWaves: Sendable {
         }
         loop.add(timer, forMode: .default)
         loop.run(until: Date(timeIntervalSinceNow: 0.1))
-        if !leavingTimer { timer.invalidate() }
+        if leavingTimer { leftBehind.withLock { $0 = LeftTimer(timer: timer) } } else { timer.invalidate() }
     }
+
+    var loopCount: Int { loops.withLock { $0.count } }
 }
 
 /// The number of open descriptors.
@@ -435,24 +453,26 @@ func runRunLoops(threads: Int, tasks: Int) throws {
     let waves = RunLoopWaves()
     let start = milliseconds()
     let descriptorsBefore = openDescriptors()
-    var firstWave = 0
-    var leakedAtEnd = 0
+    var counts: [Int] = []
+    var leakedFires = 0
     try withCoroutines(Config(threads: threads)) {
-        for wave in 0..<2 {
-            let handles = try (0..<tasks).map { index in
-                try co(name: "run-loop-\(wave)-\(index)") { waves.visit(leavingTimer: wave == 0 && index == 0) }
+        for (wave, size) in [tasks, tasks, tasks + 1].enumerated() {
+            waves.arrived.store(0, ordering: .relaxed)
+            let handles = try (0..<size).map { index in
+                try co(name: "run-loop-\(wave)-\(index)") { waves.visit(leavingTimer: wave == 0 && index == 0, size: size) }
             }
+            let firesBefore = waves.leakedFires.load(ordering: .relaxed)
             for handle in handles { try handle.join() }
-            if wave == 0 {
-                firstWave = waves.loops.withLock { $0.count }
-                leakedAtEnd = waves.leakedFires.load(ordering: .relaxed)
+            counts.append(waves.loopCount)
+            if wave == 1 {
+                leakedFires = waves.leakedFires.load(ordering: .relaxed) - firesBefore
+                waves.leftBehind.withLock { $0?.timer.invalidate() }
             }
         }
     }
-    let leakedAfterEnd = waves.leakedFires.load(ordering: .relaxed) - leakedAtEnd
-    emit("distinct_loops=\(firstWave) stable=\(waves.stable.load(ordering: .relaxed)) "
+    emit("distinct_loops=\(counts[0]) stable=\(waves.stable.load(ordering: .relaxed)) "
         + "fires=\(waves.fires.load(ordering: .relaxed)) foreign_fires=\(waves.foreignFires.load(ordering: .relaxed)) "
-        + "leaked_fires_after_end=\(leakedAfterEnd) loops_both_waves=\(waves.loops.withLock { $0.count }) "
+        + "leaked_fires_after_end=\(leakedFires) loops_two_waves=\(counts[1]) loops_three_waves=\(counts[2]) "
         + "descriptors_grown=\(openDescriptors() - descriptorsBefore) elapsed_ms=\(milliseconds() - start)")
 }
 

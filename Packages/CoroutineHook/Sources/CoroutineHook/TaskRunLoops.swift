@@ -73,16 +73,21 @@ enum TaskRunLoops {
     private static let recycled = Mutex(Recycled())
     private static let ownedLoop = CoroutineLocal<OwnedRunLoop>()
 
+    /// How many run loops aside one `take` looks at, oldest first: a program that leaves many
+    /// timers behind makes no task's first read of its run loop slow.
+    private static let asideLookedAt = 8
+
     /// An idle run loop, one that was aside and is empty now, or a new one.
     private static func take(_ functions: oc_core_foundation) -> RunLoopReference? {
         if let idle = recycled.withLock({ $0.idle.popLast() }) { return idle }
-        let aside = recycled.withLock { recycled in
-            defer { recycled.aside = [] }
-            return recycled.aside
+        let oldest = recycled.withLock { recycled in
+            let count = min(asideLookedAt, recycled.aside.count)
+            defer { recycled.aside.removeFirst(count) }
+            return Array(recycled.aside.prefix(count))
         }
         var emptied: RunLoopReference?
         var stillAside: [RunLoopReference] = []
-        for loop in aside {
+        for loop in oldest {
             if emptied == nil, isEmpty(loop, functions) { emptied = loop } else { stillAside.append(loop) }
         }
         recycled.withLock { $0.aside.append(contentsOf: stillAside) }
