@@ -121,7 +121,7 @@ enum TaskRunLoops {
 /// A CoreFoundation run loop, by address.
 // @unchecked Sendable: a CFRunLoop is thread-safe (it takes its own lock in every function
 // this file calls), and the address never changes.
-struct RunLoopReference: @unchecked Sendable {
+private struct RunLoopReference: @unchecked Sendable {
     let pointer: UnsafeMutableRawPointer
 }
 
