@@ -68,6 +68,12 @@ final class BlockingPool: @unchecked Sendable {
         set { state.withLock { $0.limit = newValue } }
     }
 
+    /// Whether a call waits in the queue for a thread (the monitor's warning writer then
+    /// makes way for it).
+    var hasQueuedCalls: Bool {
+        state.withLock { !$0.queue.isEmpty }
+    }
+
     /// Where a job goes.
     private enum Placement {
         /// To this idle worker.
