@@ -85,8 +85,8 @@ public struct Config: Sendable, Equatable {
     }
     /// The most OS threads the runtime runs at once (scheduler threads, spares, the preemption
     /// monitor, blocking-pool threads), as Go's `debug.SetMaxThreads`: `threads` + 2 to 100,000.
-    /// At the cap a spare is not started and the tasks it would take wait; the other threads
-    /// are counted but always start. Unlike Go, nothing crashes (Docs/scheduling.md).
+    /// At the cap a spare or a blocking-pool thread is not started and its work waits; unlike
+    /// Go, nothing crashes. Docs/scheduling.md says what waits.
     public var maxThreads: Int {
         get { runtime.maxThreads }
         set { runtime.maxThreads = newValue }

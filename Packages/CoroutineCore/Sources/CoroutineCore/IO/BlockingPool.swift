@@ -12,9 +12,11 @@ import Synchronization
 /// so keeps the CPU busy, so it runs only a few (`filesLimit`) at once.
 ///
 /// Threads are created on demand, up to `limit`, and exit after 10 s idle. A call beyond the
-/// limit waits in a queue for the first free thread; one that finds the pool without any
-/// thread runs where it was made, as when the system refuses a thread. The threads count
-/// against `RuntimeConfiguration.maxThreads`, which never refuses them. The pool is process-wide: it serves
+/// limit waits in a queue for the first free thread, and so does a call whose thread
+/// `RuntimeConfiguration.maxThreads` refused; one that finds the pool without any thread runs
+/// where it was made, as when the system refuses a thread. A queued call waits for whatever
+/// the running calls wait for (the monitor's warning writer makes way for it after each
+/// warning). The pool is process-wide: it serves
 /// every runtime start, and an idle process has no pool threads. Its threads run at a lower
 /// CPU priority (nice +10) than the scheduler threads: hundreds of them copying file data
 /// would otherwise take the CPU from the coroutines they serve.
@@ -68,6 +70,12 @@ final class BlockingPool: @unchecked Sendable {
         set { state.withLock { $0.limit = newValue } }
     }
 
+    /// Whether a call waits in the queue for a thread (the monitor's warning writer then
+    /// makes way for it).
+    var hasQueuedCalls: Bool {
+        state.withLock { !$0.queue.isEmpty }
+    }
+
     /// Where a job goes.
     private enum Placement {
         /// To this idle worker.
@@ -115,19 +123,23 @@ final class BlockingPool: @unchecked Sendable {
     }
 
     private func startWorker(with job: Job) {
+        let refusable = "a blocking-pool thread (\(threadName)) was not started; its call waits for a running one"
         do {
-            // Counted against `maxThreads`, never refused by it: a refused pool thread left
-            // calls waiting in a way not yet understood (a fresh-clone CI run under
-            // AddressSanitizer, twice), and `blockingThreads` bounds the pool already.
-            pthread_detach(try startThread { [self] in
+            pthread_detach(try startThread(refusable: refusable) { [self] in
                 oc_thread_set_name(threadName)
                 work(first: job)
             })
         } catch {
-            CoroutineLogging.logger.warning("blocking pool: no new thread (errno \(error.errno))")
+            // A refusal at `maxThreads` was logged once already; the system's every time.
+            if case .system(let errno) = error {
+                CoroutineLogging.logger.warning("blocking pool: no new thread (errno \(errno))")
+            }
             // No thread: the job goes to a worker that went idle since `submit` looked (a
             // worker goes idle only where the queue is empty, so a job queued now would wait
             // for its keep-alive), else waits for a busy one, or runs here when there are none.
+            // A busy worker may run a long call: the monitor's warning writer makes way after
+            // each warning (a backlog written in one job kept 16 calls waiting beyond 10 s at
+            // `maxThreads` under AddressSanitizer); a long call of the program's does not.
             // `threads` also counts starts still under way, which may fail too: a job queued
             // for one of those would wait for no thread, so the last start to fail runs every
             // job queued meanwhile here as well.

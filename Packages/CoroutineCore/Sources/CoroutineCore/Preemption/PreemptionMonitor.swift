@@ -22,9 +22,11 @@ import Synchronization
 /// A busy loop is preemption's business, not the watchdog's. The monitor only copies the
 /// stuck coroutine's return addresses; naming them (symbolication reads debug information,
 /// tens of milliseconds and far more under a sanitizer) and logging happen on a blocking-pool
-/// thread, so that a warning never delays the next sample, preemption or handoff. One thread
+/// thread, so that a warning never delays the next sample, preemption or handoff. One writer
 /// writes them in turn: a burst of warnings takes at most one core from the program, as it did
-/// when the monitor wrote them itself.
+/// when the monitor wrote them itself; and it makes way for any call queued on the pool behind
+/// it, so that a backlog of warnings never holds a pool thread from other calls
+/// (`writeUnwritten`).
 ///
 /// And they decide handoff: a thread held in one call for `handoffAfter` (off the CPU, or on
 /// it in code preemption skips, for a slice beyond its preemption) while tasks wait in the
@@ -262,7 +264,16 @@ final class PreemptionMonitor: @unchecked Sendable {
         }
     }
 
-    /// Names and logs the queued warnings one at a time, until none is left.
+    /// Names and logs the queued warnings one at a time, until none is left or a call waits
+    /// in the pool's queue: then the writer goes behind it, submitted again.
+    ///
+    /// Naming a warning takes about a second under AddressSanitizer, and the monitor queues
+    /// new ones meanwhile (this writer even outlives its runtime's stop, which waits for it a
+    /// second at most), so a writer that wrote the whole queue in one job held its pool thread
+    /// for tens of seconds. Where the pool may start no other thread, every call queued behind
+    /// it waited that long: with `maxThreads` refusing pool threads, 16 calls made at the cap
+    /// under AddressSanitizer waited beyond their test's 10 s while the writer of an earlier
+    /// test's runtime wrote its backlog on the one pool thread the cap admitted.
     private func writeUnwritten() {
         while let next = unwritten.withLock({ state -> (text: String, addresses: [UInt])? in
             guard !state.warnings.isEmpty else {
@@ -274,6 +285,12 @@ final class PreemptionMonitor: @unchecked Sendable {
             let backtrace = CoroutineDump.symbolicate(next.addresses).enumerated()
                 .map { "\n    \($0.offset) \($0.element)" }.joined()
             CoroutineLogging.logger.warning("\(next.text)\(backtrace)")
+            // A call queued only where the pool has a thread (this one, when this runs on the
+            // pool), so the writer is queued behind it, not run here again.
+            if BlockingPool.waits.hasQueuedCalls {
+                BlockingPool.waits.submit { [self] in writeUnwritten() }
+                return
+            }
         }
     }
 

@@ -29,8 +29,9 @@ public struct RuntimeConfiguration: Sendable, Equatable {
     /// The most OS threads the runtime runs at once: scheduler threads, spares, the preemption
     /// monitor and the blocking pools' threads, as Go's `debug.SetMaxThreads` bounds its own.
     /// At the cap a spare is not started (its handoff is refused, and the queued tasks wait for
-    /// the held thread); the other threads are counted but always start (`blockingThreads`
-    /// bounds the pools). Where Go crashes at its limit, nothing fails (Docs/scheduling.md).
+    /// the held thread) and a blocking-pool thread is not started (its call waits for a running
+    /// thread of the pool); where Go crashes at its limit, nothing crashes (Docs/scheduling.md
+    /// says what waits, and when blocking calls that wait for one another can wait for good).
     /// At least `threads` + 2, the threads the runtime needs: the scheduler threads, the
     /// monitor, and one blocking-pool thread, without which a blocking call would hold its
     /// scheduler thread. At most 100,000.

@@ -681,20 +681,72 @@ extension CoroutineRuntimeTests {
         #expect(runtime.counters?.heldThreads == 0)
     }
 
-    /// At the cap, blocking calls still get pool threads (counted, never refused: see
-    /// Docs/scheduling.md): 16 calls of 20 ms at once all finish, and no refusal is counted.
-    @Test func atMaxThreadsBlockingCallsStillGetPoolThreadsAndAllFinish() throws {
+    /// At the cap, blocking calls wait for a pool thread: 16 calls of 20 ms at once all finish,
+    /// and the runtime never runs more threads than its cap.
+    @Test func atMaxThreadsBlockingCallsWaitForAPoolThreadAndAllFinish() throws {
         // Two scheduler threads and the monitor leave the pools one thread of the cap.
         let configuration = RuntimeConfiguration(threads: 2, maxThreads: 4, blockingWarning: nil, handoffAfter: nil)
         try withRuntime(configuration) {
+            // Pool threads earlier tests left (process-wide, kept 10 s) may hold more than the
+            // cap already: then it admits no new one, and the count only falls.
+            let bound = max(4, try #require(runtime.counters).threads)
+            let most = Atomic<Int>(0)
+            let sampling = Atomic<Bool>(true)
+            let sampler = Thread {
+                while sampling.load(ordering: .acquiring) {
+                    most.max(CoroutineRuntime.shared.counters?.threads ?? 0, ordering: .relaxed)
+                    usleep(200)
+                }
+            }
+            sampler.start()
+            defer { sampling.store(false, ordering: .releasing) }
             let handles = try (0..<16).map { _ in
                 try runtime.spawn { Syscall.runOnBlockingPool("test") { usleep(20_000) } }
             }
             for handle in handles {
                 #expect(try handle.join(timeout: .seconds(10)) == 0)
             }
+            #expect(most.load(ordering: .relaxed) <= bound, "bound \(bound)")
             #expect(runtime.counters?.blockingCalls == 16)
-            #expect(runtime.counters?.handoffsRefused == 0)
+        }
+    }
+
+    /// The watchdog's writer, which names and logs its warnings on the blocking pool, makes
+    /// way after each warning for a call queued behind it: a backlog of warnings (each takes a
+    /// second under AddressSanitizer) once held the one pool thread `maxThreads` admitted, when
+    /// it refused pool threads, beyond the 10 s a test gave 16 calls. Here the pool may run one thread
+    /// (`blockingThreads`; idle pool threads earlier tests left would serve the call at once,
+    /// and the test then passes without telling).
+    @Test func theWatchdogsWriterMakesWayForACallQueuedOnThePool() throws {
+        // Each warning takes 300 ms to log: the writer holds the pool for seconds.
+        let log = LogCapture(delayMicroseconds: 300_000)
+        let previousLogger = CoroutineLogging.logger
+        CoroutineLogging.logger = Logger(label: "test") { _ in log }
+        defer { CoroutineLogging.logger = previousLogger }
+        // Only this test's warnings: a writer of an earlier test's runtime may still write.
+        @Sendable func written() -> Int {
+            log.messages.filter { $0.contains("\"writer-test-holder\" has blocked scheduler thread") }.count
+        }
+        let configuration = RuntimeConfiguration(
+            threads: 1, blockingThreads: 1, blockingWarning: .milliseconds(20), handoffAfter: nil)
+        try withRuntime(configuration) {
+            // Stretches held in the kernel's usleep, each a warning of its own (the first
+            // ones of a start may go unwarned: seen under AddressSanitizer).
+            let holder = try runtime.spawn(name: "writer-test-holder") {
+                for _ in 0..<8 {
+                    usleep(100_000)
+                    try? Scheduler.sleep(for: .milliseconds(20))
+                }
+            }
+            try holder.join(timeout: .seconds(10))
+            let warnings = Int(try #require(runtime.counters).blockingWarnings)
+            #expect(warnings >= 3)
+            // The call waits at most for the warning being written when it is queued.
+            let writtenBefore = written()
+            let call = try runtime.spawn { Syscall.runOnBlockingPool("test") { written() } }
+            let writtenFirst = try call.join(timeout: .seconds(30))
+            #expect(writtenFirst <= writtenBefore + 1, "\(warnings) warnings, \(writtenBefore) written before the call")
+            #expect(eventually(within: .seconds(60)) { written() == warnings })
         }
     }
 }
@@ -712,11 +764,20 @@ func runtimeThreads(named prefixes: [String] = ["oc-scheduler-", "oc-spare-", "o
 /// A log handler that keeps the messages it is given.
 final class LogCapture: LogHandler, Sendable {
     private let logged = Mutex<[String]>([])
+    /// How long each message takes to log.
+    private let delayMicroseconds: UInt32
+
+    init(delayMicroseconds: UInt32 = 0) {
+        self.delayMicroseconds = delayMicroseconds
+    }
 
     /// The messages so far, oldest first.
     var messages: [String] { logged.withLock { $0 } }
 
     func log(event: LogEvent) {
+        if delayMicroseconds > 0 {
+            usleep(delayMicroseconds)
+        }
         logged.withLock { $0.append(event.message.description) }
     }
 
