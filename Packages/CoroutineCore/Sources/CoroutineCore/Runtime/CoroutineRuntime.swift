@@ -158,6 +158,7 @@ public final class CoroutineRuntime: Sendable {
         running.withLock { running in
             running = nil
             published.store(nil, ordering: .releasing)
+            RuntimeThreads.stop()
         }
         return report
     }

@@ -63,7 +63,8 @@ func startThread(
 enum RuntimeThreads {
     /// Threads started by `startThread` whose body has not returned yet.
     static let count = Atomic<Int>(0)
-    /// The running (or last started) configuration's `maxThreads`.
+    /// The running configuration's `maxThreads`; the default while no runtime runs, so that a
+    /// small cap of a runtime that stopped binds no standalone scheduler's blocking calls.
     private static let limit = Atomic<Int>(RuntimeConfiguration.defaultMaxThreads)
     /// Whether a refusal was logged since the last start: the first is news to the operator,
     /// the rest (the monitor asks for a spare every tick) would only flood the log.
@@ -75,10 +76,20 @@ enum RuntimeThreads {
         warned.store(false, ordering: .relaxed)
     }
 
+    /// The cap in force now.
+    static var cap: Int {
+        limit.load(ordering: .relaxed)
+    }
+
+    /// Gives the default cap back when the runtime stops.
+    static func stop() {
+        limit.store(RuntimeConfiguration.defaultMaxThreads, ordering: .relaxed)
+    }
+
     /// Counts one more thread if fewer than `maxThreads` run; false if not, logging the first
     /// refusal since the start with `refusal`, what it means.
     static func admit(_ refusal: String) -> Bool {
-        let cap = limit.load(ordering: .relaxed)
+        let cap = self.cap
         var current = count.load(ordering: .relaxed)
         // A compare-and-swap, not an add undone on overflow: racing starts must never push the
         // count past the cap, not even for a moment (the `threads` gauge shows it).

@@ -665,6 +665,15 @@ extension CoroutineRuntimeTests {
         #expect(warnings.count == 1, "\(warnings)")
     }
 
+    /// A runtime's cap ends with it: the blocking pools serve standalone schedulers too, and
+    /// a small `maxThreads` of a runtime that stopped must not refuse their threads.
+    @Test func aStoppedRuntimesCapNoLongerApplies() throws {
+        try withRuntime(RuntimeConfiguration(threads: 1, maxThreads: 3, blockingWarning: nil, handoffAfter: nil)) {
+            #expect(RuntimeThreads.cap == 3)
+        }
+        #expect(RuntimeThreads.cap == RuntimeConfiguration.defaultMaxThreads)
+    }
+
     /// The `threads` gauge counts what the system shows: the runtime's named threads, the
     /// scheduler threads and the monitor while it runs, and after a stop the blocking-pool
     /// threads (process-wide, kept 10 s after their last call) that earlier tests left.
