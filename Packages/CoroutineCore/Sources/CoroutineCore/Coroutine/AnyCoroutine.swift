@@ -256,13 +256,23 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
 
     /// Lets go of the coroutine-local values. They are taken out under the lock and released
     /// after it, since a value's `deinit` may use the coroutine (its other locals, say).
-    private func releaseLocals() {
-        guard let extras = extras.load() else { return }
+    func releaseLocals() {
+        _ = takeLocals()
+    }
+
+    /// Takes the coroutine-local values out, leaving none; nil when there were none.
+    func takeLocals() -> [Int: any Sendable]? {
+        guard let extras = extras.load() else { return nil }
         let locals = extras.state.withLock { state in
             defer { state.locals = [:] }
             return state.locals
         }
-        _ = consume locals
+        return locals.isEmpty ? nil : locals
+    }
+
+    /// Puts back values `takeLocals` took, over whatever was set meanwhile.
+    func restoreLocals(_ locals: [Int: any Sendable]) {
+        createdExtras.state.withLock { $0.locals = locals }
     }
 
     /// Leaves `running`. Only the thread running the coroutine writes its status while it

@@ -21,21 +21,13 @@ final class PoolTask: @unchecked Sendable {
         var isFinished: Bool { self == .completed || self == .failed || self == .cancelled }
     }
 
-    /// Join callers to unpark. Most tasks have one joiner, kept inline: a join allocates
-    /// nothing for it.
+    /// Join callers to unpark.
+    ///
+    /// Its size is part of the layout `spawn_join` measures: keeping the first joiner inline
+    /// (an optional token beside the array) made it 20% slower, as did one more stored
+    /// property anywhere in this class (session notes, 2026-12-07).
     private struct Parked {
-        var joiner: ParkingToken?
-        var moreJoiners: [ParkingToken] = []
-
-        mutating func add(_ token: ParkingToken) {
-            if joiner == nil { joiner = token } else { moreJoiners.append(token) }
-        }
-
-        /// Takes every joiner out.
-        mutating func takeAll() -> (ParkingToken?, [ParkingToken]) {
-            defer { (joiner, moreJoiners) = (nil, []) }
-            return (joiner, moreJoiners)
-        }
+        var joiners: [ParkingToken] = []
     }
 
     /// A number no other task of this process has.
@@ -67,8 +59,6 @@ final class PoolTask: @unchecked Sendable {
     @usableFromInline @exclusivity(unchecked) var error: (any Error)?
     /// Whether a joiner saw the outcome; an error nobody saw is logged when the task goes.
     @usableFromInline let errorObserved = Atomic<Bool>(false)
-    /// The values stored for the task (`CurrentTask[key]`), created on first use.
-    private let locals = AtomicLazyReference<TaskLocals>()
     /// The task its worker runs inline on top of this one, through a join's shortcut, while
     /// it does; worker-thread only.
     @exclusivity(unchecked) private var inlineTask: PoolTask?
@@ -130,7 +120,12 @@ final class PoolTask: @unchecked Sendable {
         outerTask._withUnsafeGuaranteedRef { $0.inlineTask = self }
         frame.pointee.task = Unmanaged.passUnretained(self).toOpaque()
         let outerLabel = label(frame)
+        // The joiner's values stay its own: this task starts with none and its end releases
+        // only its own.
+        let owner = AnyCoroutine.current
+        let outerLocals = owner?.takeLocals()
         execute()
+        if let outerLocals { owner?.restoreLocals(outerLocals) }
         oc_frame_label(frame, outerLabel.0, outerLabel.1)
         frame.pointee.task = outer
         outerTask._withUnsafeGuaranteedRef { $0.inlineTask = nil }
@@ -170,7 +165,10 @@ final class PoolTask: @unchecked Sendable {
     private func execute() {
         guard let job = job.take() else { return }
         job(self)
-        releaseLocals()
+        // The task's values (`CurrentTask[key]`) are the locals of the coroutine that ran
+        // it: they go before its joiners wake, so what a value gives back in its `deinit` is
+        // back when `join` returns, and the worker's next task starts with none.
+        AnyCoroutine.current?.releaseLocals()
         guard let error else {
             finish(.completed)
             return
@@ -178,35 +176,14 @@ final class PoolTask: @unchecked Sendable {
         finish(isCancelled || (error as? CoroutineError) == .cancelled ? .cancelled : .failed)
     }
 
-    /// The task's value for `key`, or nil when none is set.
-    subscript<Value>(key: CoroutineLocal<Value>) -> Value? {
-        get { locals.load()?.values.withLock { $0[key.id] as? Value } }
-        set {
-            let created = locals.load() ?? locals.storeIfNil(TaskLocals())
-            created.values.withLock { $0[key.id] = newValue }
-        }
-    }
-
-    /// Lets go of the task's values as its body ends, before its joiners wake: what a value
-    /// gives back in its `deinit` is back when `join` returns. Released outside the lock, since
-    /// a `deinit` may read the task's other values.
-    private func releaseLocals() {
-        guard let locals = locals.load() else { return }
-        let values = locals.values.withLock { values in
-            defer { values = [:] }
-            return values
-        }
-        _ = consume values
-    }
-
     /// Publishes the end state and unparks every joiner.
     private func finish(_ state: State) {
-        let (joiner, moreJoiners) = parked.withLock { parked in
+        let woken = parked.withLock { parked in
             stateValue.store(state.rawValue, ordering: .releasing)
-            return parked.takeAll()
+            defer { parked.joiners.removeAll() }
+            return parked.joiners
         }
-        joiner?.unpark()
-        for token in moreJoiners {
+        for token in woken {
             token.unpark()
         }
         generation.taskEnded()
@@ -217,14 +194,14 @@ final class PoolTask: @unchecked Sendable {
     func addJoiner(_ token: ParkingToken) -> Bool {
         parked.withLock { parked in
             guard !state.isFinished else { return false }
-            parked.add(token)
+            parked.joiners.append(token)
             return true
         }
     }
 
     /// How many joiners wait for the task now (tests).
     var joinerCount: Int {
-        parked.withLock { ($0.joiner == nil ? 0 : 1) + $0.moreJoiners.count }
+        parked.withLock { $0.joiners.count }
     }
 
     /// Cancels the task: a queued one never runs; a running one is woken from its current
@@ -343,17 +320,21 @@ public enum CurrentTask {
     /// it outside a task does nothing.
     ///
     /// A task's values are released when its body ends, before `join` returns, as a thread's
-    /// keys are at its exit. Use these rather than `Coroutine.current?[key]` for per-task
-    /// state: a task runs on a coroutine of the runtime's pool, which runs other tasks before
-    /// and after it, and a task run inline by a join shares its joiner's coroutine.
+    /// keys are at its exit. They are the locals of the coroutine running the task
+    /// (`Coroutine.current?[key]` reads the same): the pool coroutine that runs a task starts
+    /// it with none and releases them at its end, and a task that a join runs inline on the
+    /// joiner's coroutine sees none of the joiner's.
     ///
     /// ```swift
     /// let requestID = CoroutineLocal<Int>()
     /// CurrentTask[requestID] = 42
     /// ```
     public static subscript<Value>(key: CoroutineLocal<Value>) -> Value? {
-        get { task?[key] }
-        set { task?[key] = newValue }
+        get { unmanagedTask == nil ? nil : AnyCoroutine.current?[key] }
+        set {
+            guard unmanagedTask != nil else { return }
+            AnyCoroutine.current?[key] = newValue
+        }
     }
 
     /// Runs `task` with it recorded as the calling coroutine's current task.
@@ -366,9 +347,4 @@ public enum CurrentTask {
         oc_frame_label(frame, 0, nil)
         frame.pointee.task = nil
     }
-}
-
-/// The values stored for one task.
-private final class TaskLocals: Sendable {
-    let values = Mutex<[Int: any Sendable]>([:])
 }

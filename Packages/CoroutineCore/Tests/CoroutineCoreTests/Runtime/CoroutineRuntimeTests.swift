@@ -106,6 +106,27 @@ import Testing
         }
     }
 
+    /// A task a join runs inline, on its joiner's coroutine, sees none of the joiner's values,
+    /// and its own go with it: the joiner finds its own again.
+    @Test func aTaskRunInlineByAJoinHasValuesApartFromItsJoiners() throws {
+        try withRuntime(RuntimeConfiguration(threads: 1)) {
+            let number = CoroutineLocal<Int>()
+            let (seen, inline) = try runtime.spawn { () -> ([Int?], Bool) in
+                CurrentTask[number] = 1
+                let joiner = AnyCoroutine.current.map(ObjectIdentifier.init)
+                let child = try CoroutineRuntime.shared.spawn { () -> (Int?, ObjectIdentifier?) in
+                    let inherited = CurrentTask[number]
+                    CurrentTask[number] = 2
+                    return (inherited, AnyCoroutine.current.map(ObjectIdentifier.init))
+                }
+                let (childSaw, childCoroutine) = try child.join()
+                return ([childSaw, CurrentTask[number]], childCoroutine == joiner)
+            }.join()
+            #expect(inline, "the join did not run the child inline: this test then tells nothing")
+            #expect(seen == [nil, 1])
+        }
+    }
+
     @Test func aYieldingSpinnerLetsDescriptorWaitsAndQueuedTasksRun() throws {
         try withRuntime(RuntimeConfiguration(threads: 1)) {
             var ends: [Int32] = [0, 0]
