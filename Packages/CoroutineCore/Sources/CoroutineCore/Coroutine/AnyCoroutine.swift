@@ -93,8 +93,9 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
     /// The coroutine-local value for `key`, or nil when none is set.
     ///
     /// The values are released when the coroutine ends, as a thread's keys are at its exit: a
-    /// value whose `deinit` gives back what the coroutine held (a resource kept per task) runs
-    /// then, not when the last reference to the coroutine goes.
+    /// value whose `deinit` gives back what the coroutine held runs then, not when the last
+    /// reference to the coroutine goes. A coroutine of the runtime's pool also releases them
+    /// at the end of each task it runs, so in a task they are the task's (`CurrentTask[key]`).
     public final subscript<Value>(key: CoroutineLocal<Value>) -> Value? {
         get { extras.load()?.state.withLock { $0.locals[key.id] as? Value } }
         set { createdExtras.state.withLock { $0.locals[key.id] = newValue } }
