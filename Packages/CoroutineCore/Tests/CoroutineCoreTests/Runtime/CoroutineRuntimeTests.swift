@@ -417,10 +417,14 @@ import Testing
     @Test func everyJoinerOfATaskWakesWhenItEnds() throws {
         try withRuntime {
             let released = Atomic<Bool>(false)
+            let started = Atomic<Bool>(false)
             let joined = try runtime.spawn { () -> Int in
+                started.store(true, ordering: .releasing)
                 while !released.load(ordering: .acquiring) { try Scheduler.sleep(for: .milliseconds(1)) }
                 return 7
             }
+            // Started first: a join of a task not started yet runs it inline instead of waiting.
+            #expect(eventually(within: .seconds(5)) { started.load(ordering: .acquiring) })
             let joiners = try (0..<4).map { _ in try runtime.spawn { try joined.join() } }
             #expect(eventually(within: .seconds(5)) { joined.task.joinerCount == 4 })
             released.store(true, ordering: .releasing)
