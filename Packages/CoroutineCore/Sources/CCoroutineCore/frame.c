@@ -28,6 +28,10 @@ void oc_frame_entry(oc_transfer transfer) {
     __builtin_unreachable();
 }
 
+bool oc_frame_hands_over(void) {
+    return !(OC_ASAN_SWITCH || OC_TSAN_SWITCH);
+}
+
 static void measure_thread_stack(oc_frame *frame) {
     pthread_attr_t attributes;
     void *base = NULL;

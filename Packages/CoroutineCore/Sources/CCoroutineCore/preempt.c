@@ -326,7 +326,11 @@ static void switch_out(int signal, oc_frame *frame) {
     // The kernel blocked the signal for the handler's time; the coroutines that run until
     // this one is resumed must stay preemptible. sigreturn restores the interrupted mask.
     oc_signal_unblock(signal);
+    // Only a resumer resumes a coroutine suspended here (oc_frame.h): a hand-over's target
+    // finishes the switch in Swift, and this return leads to the interrupted code instead.
+    frame->suspended_by_signal = 1;
     oc_frame_suspend(frame);
+    frame->suspended_by_signal = 0;
 }
 
 static void handle_request(int signal, siginfo_t *info, void *context) {

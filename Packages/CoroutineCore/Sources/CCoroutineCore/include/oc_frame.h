@@ -106,6 +106,9 @@ typedef struct oc_frame {
     /// Nonzero from a resume to the matching switch back (`resumer` keeps its last value
     /// after a suspension, so it cannot tell).
     uint8_t is_running;
+    /// Nonzero while the coroutine is suspended inside the preemption handler, whose return
+    /// to the interrupted code is no place to finish a hand-over (oc_frame_hand_over).
+    uint8_t suspended_by_signal;
     /// The links of the process's list of coroutine frames (oc_frames_register).
     struct oc_frame *_Nullable registry_previous;
     struct oc_frame *_Nullable registry_next;
@@ -138,12 +141,20 @@ static inline __attribute__((always_inline)) oc_frame *oc_frame_current(void) {
     return __builtin_expect(frame != NULL, 1) ? frame : oc_thread_prepare();
 }
 
-/// Runs `frame` on this thread until it jumps back, and returns why it did.
+/// Whether coroutines may switch straight to one another (oc_frame_hand_over): not under
+/// AddressSanitizer or ThreadSanitizer, whose view of a switch (sanitizer_switch.c) knows a
+/// resume and a leave, and no third kind. A function, so that the answer is the one of the
+/// C code's own build.
+bool oc_frame_hands_over(void);
+
+/// Runs `frame` on this thread until a frame jumps back, and returns why it did; `*left`
+/// is the frame that jumped back: `frame`, or the last frame a chain of hand-overs
+/// (oc_frame_hand_over) that began with it gave this resumer to.
 ///
 /// The Swift runtime's exclusivity access list and errno are thread-local: the
 /// resumer's are set aside and the frame's own put in place for the time it
 /// runs, so each coroutine keeps its own wherever it is resumed.
-static inline __attribute__((always_inline)) uintptr_t oc_frame_resume(oc_frame *frame, uintptr_t value) {
+static inline __attribute__((always_inline)) uintptr_t oc_frame_resume(oc_frame *frame, oc_frame **left) {
     oc_frame *previous = oc_frame_current();
     oc_current_frame = frame;
     int *error = &errno;
@@ -151,21 +162,59 @@ static inline __attribute__((always_inline)) uintptr_t oc_frame_resume(oc_frame 
     *error = frame->saved_errno;
     swift_task_enterThreadLocalContext((char *)frame->exclusivity);
     frame->is_running = 1;
-    oc_transfer transfer = oc_context_jump((void *)frame->context, value);
-    frame->is_running = 0;
-    swift_task_exitThreadLocalContext((char *)frame->exclusivity);
-    frame->saved_errno = *error;
+    oc_transfer transfer = oc_context_jump((void *)frame->context, 0);
+    // Whoever jumps back is the running frame: a hand-over makes its target current.
+    oc_frame *back = oc_current_frame;
+    back->is_running = 0;
+    swift_task_exitThreadLocalContext((char *)back->exclusivity);
+    back->saved_errno = *error;
     *error = resumer_errno;
     oc_current_frame = previous;
-    frame->context = transfer.value == OC_SUSPENDED ? transfer.context : NULL;
+    back->context = transfer.value == OC_SUSPENDED ? transfer.context : NULL;
+    *left = back;
     return transfer.value;
 }
 
-/// Leaves the running frame for its resumer; returns the value of the next resume.
-static inline __attribute__((always_inline)) uintptr_t oc_frame_suspend(oc_frame *frame) {
-    oc_transfer transfer = oc_context_jump((void *)frame->resumer, OC_SUSPENDED);
+/// Finishes the jump that resumed `frame`: records where to jump back to, and returns the
+/// frame that handed this thread over to it (its saved context now in place), or NULL
+/// when a resumer resumed it. A resumer always passes 0; a hand-over passes the frame it
+/// leaves, never NULL.
+static inline __attribute__((always_inline)) oc_frame *_Nullable oc_frame_land(oc_frame *frame, oc_transfer transfer) {
+    if (transfer.value != 0) {
+        oc_frame *from = (oc_frame *)transfer.value;
+        from->context = transfer.context;
+        return from;
+    }
     frame->resumer = transfer.context;
-    return transfer.value;
+    return NULL;
+}
+
+/// Leaves the running frame for its resumer; returns, once the frame runs again, the frame
+/// that handed over to it, if one did (oc_frame_land).
+static inline __attribute__((always_inline)) oc_frame *_Nullable oc_frame_suspend(oc_frame *frame) {
+    oc_transfer transfer = oc_context_jump((void *)frame->resumer, OC_SUSPENDED);
+    return oc_frame_land(frame, transfer);
+}
+
+/// Switches from the running frame `from` straight to the suspended frame `to`, which takes
+/// over `from`'s resumer: the resumer's oc_frame_resume returns whichever frame jumps back
+/// to it. Does for both frames what a suspension of `from` and a resume of `to` would do in
+/// the resumer (the exclusivity access lists, errno, the running mark, the thread's running
+/// frame), with one jump instead of two. `to` finishes the switch as it lands, storing
+/// `from`'s saved context; until then `from` must not be resumable (its status says running).
+/// Returns as oc_frame_suspend does.
+static inline __attribute__((always_inline)) oc_frame *_Nullable oc_frame_hand_over(oc_frame *from, oc_frame *to) {
+    from->is_running = 0;
+    swift_task_exitThreadLocalContext((char *)from->exclusivity);
+    int *error = &errno;
+    from->saved_errno = *error;
+    *error = to->saved_errno;
+    swift_task_enterThreadLocalContext((char *)to->exclusivity);
+    to->resumer = from->resumer;
+    to->is_running = 1;
+    oc_current_frame = to;
+    oc_transfer transfer = oc_context_jump((void *)to->context, (uintptr_t)from);
+    return oc_frame_land(from, transfer);
 }
 
 /// Whether the caller runs on `frame`'s own stack: false in a signal handler on an alternate

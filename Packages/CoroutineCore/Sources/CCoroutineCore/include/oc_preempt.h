@@ -84,6 +84,15 @@ static inline __attribute__((always_inline)) void *_Nullable oc_preempt_enter(vo
     return previous;
 }
 
+/// Makes `owner` the target of the resume in progress: the coroutine the running one hands
+/// the thread over to (oc_frame_hand_over). A request pending for the one that leaves is
+/// answered by the switch.
+static inline __attribute__((always_inline)) void oc_preempt_retarget(void *owner) {
+    oc_preempt_pending = false;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    oc_preempt_target = owner;
+}
+
 /// Ends the resume `oc_preempt_enter` began; returns whether the coroutine came back
 /// because it was preempted.
 static inline __attribute__((always_inline)) bool oc_preempt_leave(void *_Nullable previous) {

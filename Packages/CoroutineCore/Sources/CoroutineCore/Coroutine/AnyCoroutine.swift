@@ -158,7 +158,10 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
         }
     }
 
-    /// Switches into the coroutine until it suspends or ends; true when it ended.
+    /// Switches into the coroutine until a coroutine leaves for this resumer: this one, or
+    /// the last of a chain of hand-overs that began with it (`handOver(to:input:)`, made by
+    /// scheduled coroutines only). Returns that coroutine, unretained (whoever resumed or
+    /// handed over to it keeps it), and whether it ended.
     ///
     /// `inbox`, `outbox` and `returnbox` point at the resumer's `Input?`, `Yield?` and
     /// `Return?`, which outlive the switch because the resumer is suspended inside this call.
@@ -168,14 +171,32 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
         inbox: UnsafeMutableRawPointer? = nil,
         outbox: UnsafeMutableRawPointer? = nil,
         returnbox: UnsafeMutableRawPointer? = nil
-    ) -> Bool {
+    ) -> (left: Unmanaged<AnyCoroutine>, ended: Bool) {
         self.inbox = inbox
         self.outbox = outbox
         self.returnbox = returnbox
-        let signal = Int(oc_frame_resume(frame, 0))
-        self.inbox = nil
-        self.outbox = nil
-        self.returnbox = nil
+        var leftFrame: UnsafeMutablePointer<oc_frame>? = frame
+        let signal = Int(oc_frame_resume(frame, &leftFrame))
+        let left = leftFrame.map { $0 == frame ? Unmanaged.passUnretained(self) : Self.owner(of: $0) }
+            ?? Unmanaged.passUnretained(self)
+        return (left, left._withUnsafeGuaranteedRef { $0.leave(signal) })
+    }
+
+    /// The coroutine running `frame`, unretained.
+    private static func owner(of frame: UnsafeMutablePointer<oc_frame>) -> Unmanaged<AnyCoroutine> {
+        guard let owner = frame.pointee.owner else {
+            preconditionFailure("a coroutine switched to a frame no coroutine owns")
+        }
+        // Sound: a coroutine frame's owner is the coroutine object that runs on it, kept
+        // alive by whoever resumed it or handed over to it.
+        return Unmanaged<AnyCoroutine>.fromOpaque(owner)
+    }
+
+    /// Settles the coroutine that just left its resumer with `signal`; true when it ended.
+    private func leave(_ signal: Int) -> Bool {
+        inbox = nil
+        outbox = nil
+        returnbox = nil
         switch signal {
         case OC_SUSPENDED:
             transition(to: .suspended)
@@ -188,6 +209,59 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
             end(as: failure == nil ? .complete : (isCancelled ? .cancelled : .failed))
             return true
         }
+    }
+
+    // MARK: - Hand-over, for the scheduler
+
+    /// Switches from this coroutine, which runs directly under its resumer, straight to
+    /// `next`, a suspended coroutine, which takes over the resumer and the boxes of the run
+    /// in progress, with `input` in its inbox (oc_frame_hand_over). `commit` runs once `next`
+    /// is claimed, before the switch. Returns, with the input of the next resume, once this
+    /// coroutine runs again; nil, without switching or committing, when `next` is not
+    /// suspended, or is suspended in the preemption handler.
+    ///
+    /// Until `next` lands, this coroutine stays `running`: its saved context is not in place
+    /// yet, so nothing may claim it (`arrived(handedOverBy:)`).
+    final func handOver<Input>(
+        to next: AnyCoroutine, input: Input, committing commit: () -> Void
+    ) -> Result<Input, CoroutineError>? {
+        guard let frame, let nextFrame = next.claimSuspended() else { return nil }
+        commit()
+        next.inbox = inbox
+        next.outbox = outbox
+        next.returnbox = returnbox
+        inbox = nil
+        outbox = nil
+        returnbox = nil
+        // Sound: the inbox points at the resumer's `Input?` for the time of its run, which
+        // goes on (see `run`); the earlier arrival of this coroutine took the value out.
+        next.inbox?.assumingMemoryBound(to: Optional<Input>.self).pointee = input
+        Self.arrived(handedOverBy: oc_frame_hand_over(frame, nextFrame))
+        return receiveInput(as: Input.self)
+    }
+
+    /// Claims a suspended coroutine for running on this thread, as `beginRunning` does, but
+    /// only one suspended by a switch (not by the preemption handler); returns its frame.
+    private func claimSuspended() -> UnsafeMutablePointer<oc_frame>? {
+        guard let frame, statusValue.compareExchange(
+            expected: CoroutineStatus.suspended.rawValue, desired: CoroutineStatus.running.rawValue,
+            ordering: .acquiringAndReleasing
+        ).exchanged else { return nil }
+        guard frame.pointee.suspended_by_signal == 0 else {
+            statusValue.store(CoroutineStatus.suspended.rawValue, ordering: .releasing)
+            return nil
+        }
+        notify(from: .suspended, to: .running)
+        return frame
+    }
+
+    /// Finishes the hand-over that brought the running coroutine back, if one did: its
+    /// frame's landing put the leaving coroutine's context in place, and from here that
+    /// coroutine may be claimed.
+    @usableFromInline
+    static func arrived(handedOverBy from: UnsafeMutablePointer<oc_frame>?) {
+        guard let from else { return }
+        owner(of: from)._withUnsafeGuaranteedRef { $0.transition(to: .suspended) }
     }
 
     /// Checks the running code may suspend this coroutine and hands `value` to the

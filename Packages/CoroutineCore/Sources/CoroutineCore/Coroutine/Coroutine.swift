@@ -47,11 +47,13 @@ public final class Coroutine<Input, Yield, Return>: AnyCoroutine, @unchecked Sen
         var inbox: Input? = input
         var outbox: Yield?
         var returned: Return?
+        // Only a scheduled coroutine hands over (Scheduler.handOver), and only when its
+        // scheduler resumed it: what leaves here is this coroutine.
         let ended = withUnsafeMutablePointer(to: &inbox) { inbox in
             withUnsafeMutablePointer(to: &outbox) { outbox in
                 withUnsafeMutablePointer(to: &returned) { returned in
                     run(frame, inbox: UnsafeMutableRawPointer(inbox), outbox: UnsafeMutableRawPointer(outbox),
-                        returnbox: UnsafeMutableRawPointer(returned))
+                        returnbox: UnsafeMutableRawPointer(returned)).ended
                 }
             }
         }
@@ -125,7 +127,7 @@ public struct Suspender<Input, Yield> {
     @inlinable
     public func suspend(with value: Yield) throws(CoroutineError) -> Input {
         let frame = try coroutine._withUnsafeGuaranteedRef { $0.prepareSuspension(yielding: value) }.get()
-        _ = oc_frame_suspend(frame)
+        AnyCoroutine.arrived(handedOverBy: oc_frame_suspend(frame))
         return try coroutine._withUnsafeGuaranteedRef { $0.receiveInput(as: Input.self) }.get()
     }
 }

@@ -81,6 +81,9 @@ final class SchedulerCounters: Sendable {
     let coroutinesCreated = Atomic<UInt64>(0)
     /// Written by the scheduler's thread alone.
     let switches = EventCount()
+    /// The switches made by a hand-over from one coroutine straight to the next, which
+    /// `switches` counts too. Written by the scheduler's thread alone.
+    let handOvers = EventCount()
     /// Written by the scheduler's thread alone.
     let syscallWaits = EventCount()
     /// Written by the scheduler's thread alone.

@@ -8,6 +8,8 @@ struct PriorityHeap<Key: Comparable, Element> {
 
     /// The smallest key, if any.
     var firstKey: Key? { entries.first?.key }
+    /// The element `pop` would return, left in the heap.
+    var first: Element? { entries.first?.element }
 
     /// Every element, in no particular order.
     var elements: some Sequence<Element> { entries.lazy.map(\.element) }

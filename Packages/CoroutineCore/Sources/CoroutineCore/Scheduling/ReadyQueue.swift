@@ -43,10 +43,20 @@ struct ReadyQueue: ~Copyable {
 
     /// The next coroutine to run, with the reference the queue owned.
     mutating func pop() -> Unmanaged<ScheduledCoroutine>? {
-        if let first = prioritized.firstKey, first < Self.defaultPriority || (common.isEmpty && timedOut.isEmpty) {
+        if nextIsPrioritized {
             return prioritized.pop()
         }
         return timedOut.popFirst() ?? common.popFirst()
+    }
+
+    /// The coroutine `pop` would return, left in the queue.
+    var first: Unmanaged<ScheduledCoroutine>? {
+        nextIsPrioritized ? prioritized.first : timedOut.first ?? common.first
+    }
+
+    private var nextIsPrioritized: Bool {
+        guard let first = prioritized.firstKey else { return false }
+        return first < Self.defaultPriority || (common.isEmpty && timedOut.isEmpty)
     }
 
     deinit {

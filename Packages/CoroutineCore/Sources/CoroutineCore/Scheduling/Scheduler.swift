@@ -18,6 +18,21 @@
 // (the pool parks it as idle). With nothing to run, the thread parks in the event loop's
 // epoll_wait until the next timer.
 //
+// A coroutine that suspends while others are ready usually skips the round: it hands the
+// thread straight to the next ready coroutine (`handOver`), settling itself as the round would
+// and marking the next one running, and that coroutine takes over the round's resume in
+// progress, which then comes back with whichever coroutine next leaves for the round. One jump
+// instead of two; and since both sides of a hand-over are suspensions, each returns through
+// frames of the same shape, which the processor's return prediction gets right, where a round
+// between two jumps returns through frames the coroutine before it did not call. A hand-over
+// spends one resumption of the round's budget, so the round still polls descriptors, takes
+// arrivals and starts queued tasks as often as before; the round runs itself when the budget
+// is spent, a timer is due, or the next coroutine has not started or was preempted (neither
+// waits at a suspension). Rejected: naming the next coroutine at every suspension and dropping
+// the round (symmetric coroutines): something still has to poll, take arrivals and start
+// tasks, and with nothing ready a coroutine has nobody to name. The hand-over is the round's
+// next step, taken early.
+//
 // Waiting is parking (Parking.park, ParkingToken), one primitive for coroutines and threads,
 // with one outcome type. Several parties may race to end one park (the event, the timer, a
 // cancellation); the first to move the token out of `parked` wins and makes the
@@ -30,7 +45,7 @@
 // A switch costs no reference counting: the ready queue owns one reference to each coroutine
 // in it, the round takes it over to resume the coroutine and `settle` passes it on (back to the
 // queue, to the coroutine's park, whose wake returns it to the queue, to the pool, or gone
-// with the coroutine). A park reuses the coroutine's token when nothing else holds it.
+// with the coroutine); a hand-over passes the round's reference on with the thread. A park reuses the coroutine's token when nothing else holds it.
 //
 // Scheduler.sleep, Scheduler.yield and Scheduler.waitUntilReady work from a coroutine the
 // scheduler resumed itself. Anywhere else (a plain thread, a generator nested inside a
@@ -120,6 +135,8 @@ public final class Scheduler: @unchecked Sendable {
     let eventLoop: EventLoop
     /// Events counted for monitoring.
     let counters = SchedulerCounters()
+    /// Whether coroutines switch straight to one another here (`handOver`).
+    private let handsOver = oc_frame_hands_over()
 
     /// Creates a scheduler with nothing to run.
     ///
@@ -287,31 +304,51 @@ public final class Scheduler: @unchecked Sendable {
         case preempted
     }
 
-    /// Resumes one coroutine and settles it by the reason it came back. Takes over the
-    /// reference to it the caller owns (see `ReadyQueue`).
+    /// Resumes one coroutine and settles the one that comes back by the reason it did: the
+    /// same one, or the last of the coroutines it handed the thread over to (`handOver`).
+    /// Takes over the reference to it the caller owns (see `ReadyQueue`).
     @discardableResult
     func resume(_ coroutine: Unmanaged<ScheduledCoroutine>) -> Resumption {
         counters.switches.increment()
         suspension = .yielded
         running = coroutine
-        // Borrowed: the reference the caller handed over keeps it until `settle`.
+        // Borrowed: the reference the caller handed over keeps it until it leaves, and a
+        // hand-over passes that reference on with the thread (`handOver`).
         let (failure, preempted) = coroutine._withUnsafeGuaranteedRef { coroutine -> ((any Error)?, Bool) in
             runningFrame.store(UInt(bitPattern: coroutine.frame), ordering: .relaxed)
             notify(.running(coroutine))
-            var failure: (any Error)?
             // The coroutine the preemption handler may switch back here (Preemption.swift).
             let outerTarget = oc_preempt_enter(Unmanaged.passUnretained(coroutine).toOpaque())
-            do {
-                _ = try coroutine.resume()
-            } catch {
-                failure = error
-            }
+            let failure = switchIn(coroutine)
             return (failure, oc_preempt_leave(outerTarget))
         }
+        // Whoever came back is `running`: a hand-over moves the mark with the thread.
+        guard let left = running.take() else {
+            preconditionFailure("a scheduler's resume lost track of its running coroutine")
+        }
         runningFrame.store(0, ordering: .relaxed)
-        running = nil
-        settle(coroutine, failure: failure)
+        settle(left, failure: failure)
         return preempted ? .preempted : .cameBack
+    }
+
+    /// Runs a scheduled coroutine until a coroutine comes back; returns the error it ended
+    /// with, if it ended otherwise than by returning (or could not start).
+    private func switchIn(_ coroutine: ScheduledCoroutine) -> (any Error)? {
+        let frame: UnsafeMutablePointer<oc_frame>
+        do {
+            frame = try coroutine.beginRunning()
+        } catch {
+            return error
+        }
+        // The one input a scheduled coroutine takes, for its first run and every arrival.
+        var input: Void? = ()
+        let (left, ended) = withUnsafeMutablePointer(to: &input) { input in
+            coroutine.run(frame, inbox: UnsafeMutableRawPointer(input))
+        }
+        guard ended else { return nil }
+        return left._withUnsafeGuaranteedRef { left in
+            left.status == .complete ? nil : left.failure ?? CoroutineError.cancelled
+        }
     }
 
     /// Puts a coroutine that came back where its state says, with the reference `resume` was
@@ -322,6 +359,12 @@ public final class Scheduler: @unchecked Sendable {
             ended(coroutine.takeRetainedValue(), failure: failure)
             return
         }
+        settleSuspended(coroutine, as: suspension)
+    }
+
+    /// Puts a coroutine that suspends (or, on a hand-over, is about to) where `suspension`
+    /// says, with the reference the round resumed it with.
+    private func settleSuspended(_ coroutine: Unmanaged<ScheduledCoroutine>, as suspension: Suspension) {
         switch suspension {
         case .yielded:
             ready.push(coroutine)
@@ -492,11 +535,45 @@ public final class Scheduler: @unchecked Sendable {
     /// Switches from the running coroutine back to the scheduler loop, which settles it by
     /// `suspension`: back to the ready queue, parked, or (a pool worker) idle.
     func switchOut(_ coroutine: Unmanaged<ScheduledCoroutine>, as suspension: Suspension) {
+        if handOver(from: coroutine, as: suspension) { return }
         self.suspension = suspension
         // The coroutine's own cancellation (rare for scheduled coroutines) surfaces at its
         // next wait instead; the switch itself must happen either way.
         let erased = Unmanaged<AnyCoroutine>.fromOpaque(coroutine.toOpaque())
         _ = try? Suspender<Void, Void>(coroutine: erased).suspend()
+    }
+
+    /// Switches from the running coroutine, which suspends `as suspension`, straight to the
+    /// next ready one, as the round would resume it after settling this one, with one jump
+    /// instead of two and without the round's bookkeeping between (Go's scheduler hands a
+    /// woken goroutine the rest of the waker's time slice the same way, `runnext`). The
+    /// resume in progress then comes back with whichever coroutine next leaves for the round.
+    /// Returns once the coroutine runs again; false, without switching, where the round has
+    /// to run first: its budget is spent (it polls descriptors and starts queued tasks
+    /// between rounds), a timer is due, nothing is ready, the next one has not started or
+    /// was preempted, or the worker goes idle (the pool settles those).
+    private func handOver(from coroutine: Unmanaged<ScheduledCoroutine>, as suspension: Suspension) -> Bool {
+        guard suspension != .idle, roundBudget > 1, handsOver, let next = ready.first, !hasDueTimer else {
+            return false
+        }
+        // Borrowed: the ready queue's reference keeps `next` and becomes the round's once
+        // popped; the round's reference keeps `coroutine` until it is settled below.
+        return coroutine._withUnsafeGuaranteedRef { coroutine in
+            next._withUnsafeGuaranteedRef { nextCoroutine in
+                // Claiming `next` may fail; nothing has changed before it succeeds.
+                coroutine.handOver(to: nextCoroutine, input: ()) {
+                    _ = ready.pop()
+                    roundBudget -= 1
+                    counters.switches.increment()
+                    counters.handOvers.increment()
+                    running = next
+                    runningFrame.store(UInt(bitPattern: nextCoroutine.frame), ordering: .relaxed)
+                    notify(.running(nextCoroutine))
+                    oc_preempt_retarget(next.toOpaque())
+                    settleSuspended(.passUnretained(coroutine), as: suspension)
+                } != nil
+            }
+        }
     }
 
     /// The running coroutine when the caller runs directly in it (not in a coroutine nested

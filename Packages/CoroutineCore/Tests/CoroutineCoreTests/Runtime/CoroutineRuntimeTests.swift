@@ -127,26 +127,34 @@ import Testing
         }
     }
 
-    @Test func aYieldingSpinnerLetsDescriptorWaitsAndQueuedTasksRun() throws {
+    /// A spinner that yields lets a descriptor wait and a queued task run on its thread: one
+    /// spinner alone goes on in place at each yield, two switch at each, straight to each
+    /// other (`Scheduler.handOver`), as long as the round's budget lasts.
+    @Test(arguments: [1, 2])
+    func yieldingSpinnersLetDescriptorWaitsAndQueuedTasksRun(spinners: Int) throws {
         try withRuntime(RuntimeConfiguration(threads: 1)) {
             var ends: [Int32] = [0, 0]
             try #require(pipe(&ends) == 0)
             defer { close(ends[0]) }
             let (readEnd, writeEnd) = (ends[0], ends[1])
             let readerWoke = Atomic<Bool>(false)
+            let childRan = Atomic<Bool>(false)
             let reader = try runtime.spawn { () -> Scheduler.Readiness in
                 defer { readerWoke.store(true, ordering: .releasing) }
                 return try Scheduler.waitUntilReady(readEnd, for: .readable, deadline: .now + .seconds(10))
             }
-            let spinner = try runtime.spawn { () -> Bool in
-                let childRan = Atomic<Bool>(false)
-                _ = try CoroutineRuntime.shared.spawn { childRan.store(true, ordering: .releasing) }
-                let deadline = ContinuousClock.now + .seconds(10)
-                while !(readerWoke.load(ordering: .acquiring) && childRan.load(ordering: .acquiring)) {
-                    guard ContinuousClock.now < deadline else { return false }
-                    try Scheduler.yield()
+            let spinning = try (0..<spinners).map { index in
+                try runtime.spawn { () -> Bool in
+                    if index == 0 {
+                        _ = try CoroutineRuntime.shared.spawn { childRan.store(true, ordering: .releasing) }
+                    }
+                    let deadline = ContinuousClock.now + .seconds(10)
+                    while !(readerWoke.load(ordering: .acquiring) && childRan.load(ordering: .acquiring)) {
+                        guard ContinuousClock.now < deadline else { return false }
+                        try Scheduler.yield()
+                    }
+                    return true
                 }
-                return true
             }
             let writer = Thread {
                 usleep(20_000)
@@ -155,7 +163,9 @@ import Testing
             }
             writer.start()
             #expect(try reader.join(timeout: .seconds(20)) == .ready)
-            #expect(try spinner.join(timeout: .seconds(20)))
+            for spinner in spinning {
+                #expect(try spinner.join(timeout: .seconds(20)))
+            }
         }
     }
 

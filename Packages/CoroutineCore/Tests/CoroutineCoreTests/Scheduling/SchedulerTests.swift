@@ -1,3 +1,5 @@
+import CCoroutineCore
+import Foundation
 import Glibc
 import Synchronization
 import Testing
@@ -72,6 +74,120 @@ import Testing
         }
         scheduler.runReady()
         #expect(log.withLock { $0 } == ["a0", "b0", "a1", "b1", "a2", "b2"])
+    }
+
+    /// A yield with others ready switches straight to the next one (`Scheduler.handOver`),
+    /// in the order the round would have run them: here every yield after each coroutine's
+    /// first (the round starts a coroutine that never ran) is a hand-over.
+    @Test func aYieldHandsTheThreadStraightToTheNextReadyCoroutineInRoundOrder() throws {
+        let scheduler = try Scheduler()
+        let log = Mutex<[String]>([])
+        for name in ["a", "b", "c"] {
+            scheduler.submit {
+                for step in 0..<100 {
+                    log.withLock { $0.append("\(name)\(step)") }
+                    try Scheduler.yield()
+                }
+            }
+        }
+        scheduler.runReady()
+        let expected = (0..<100).flatMap { step in ["a", "b", "c"].map { "\($0)\(step)" } }
+        #expect(log.withLock { $0 } == expected)
+        #expect(scheduler.counters.switches.current == 303)
+        // The round starts a, b and c (a's and b's first yields find only coroutines that never
+        // ran), and resumes b and c for their ends once a has ended; the other 298 are
+        // hand-overs.
+        #expect(scheduler.counters.handOvers.current == (oc_frame_hands_over() ? 298 : 0))
+    }
+
+    /// errno and the Swift runtime's exclusivity accesses are per coroutine: a hand-over
+    /// swaps them as a suspension and a resume by the round do.
+    @Test func aHandOverKeepsEachCoroutinesErrnoAndOpenAccesses() throws {
+        final class Storage: @unchecked Sendable {
+            // @unchecked Sendable: the coroutines of one thread use it, one at a time.
+            var values = [Int](repeating: 0, count: 4)
+        }
+        let scheduler = try Scheduler()
+        let mismatches = Atomic<Int>(0)
+        for index in 0..<3 {
+            let storage = Storage()
+            scheduler.submit {
+                try storage.values.withUnsafeMutableBufferPointer { buffer in
+                    for step in 0..<200 {
+                        errno = Int32(100 + index)
+                        buffer[step % 4] = index
+                        try Scheduler.yield()
+                        if errno != Int32(100 + index) || buffer[step % 4] != index {
+                            mismatches.add(1, ordering: .relaxed)
+                        }
+                    }
+                }
+            }
+        }
+        scheduler.runReady()
+        #expect(mismatches.load(ordering: .relaxed) == 0)
+        #expect(!oc_frame_hands_over() || scheduler.counters.handOvers.current > 500)
+    }
+
+    /// A coroutine a hand-over reaches may end there in every way one the round resumed may:
+    /// the round settles whichever coroutine comes back to it.
+    @Test func aCoroutineReachedByAHandOverEndsFailsOrOverflowsAsFromTheRound() throws {
+        struct Broken: Error {}
+        let scheduler = try Scheduler()
+        let outcomes = Mutex<[String]>([])
+        scheduler.addListener { event in
+            switch event {
+            case .completed(let coroutine): outcomes.withLock { $0.append("\(coroutine.name ?? "") completed") }
+            case .failed(let coroutine, let error): outcomes.withLock { $0.append("\(coroutine.name ?? "") failed: \(error)") }
+            default: break
+            }
+        }
+        // Each yielder's second yield hands over to the coroutine after it, which has yielded
+        // once and ends when it runs again.
+        scheduler.submit(name: "y1") { for _ in 0..<3 { try Scheduler.yield() } }
+        scheduler.submit(name: "returns") { try Scheduler.yield() }
+        scheduler.submit(name: "y2") { for _ in 0..<3 { try Scheduler.yield() } }
+        scheduler.submit(name: "throws") {
+            try Scheduler.yield()
+            throw Broken()
+        }
+        scheduler.submit(name: "y3") { for _ in 0..<3 { try Scheduler.yield() } }
+        scheduler.submit(name: "overflows", stackSize: 64 * 1024) {
+            try Scheduler.yield()
+            _ = recurseForever(1)
+        }
+        scheduler.runReady()
+        #expect(outcomes.withLock { $0 } == [
+            "returns completed", "throws failed: Broken()", "overflows failed: \(CoroutineError.stackOverflow)",
+            "y1 completed", "y2 completed", "y3 completed",
+        ])
+        #expect(scheduler.counters.handOvers.current >= (oc_frame_hands_over() ? 3 : 0))
+    }
+
+    /// A hand-over is a switch the round would have made: a timer that falls due is not kept
+    /// waiting by coroutines that keep yielding to each other.
+    @Test func yieldingCoroutinesLetADueTimerFire() throws {
+        let scheduler = try Scheduler()
+        let timerWoke = Atomic<Bool>(false)
+        let yields = Atomic<Int>(0)
+        for _ in 0..<2 {
+            scheduler.submit {
+                // Bounded: that many yields would mean the sleeper never woke.
+                while !timerWoke.load(ordering: .relaxed), yields.add(1, ordering: .relaxed).newValue < 100_000_000 {
+                    try Scheduler.yield()
+                }
+            }
+        }
+        scheduler.submit {
+            try Scheduler.sleep(for: .milliseconds(5))
+            timerWoke.store(true, ordering: .relaxed)
+        }
+        let start = ContinuousClock.now
+        scheduler.run(until: start + .seconds(10))
+        let woke = timerWoke.load(ordering: .relaxed)
+        #expect(woke)
+        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(!oc_frame_hands_over() || scheduler.counters.handOvers.current > 0)
     }
 
     @Test func aYieldWithNothingElseReadyGoesOnWithoutSwitching() throws {
