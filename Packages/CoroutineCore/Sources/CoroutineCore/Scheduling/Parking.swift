@@ -52,6 +52,18 @@ public enum Parking {
              register: register)
     }
 
+    /// `park`, then `settle` with the token and how the park ended, before returning: the
+    /// token is still the caller's there, to read what a waker left in it (its `message`) or
+    /// to take it out of the queues it was put in, without a reference to it kept past the
+    /// park. The wait of a sync primitive needs both, and every wait of a channel is one.
+    public static func park(
+        untilNanoseconds deadline: UInt64?, on lock: UnsafeRawPointer? = nil, cancellable: Bool = true,
+        _ register: (ParkingToken) -> Bool, settle: (ParkingToken, Outcome) -> Void
+    ) {
+        park(untilNanoseconds: deadline, reason: lock.map(WaitReason.lock) ?? .other, cancellable: cancellable,
+             register: register, settle: settle)
+    }
+
     /// `instant` on the runtime's clock: monotonic nanoseconds, the time base of every
     /// deadline of the runtime (saturating: an instant too far ahead is the clock's end).
     public static func nanoseconds(at instant: ContinuousClock.Instant) -> UInt64 {
@@ -65,24 +77,39 @@ public enum Parking {
         untilNanoseconds deadline: UInt64?, reason: WaitReason, cancellable: Bool = true,
         register: (ParkingToken) -> Bool
     ) -> Outcome {
+        var ended = Outcome.notParked
+        park(untilNanoseconds: deadline, reason: reason, cancellable: cancellable, register: register) { _, outcome in
+            ended = outcome
+        }
+        return ended
+    }
+
+    /// `park` with a deadline in monotonic nanoseconds, the reason the dump shows, and
+    /// `settle` (see `park(untilNanoseconds:on:cancellable:_:settle:)`).
+    static func park(
+        untilNanoseconds deadline: UInt64?, reason: WaitReason, cancellable: Bool = true,
+        register: (ParkingToken) -> Bool, settle: (ParkingToken, Outcome) -> Void
+    ) {
         if let slot = oc_scheduler_get() {
             // Sound: the slot holds the scheduler running this thread's loop (see
             // `Scheduler.current`); borrowed, so a park costs no reference counting of it.
-            let outcome = Unmanaged<Scheduler>.fromOpaque(slot)._withUnsafeGuaranteedRef { scheduler in
-                scheduler.directlyRunning.map {
-                    scheduler.park($0, until: deadline, reason: reason, cancellable: cancellable, register: register)
-                }
+            let parked = Unmanaged<Scheduler>.fromOpaque(slot)._withUnsafeGuaranteedRef { scheduler in
+                guard let coroutine = scheduler.directlyRunning else { return false }
+                scheduler.park(coroutine, until: deadline, reason: reason, cancellable: cancellable,
+                               register: register, settle: settle)
+                return true
             }
-            if let outcome {
-                return outcome
+            if parked {
+                return
             }
         }
         let parker = Parker()
         let token = ParkingToken(.thread(parker))
         guard register(token) else {
             token.cancelPark()
-            return .notParked
+            settle(token, .notParked)
+            return
         }
-        return token.blockThread(parker: parker, until: deadline)
+        settle(token, token.blockThread(parker: parker, until: deadline))
     }
 }

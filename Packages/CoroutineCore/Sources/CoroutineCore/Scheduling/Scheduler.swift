@@ -463,11 +463,28 @@ public final class Scheduler: @unchecked Sendable {
         cancellable: Bool = true,
         register: (ParkingToken) -> Bool
     ) -> Parking.Outcome {
+        var ended = Parking.Outcome.notParked
+        park(coroutine, until: deadline, inSyscall: syscall, reason: reason, cancellable: cancellable,
+             register: register) { _, outcome in ended = outcome }
+        return ended
+    }
+
+    /// `park`, handing the token and the outcome to `settle` before it returns (see
+    /// `Parking.park(untilNanoseconds:on:cancellable:_:settle:)`).
+    func park(
+        _ coroutine: Unmanaged<ScheduledCoroutine>,
+        until deadline: UInt64?,
+        inSyscall syscall: String? = nil,
+        reason: WaitReason,
+        cancellable: Bool = true,
+        register: (ParkingToken) -> Bool,
+        settle: (ParkingToken, Parking.Outcome) -> Void
+    ) {
         // Borrowed: the coroutine holds its token (`AnyCoroutine.parkingToken`) until its next
         // park, so the park costs no reference counting of it.
         parkingToken(for: coroutine)._withUnsafeGuaranteedRef { token in
-            park(coroutine, with: token, until: deadline, inSyscall: syscall, reason: reason,
-                 cancellable: cancellable, register: register)
+            settle(token, park(coroutine, with: token, until: deadline, inSyscall: syscall, reason: reason,
+                               cancellable: cancellable, register: register))
         }
     }
 

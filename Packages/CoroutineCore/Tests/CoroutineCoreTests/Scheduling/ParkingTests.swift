@@ -77,6 +77,58 @@ private final class TokenBox: @unchecked Sendable {
         #expect(checks() == [true, true, true])
     }
 
+    /// `settle` sees the token the registration was handed and how the park ended, once,
+    /// before `park` returns: on a plain thread and in a coroutine, for a park that never
+    /// parked, one a waker claimed with a message, and one that timed out.
+    @Test func settleSeesTheRegisteredTokenAndTheOutcomeOnce() throws {
+        /// Parks as `kind` says; returns (outcome, message, settles, same token).
+        @Sendable func parkOnce(_ kind: String) -> (Parking.Outcome?, UInt, Int, Bool) {
+            var registered: ParkingToken?
+            var settled: (Parking.Outcome, UInt)?
+            var settles = 0
+            var same = false
+            Parking.park(untilNanoseconds: kind == "timeout" ? Parking.nanoseconds(at: .now + .milliseconds(20)) : nil) { token in
+                registered = token
+                switch kind {
+                case "claimed": return !token.claim(message: 7)  // claimed before parking: never parks
+                case "waker":
+                    let unmanaged = Unmanaged.passRetained(token)
+                    Thread {
+                        usleep(10_000)
+                        let token = unmanaged.takeRetainedValue()
+                        _ = token.claim(message: 9)
+                        token.wake()
+                    }.start()
+                    return true
+                default: return true
+                }
+            } settle: { token, outcome in
+                settles += 1
+                same = token === registered
+                settled = (outcome, token.message)
+            }
+            return (settled?.0, settled?.1 ?? 0, settles, same)
+        }
+        for kind in ["claimed", "waker", "timeout"] {
+            let expected: (Parking.Outcome, UInt) = kind == "claimed" ? (.notParked, 7) : kind == "waker" ? (.unparked, 9) : (.timedOut, 0)
+            let onThread = parkOnce(kind)
+            #expect(onThread.0 == expected.0 && onThread.1 == expected.1 && onThread.2 == 1 && onThread.3, "\(kind) on a thread: \(onThread)")
+            let scheduler = try Scheduler()
+            let inCoroutine = Mutex<(Parking.Outcome?, UInt, Int, Bool)?>(nil)
+            scheduler.submit { let answer = parkOnce(kind); inCoroutine.withLock { $0 = answer } }
+            // A standalone scheduler's run returns while its coroutine waits for another
+            // thread's wake (no timer, no descriptor): run it again until the answer comes.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while inCoroutine.withLock({ $0 }) == nil, ContinuousClock.now < deadline {
+                scheduler.run(until: .now + .milliseconds(50))
+                usleep(1_000)
+            }
+            let answer = inCoroutine.withLock { $0 }
+            #expect(answer?.0 == expected.0 && answer?.1 == expected.1 && answer?.2 == 1 && answer?.3 == true,
+                    "\(kind) in a coroutine: \(String(describing: answer))")
+        }
+    }
+
     /// Runs `body` on a new thread; the returned function waits for its answers.
     private func onAnotherThread(_ body: @escaping @Sendable () -> [Bool]) -> () -> [Bool] {
         let answers = Mutex<[Bool]?>(nil)

@@ -75,23 +75,24 @@ extension Parking {
         enroll: (ParkingToken) -> Bool,
         withdraw: (ParkingToken) -> Void
     ) throws(CoroutineError) -> Handover? {
-        var enrolled: ParkingToken?
-        let outcome = park(untilNanoseconds: deadline, on: lock) { token in
-            enrolled = token
-            return enroll(token)
+        // Settled while the park still has the token: no reference to it is kept past the park.
+        var handover: Handover?
+        var cancelled = false
+        park(untilNanoseconds: deadline, on: lock, enroll) { token, outcome in
+            switch outcome {
+            case .unparked, .notParked:
+                handover = token.handover
+            case .timedOut, .closed:
+                withdraw(token)
+            case .cancelled:
+                withdraw(token)
+                cancelled = true
+            }
         }
-        // `park` always runs its registration, so `enrolled` is set.
-        guard let token = enrolled else { preconditionFailure("a park returned without running its registration") }
-        switch outcome {
-        case .unparked, .notParked:
-            return token.handover
-        case .timedOut, .closed:
-            withdraw(token)
-            return nil
-        case .cancelled:
-            withdraw(token)
+        if cancelled {
             throw .cancelled
         }
+        return handover
     }
 }
 
