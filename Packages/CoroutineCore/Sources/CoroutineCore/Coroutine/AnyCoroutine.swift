@@ -25,6 +25,9 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
     private let statusValue = Atomic<UInt8>(CoroutineStatus.ready.rawValue)
     @usableFromInline final let cancellationRequested = Atomic<Bool>(false)
     private let hasListeners = Atomic<Bool>(false)
+    /// Whether a scheduler runs the coroutine (`Scheduler.submit`, the runtime's pool):
+    /// `cancel()` then leaves its resumes to the scheduler.
+    private let isScheduled = Atomic<Bool>(false)
     /// Listeners and coroutine-local values, created on first use: most coroutines have neither.
     private let extras = AtomicLazyReference<Extras>()
 
@@ -56,8 +59,10 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
     }
 
     deinit {
+        // The last reference: nothing else can resume the coroutine, scheduled or not, so it
+        // is resumed here to unwind its stack.
         if status == .suspended {
-            cancel()
+            cancel(resumingHere: true)
         }
     }
 
@@ -112,7 +117,18 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
     /// every later suspension point; when its body ends by throwing, it is `cancelled`.
     /// A running one (cancelling itself, or from another thread) throws at its next
     /// suspension point. Cancelling a finished coroutine does nothing.
+    ///
+    /// A coroutine a scheduler runs (submitted to a `Scheduler`) is never resumed here: only
+    /// its scheduler resumes it, on its own thread. A wait it is in goes on until it ends, and
+    /// every wait it begins from then on ends at once, cancelled (`Scheduler.sleep` throws
+    /// `CoroutineError.cancelled`). To interrupt a wait in progress, cancel a task instead
+    /// (`JoinHandle.cancel()`).
     public final func cancel() {
+        cancel(resumingHere: !isScheduled.load(ordering: .acquiring))
+    }
+
+    /// `cancel()`, resuming a suspended coroutine here only when `resumingHere`.
+    private func cancel(resumingHere: Bool) {
         cancellationRequested.store(true, ordering: .releasing)
         if statusValue.compareExchange(
             expected: CoroutineStatus.ready.rawValue, desired: CoroutineStatus.cancelled.rawValue,
@@ -120,9 +136,14 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
         ).exchanged {
             start = nil
             notify(from: .ready, to: .cancelled)
-        } else if let frame = try? beginRunning() {
+        } else if resumingHere, let frame = try? beginRunning() {
             _ = run(frame)
         }
+    }
+
+    /// Marks the coroutine as one a scheduler runs (see `cancel()`); before it is made ready.
+    final func markScheduled() {
+        isScheduled.store(true, ordering: .releasing)
     }
 
     // MARK: - The switch, for Coroutine and Suspender
@@ -238,6 +259,18 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
         next.inbox?.assumingMemoryBound(to: Optional<Input>.self).pointee = input
         Self.arrived(handedOverBy: oc_frame_hand_over(frame, nextFrame))
         return receiveInput(as: Input.self)
+    }
+
+    /// Suspends this coroutine, which runs directly under its resumer, back to the resumer,
+    /// cancelled or not; returns once it runs again. For the scheduler, whose waits report
+    /// a cancellation themselves: a suspension refused (as `Suspender.suspend` refuses a
+    /// cancelled coroutine's) would leave a park without an outcome.
+    final func suspendToResumer() {
+        guard let frame, oc_frame_peek() == frame else {
+            preconditionFailure("a scheduled coroutine suspended outside its own frame")
+        }
+        Self.arrived(handedOverBy: oc_frame_suspend(frame))
+        _ = receiveInput(as: Void.self)
     }
 
     /// Claims a suspended coroutine for running on this thread, as `beginRunning` does, but

@@ -183,6 +183,7 @@ final class CoroutinePool {
             self.work(slot: slot)
         }
         workerSlots[ObjectIdentifier(worker)] = slot
+        worker.markScheduled()
         return worker
     }
 

@@ -165,10 +165,11 @@ public final class ParkingToken: @unchecked Sendable, Hashable {
         return parked.toOpaque() == coroutine.toOpaque() && home === scheduler
     }
 
-    /// Ends the park as `.notParked` without waking anyone: for a party whose registration
-    /// found its event already happened, so that a later wake cannot resume it by surprise.
-    func cancelPark() {
-        _ = exchange(from: .parked, to: .notParked)
+    /// Ends the park as `outcome` without waking anyone, for a party that never suspended:
+    /// its registration found its event already happened (`.notParked`), or it was cancelled
+    /// before it began (`.cancelled`). A later wake then cannot resume it by surprise.
+    func cancelPark(as outcome: Parking.Outcome = .notParked) {
+        _ = exchange(from: .parked, to: State(outcome))
     }
 
     private func exchange(from expected: State, to desired: State) -> Bool {

@@ -174,6 +174,7 @@ public final class Scheduler: @unchecked Sendable {
     ///
     /// Safe from any thread. Smaller `priority` values run sooner.
     public func submit(_ coroutine: ScheduledCoroutine, priority: Int = 0) {
+        coroutine.markScheduled()
         counters.coroutinesCreated.wrappingAdd(1, ordering: .relaxed)
         notify(.created(coroutine))
         makeReady(.passRetained(coroutine), priority: priority)
@@ -497,6 +498,12 @@ public final class Scheduler: @unchecked Sendable {
         cancellable: Bool,
         register: (ParkingToken) -> Bool
     ) -> Parking.Outcome {
+        // A coroutine cancelled as such (`AnyCoroutine.cancel()`, which leaves a scheduled one
+        // to its scheduler) begins no wait.
+        if cancellable, coroutine._withUnsafeGuaranteedRef({ $0.isCancelled }) {
+            token.cancelPark(as: .cancelled)
+            return .cancelled
+        }
         guard register(token) else {
             token.cancelPark()
             return .notParked
@@ -554,10 +561,9 @@ public final class Scheduler: @unchecked Sendable {
     func switchOut(_ coroutine: Unmanaged<ScheduledCoroutine>, as suspension: Suspension) {
         if handOver(from: coroutine, as: suspension) { return }
         self.suspension = suspension
-        // The coroutine's own cancellation (rare for scheduled coroutines) surfaces at its
-        // next wait instead; the switch itself must happen either way.
-        let erased = Unmanaged<AnyCoroutine>.fromOpaque(coroutine.toOpaque())
-        _ = try? Suspender<Void, Void>(coroutine: erased).suspend()
+        // The coroutine's own cancellation surfaces at its next wait (`park`); the switch
+        // itself must happen either way.
+        coroutine._withUnsafeGuaranteedRef { $0.suspendToResumer() }
     }
 
     /// Switches from the running coroutine, which suspends `as suspension`, straight to the

@@ -190,6 +190,50 @@ import Testing
         #expect(!oc_frame_hands_over() || scheduler.counters.handOvers.current > 0)
     }
 
+    /// `AnyCoroutine.cancel()` from another thread never resumes a scheduled coroutine there
+    /// (a resume on the canceller's thread once ended its park with no outcome, and the
+    /// process with a precondition failure): the wait in progress ends as it would have, and
+    /// the next one ends at once, cancelled. Also cancelled while it parks over and over, so
+    /// that the cancel lands between a wait's check and its switch.
+    @Test func aScheduledCoroutineCancelledFromAnotherThreadEndsAtItsNextWait() throws {
+        let scheduler = try Scheduler()
+        let schedulerThread = pthread_self()
+        let log = Mutex<[String]>([])
+        let sleeper = scheduler.submit {
+            do {
+                try Scheduler.sleep(for: .milliseconds(100))
+                log.withLock { $0.append(pthread_equal(pthread_self(), schedulerThread) != 0 ? "slept here" : "slept elsewhere") }
+                try Scheduler.sleep(for: .seconds(10))
+                log.withLock { $0.append("second sleep ended") }
+            } catch {
+                log.withLock { $0.append("\(error)") }
+                throw error
+            }
+        }
+        let spins = Atomic<Int>(0)
+        let spinner = scheduler.submit {
+            while true {
+                spins.add(1, ordering: .relaxed)
+                try Scheduler.sleep(for: .microseconds(50))
+            }
+        }
+        let canceller = Thread {
+            usleep(20_000)
+            sleeper.cancel()
+            spinner.cancel()
+        }
+        canceller.start()
+        let start = ContinuousClock.now
+        while (sleeper.status != .cancelled || spinner.status != .cancelled), ContinuousClock.now - start < .seconds(5) {
+            scheduler.run(until: .now + .milliseconds(10))
+        }
+        #expect(log.withLock { $0 } == ["slept here", "\(CoroutineError.cancelled)"])
+        #expect(sleeper.status == .cancelled)
+        #expect(spinner.status == .cancelled)
+        #expect(spins.load(ordering: .relaxed) > 1)
+        #expect(ContinuousClock.now - start < .seconds(5))
+    }
+
     @Test func aYieldWithNothingElseReadyGoesOnWithoutSwitching() throws {
         let scheduler = try Scheduler()
         let yields = Atomic<Int>(0)
