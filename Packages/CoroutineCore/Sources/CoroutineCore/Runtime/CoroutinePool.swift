@@ -196,6 +196,15 @@ final class CoroutinePool {
                 activeTasks[slot] = task
                 CurrentTask.run(task)
                 activeTasks[slot] = nil
+                if me._withUnsafeGuaranteedRef({ $0.isCancelled }) {
+                    // Cancelled as a coroutine (`Coroutine.current?.cancel()` in a task): every
+                    // wait it began from now on would end cancelled, so it ends, and the next
+                    // task that needs a worker gets a new one.
+                    workerSlots[ObjectIdentifier(me.takeUnretainedValue())] = nil
+                    total -= 1
+                    freeSlots.append(slot)
+                    return
+                }
                 sinceTimerCheck += 1
                 if othersWait(&sinceTimerCheck) {
                     yieldedBetweenTasks += 1

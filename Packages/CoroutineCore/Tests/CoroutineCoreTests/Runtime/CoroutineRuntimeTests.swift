@@ -169,6 +169,33 @@ import Testing
         }
     }
 
+    /// A task that cancels the coroutine it runs on (`Coroutine.current?.cancel()`) cancels
+    /// its own later waits, and nobody else's: the worker ends after the task, and the tasks
+    /// after it sleep on other workers, uncancelled.
+    @Test func aTaskThatCancelsItsWorkerLeavesLaterTasksUncancelled() throws {
+        try withRuntime(RuntimeConfiguration(threads: 1)) {
+            let own = try runtime.spawn { () -> String in
+                Coroutine.current?.cancel()
+                do {
+                    try Scheduler.sleep(for: .milliseconds(1))
+                    return "slept"
+                } catch {
+                    return "\(error)"
+                }
+            }
+            #expect(try own.join(timeout: .seconds(10)) == "\(CoroutineError.cancelled)")
+            let later = try (0..<10).map { _ in
+                try runtime.spawn { () -> Bool in
+                    try Scheduler.sleep(for: .milliseconds(1))
+                    return true
+                }
+            }
+            for task in later {
+                #expect(try task.join(timeout: .seconds(10)))
+            }
+        }
+    }
+
     /// The runtime's threads carry names that `top -H`, `perf` and debuggers show.
     @Test func theRuntimesThreadsAreNamed() throws {
         // No handoff, so that every task runs on a scheduler thread: a thread slowed past the
