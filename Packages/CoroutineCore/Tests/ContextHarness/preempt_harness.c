@@ -69,8 +69,7 @@ static coroutine make_coroutine(void (*body)(oc_frame *), void *owner) {
 /// Resumes `c` as a scheduler does; counts whether it came back preempted.
 static void resume(coroutine *c) {
     void *previous = oc_preempt_enter(c->frame->owner);
-    oc_frame *left;
-    uintptr_t signal = oc_frame_resume(c->frame, &left);
+    uintptr_t signal = oc_frame_resume(c->frame).signal;
     if (oc_preempt_leave(previous)) {
         c->preemptions++;
     }

@@ -147,14 +147,21 @@ static inline __attribute__((always_inline)) oc_frame *oc_frame_current(void) {
 /// C code's own build.
 bool oc_frame_hands_over(void);
 
-/// Runs `frame` on this thread until a frame jumps back, and returns why it did; `*left`
-/// is the frame that jumped back: `frame`, or the last frame a chain of hand-overs
-/// (oc_frame_hand_over) that began with it gave this resumer to.
+/// What a resume came back with: why (`signal`, OC_SUSPENDED and the rest), and the frame that
+/// jumped back (`left`): the one resumed, or the last frame a chain of hand-overs
+/// (oc_frame_hand_over) that began with it gave the resumer to. Two words, returned in
+/// registers.
+typedef struct oc_resumption {
+    uintptr_t signal;
+    oc_frame *left;
+} oc_resumption;
+
+/// Runs `frame` on this thread until a frame jumps back.
 ///
 /// The Swift runtime's exclusivity access list and errno are thread-local: the
 /// resumer's are set aside and the frame's own put in place for the time it
 /// runs, so each coroutine keeps its own wherever it is resumed.
-static inline __attribute__((always_inline)) uintptr_t oc_frame_resume(oc_frame *frame, oc_frame **left) {
+static inline __attribute__((always_inline)) oc_resumption oc_frame_resume(oc_frame *frame) {
     oc_frame *previous = oc_frame_current();
     oc_current_frame = frame;
     int *error = &errno;
@@ -171,8 +178,7 @@ static inline __attribute__((always_inline)) uintptr_t oc_frame_resume(oc_frame 
     *error = resumer_errno;
     oc_current_frame = previous;
     back->context = transfer.value == OC_SUSPENDED ? transfer.context : NULL;
-    *left = back;
-    return transfer.value;
+    return (oc_resumption){.signal = transfer.value, .left = back};
 }
 
 /// Finishes the jump that resumed `frame`: records where to jump back to, and returns the

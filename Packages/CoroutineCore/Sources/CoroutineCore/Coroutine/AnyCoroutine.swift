@@ -196,10 +196,12 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
         self.inbox = inbox
         self.outbox = outbox
         self.returnbox = returnbox
-        var leftFrame: UnsafeMutablePointer<oc_frame>? = frame
-        let signal = Int(oc_frame_resume(frame, &leftFrame))
-        let left = leftFrame.map { $0 == frame ? Unmanaged.passUnretained(self) : Self.owner(of: $0) }
-            ?? Unmanaged.passUnretained(self)
+        let resumption = oc_frame_resume(frame)
+        let signal = Int(resumption.signal)
+        guard resumption.left != frame else {
+            return (Unmanaged.passUnretained(self), leave(signal))
+        }
+        let left = Self.owner(of: resumption.left)
         return (left, left._withUnsafeGuaranteedRef { $0.leave(signal) })
     }
 
@@ -290,10 +292,18 @@ public class AnyCoroutine: @unchecked Sendable, CustomStringConvertible {
 
     /// Finishes the hand-over that brought the running coroutine back, if one did: its
     /// frame's landing put the leaving coroutine's context in place, and from here that
-    /// coroutine may be claimed.
-    @usableFromInline
+    /// coroutine may be claimed. Inlined: every suspension arrives through it, and almost
+    /// every arrival is a resume, which costs the caller one comparison.
+    @inlinable
     static func arrived(handedOverBy from: UnsafeMutablePointer<oc_frame>?) {
-        guard let from else { return }
+        if let from {
+            finishHandOver(from: from)
+        }
+    }
+
+    /// Marks the coroutine that handed the thread over from `from` suspended.
+    @usableFromInline
+    static func finishHandOver(from: UnsafeMutablePointer<oc_frame>) {
         owner(of: from)._withUnsafeGuaranteedRef { $0.transition(to: .suspended) }
     }
 
