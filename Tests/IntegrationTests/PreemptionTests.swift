@@ -86,6 +86,36 @@ extension SharedRuntimeTests {
             }
         }
 
+        /// A coroutine the monitor switched out waits in the signal handler, whose return leads
+        /// to the code it interrupted: a yield beside it never hands the thread straight to it
+        /// (Scheduler.handOver), it lets the round resume it. Two spinners preempted every
+        /// millisecond and two tasks yielding to each other on one thread: every yield that
+        /// finds a preempted spinner next must go through the round, and all four finish.
+        @Test func aYieldNeverHandsTheThreadToAPreemptedCoroutine() throws {
+            try withSharedRuntime(oneThread(slice: .milliseconds(1))) { runtime in
+                let spinning = Flag()
+                let spinners = try (0..<2).map { _ in try runtime.spawn { while spinning.isRaised {} } }
+                let yielders = try (0..<2).map { _ in
+                    try runtime.spawn { () -> Int in
+                        let start = ContinuousClock.now
+                        var yields = 0
+                        while ContinuousClock.now - start < .milliseconds(300) {
+                            try Scheduler.yield()
+                            yields += 1
+                        }
+                        return yields
+                    }
+                }
+                let yields = try yielders.map { try $0.join(timeout: .seconds(20)) }
+                spinning.lower()
+                for spinner in spinners {
+                    try spinner.join(timeout: .seconds(5))
+                }
+                #expect(yields.allSatisfy { $0 > 0 })
+                #expect(preemptions(runtime) > 10)
+            }
+        }
+
         @Test func blockingCallsBesideASpinnerNeverSeeEINTR() throws {
             try withSharedRuntime(oneThread(slice: .milliseconds(1))) { runtime in
                 let spinning = Flag()
