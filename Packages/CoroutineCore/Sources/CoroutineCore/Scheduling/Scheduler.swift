@@ -216,8 +216,11 @@ public final class Scheduler: @unchecked Sendable {
         withCurrent { _ = runRound(limit: .max) }
     }
 
-    /// Runs coroutines, waiting for sleeping ones and ones waiting on descriptors, until
-    /// nothing is left to run or wait for, or `deadline` passes.
+    /// Runs coroutines, waiting for sleeping ones, ones waiting on descriptors and calls on
+    /// the blocking pool, until nothing is left to run or wait for, or `deadline` passes.
+    ///
+    /// A coroutine parked until another thread wakes it is not waited for: with nothing else
+    /// to wait for the call returns, and a later call runs the coroutine once its wake came.
     public func run(until deadline: ContinuousClock.Instant) {
         let end = deadlineNanoseconds(after: ContinuousClock.now.duration(to: deadline))
         withCurrent {
