@@ -59,8 +59,10 @@ final class PoolTask: @unchecked Sendable {
     /// What the body threw.
     @usableFromInline @exclusivity(unchecked) var error: (any Error)?
     /// The task its worker runs inline on top of this one, through a join's shortcut, while
-    /// it does; worker-thread only.
-    @exclusivity(unchecked) private var inlineTask: PoolTask?
+    /// it does, unretained (the join in progress holds it), or 0. Written by the worker; read
+    /// by a canceller of this task, which cancels that one too, under the same reader count
+    /// as `currentPark` (`runInline` waits for the readers before the task goes).
+    private let inlineTask = Atomic<UInt>(0)
 
     @usableFromInline
     init(name: String?, priority: Int, generation: RuntimeGeneration, job: @escaping (PoolTask) -> Void) {
@@ -116,7 +118,7 @@ final class PoolTask: @unchecked Sendable {
               remainingStack() > Self.inlineStackReserve, claim() else { return false }
         // Sound: the frame's task is the one its worker runs, alive until the worker clears it.
         let outerTask = Unmanaged<PoolTask>.fromOpaque(outer)
-        outerTask._withUnsafeGuaranteedRef { $0.inlineTask = self }
+        outerTask._withUnsafeGuaranteedRef { $0.runsInline(self) }
         frame.pointee.task = Unmanaged.passUnretained(self).toOpaque()
         let outerLabel = label(frame)
         // The joiner's values stay its own: this task starts with none and its end releases
@@ -127,8 +129,34 @@ final class PoolTask: @unchecked Sendable {
         if let outerLocals { owner?.restoreLocals(outerLocals) }
         oc_frame_label(frame, outerLabel.0, outerLabel.1)
         frame.pointee.task = outer
-        outerTask._withUnsafeGuaranteedRef { $0.inlineTask = nil }
+        outerTask._withUnsafeGuaranteedRef { $0.runsInline(nil) }
         return true
+    }
+
+    /// Records `task` as the one this task's worker runs inline on top of it (nil: none any
+    /// more). A cancel of this task reaches it: one that came before the record is passed on
+    /// here (sequentially consistent, as `enterPark`: of a cancel and a record that race, at
+    /// least one sees the other); when the record is cleared, the cancellers that may have
+    /// seen it are waited for, as `leavePark` does.
+    private func runsInline(_ task: PoolTask?) {
+        guard let task else {
+            inlineTask.store(0, ordering: .sequentiallyConsistent)
+            while currentParkReaders.load(ordering: .sequentiallyConsistent) != 0 {
+                sched_yield()
+            }
+            return
+        }
+        inlineTask.store(UInt(bitPattern: Unmanaged.passUnretained(task).toOpaque()), ordering: .sequentiallyConsistent)
+        if cancelRequested.load(ordering: .sequentiallyConsistent) {
+            task.cancel()
+        }
+    }
+
+    /// The task run inline on top of this one, if any (see `inlineTask`).
+    private var inlineRun: PoolTask? {
+        // Sound: recorded only while the join that runs it holds it (`runsInline`).
+        UnsafeRawPointer(bitPattern: inlineTask.load(ordering: .sequentiallyConsistent))
+            .map { Unmanaged<PoolTask>.fromOpaque($0).takeUnretainedValue() }
     }
 
     /// Ends this running task, and those its worker ran inline on top of it, as failed with
@@ -136,7 +164,8 @@ final class PoolTask: @unchecked Sendable {
     func abandon(because error: CoroutineError) {
         var next: PoolTask? = self
         while let task = next {
-            next = task.inlineTask.take()
+            next = task.inlineRun
+            task.inlineTask.store(0, ordering: .relaxed)
             guard task.state == .running else { continue }
             task.job = nil
             task.error = error
@@ -221,10 +250,13 @@ final class PoolTask: @unchecked Sendable {
         }
     }
 
-    /// Ends the park the running task is in, if any, as cancelled.
+    /// Ends the park the running task is in, if any, as cancelled, and cancels the task its
+    /// worker runs inline on top of it, if any: that one's waits are the worker's now.
     private func endCurrentPark() {
         currentParkReaders.add(1, ordering: .sequentiallyConsistent)
         defer { currentParkReaders.subtract(1, ordering: .releasing) }
+        // Sound: `runsInline(nil)` waits for this reader before the record goes.
+        inlineRun?.cancel()
         let park = currentPark.load(ordering: .sequentiallyConsistent)
         guard let token = UnsafeRawPointer(bitPattern: park) else { return }
         // Sound: the park has not left yet, or its `leavePark` waits for this reader to

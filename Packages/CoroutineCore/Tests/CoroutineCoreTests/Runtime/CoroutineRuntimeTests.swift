@@ -1,3 +1,4 @@
+import CCoroutineCore
 import Foundation
 import Logging
 import Synchronization
@@ -166,6 +167,34 @@ import Testing
             for spinner in spinning {
                 #expect(try spinner.join(timeout: .seconds(20)))
             }
+        }
+    }
+
+    /// A cancel of a task that runs a child inline (its join of a child that had not started)
+    /// reaches the child's wait too: the waits are the worker's now. On one thread the child
+    /// is still queued when the parent joins it, so the join runs it inline.
+    @Test func cancellingATaskCancelsTheChildItRunsInline() throws {
+        try withRuntime(RuntimeConfiguration(threads: 1)) {
+            let childStarted = Atomic<Bool>(false)
+            let ranInline = Atomic<Bool>(false)
+            let parent = try runtime.spawn { () -> Bool in
+                let parentFrame = UInt(bitPattern: oc_frame_peek())
+                let child = try CoroutineRuntime.shared.spawn { () -> Bool in
+                    ranInline.store(UInt(bitPattern: oc_frame_peek()) == parentFrame, ordering: .relaxed)
+                    childStarted.store(true, ordering: .releasing)
+                    try Scheduler.sleep(for: .seconds(10))
+                    return true
+                }
+                return try child.join()
+            }
+            while !childStarted.load(ordering: .acquiring) { usleep(1_000) }
+            usleep(20_000)
+            let start = ContinuousClock.now
+            parent.cancel()
+            #expect(throws: CoroutineError.cancelled) { try parent.join(timeout: .seconds(5)) }
+            #expect(ContinuousClock.now - start < .seconds(2))
+            let inline = ranInline.load(ordering: .relaxed)
+            #expect(inline, "the join did not run the child inline: this test then tells nothing")
         }
     }
 
