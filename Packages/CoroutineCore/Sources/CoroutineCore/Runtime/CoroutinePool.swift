@@ -93,10 +93,7 @@ final class CoroutinePool {
     /// (`CoroutineError.stackAllocationFailed`): left waiting, the task and its joiners would
     /// hang, and the next task handed over would take its place.
     private func workerFailedToStart(_ worker: ScheduledCoroutine, task: PoolTask) {
-        if let slot = workerSlots.removeValue(forKey: ObjectIdentifier(worker)) {
-            freeSlots.append(slot)
-            total -= 1
-        }
+        forget(worker)
         task.failUnstarted(because: worker.failure as? CoroutineError ?? .stackAllocationFailed(errno: ENOMEM))
     }
 
@@ -143,16 +140,23 @@ final class CoroutinePool {
     /// ran inline, fail with `CoroutineError.stackOverflow`, and the next task that needs a
     /// worker gets a new one. The other tasks of the thread are untouched.
     func workerOverflowed(_ worker: ScheduledCoroutine) {
-        guard let slot = workerSlots.removeValue(forKey: ObjectIdentifier(worker)) else { return }
+        guard let slot = forget(worker) else { return }
         // Counted before the task fails, so a joiner that sees the failure sees the count.
         scheduler.counters.stackOverflows.increment()
         activeTasks[slot].take()?.abandon(because: .stackOverflow)
+    }
+
+    /// Takes back the place of a worker that is gone (or going): its slot, for the next new
+    /// worker, and its count. Returns the slot; nil when the worker was forgotten already.
+    @discardableResult
+    private func forget(_ worker: ScheduledCoroutine) -> Int? {
+        guard let slot = workerSlots.removeValue(forKey: ObjectIdentifier(worker)) else { return nil }
         freeSlots.append(slot)
         total -= 1
+        return slot
     }
 
     private func retire(_ worker: ScheduledCoroutine) {
-        workerSlots[ObjectIdentifier(worker)] = nil
         retiring = true
         scheduler.resume(.passRetained(worker))
         retiring = false
@@ -200,9 +204,7 @@ final class CoroutinePool {
                     // Cancelled as a coroutine (`Coroutine.current?.cancel()` in a task): every
                     // wait it began from now on would end cancelled, so it ends, and the next
                     // task that needs a worker gets a new one.
-                    workerSlots[ObjectIdentifier(me.takeUnretainedValue())] = nil
-                    total -= 1
-                    freeSlots.append(slot)
+                    forget(me.takeUnretainedValue())
                     return
                 }
                 sinceTimerCheck += 1
@@ -217,8 +219,7 @@ final class CoroutinePool {
             scheduler.switchOut(me, as: .idle)
             frame.pointee.wait.kind = UInt8(OC_WAIT_NONE.rawValue)
             if retiring {
-                total -= 1
-                freeSlots.append(slot)
+                forget(me.takeUnretainedValue())
                 return
             }
         }

@@ -141,9 +141,7 @@ final class PoolTask: @unchecked Sendable {
     private func runsInline(_ task: PoolTask?) {
         guard let task else {
             inlineTask.store(0, ordering: .sequentiallyConsistent)
-            while currentParkReaders.load(ordering: .sequentiallyConsistent) != 0 {
-                sched_yield()
-            }
+            waitForCancellers()
             return
         }
         inlineTask.store(UInt(bitPattern: Unmanaged.passUnretained(task).toOpaque()), ordering: .sequentiallyConsistent)
@@ -280,8 +278,13 @@ final class PoolTask: @unchecked Sendable {
     /// Notes that the running task's park ended; returns once no canceller uses its token.
     func leavePark() {
         currentPark.store(0, ordering: .sequentiallyConsistent)
-        // A canceller that found the token registered before it looked: wait for it. It only
-        // ends the park, so this is a few instructions at most, and rare.
+        waitForCancellers()
+    }
+
+    /// Waits for the cancellers that may have read `currentPark` or `inlineTask` before it was
+    /// cleared. A canceller only ends a park or cancels a task, so this is a few instructions
+    /// at most, and rare.
+    private func waitForCancellers() {
         while currentParkReaders.load(ordering: .sequentiallyConsistent) != 0 {
             sched_yield()
         }

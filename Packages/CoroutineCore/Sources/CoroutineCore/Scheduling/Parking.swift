@@ -72,44 +72,36 @@ public enum Parking {
 
     /// `park` with a deadline in monotonic nanoseconds and the reason the dump shows: a
     /// coroutine a scheduler resumed suspends (see `Scheduler.park`), anything else (a plain
-    /// thread, a generator nested in a coroutine) blocks its thread.
+    /// thread, a generator nested in a coroutine) blocks its thread. `settle` sees the token and
+    /// the outcome before the park returns (see `park(untilNanoseconds:on:cancellable:_:settle:)`).
+    @discardableResult
     static func park(
         untilNanoseconds deadline: UInt64?, reason: WaitReason, cancellable: Bool = true,
-        register: (ParkingToken) -> Bool
+        register: (ParkingToken) -> Bool, settle: (ParkingToken, Outcome) -> Void = { _, _ in }
     ) -> Outcome {
-        var ended = Outcome.notParked
-        park(untilNanoseconds: deadline, reason: reason, cancellable: cancellable, register: register) { _, outcome in
-            ended = outcome
-        }
-        return ended
-    }
-
-    /// `park` with a deadline in monotonic nanoseconds, the reason the dump shows, and
-    /// `settle` (see `park(untilNanoseconds:on:cancellable:_:settle:)`).
-    static func park(
-        untilNanoseconds deadline: UInt64?, reason: WaitReason, cancellable: Bool = true,
-        register: (ParkingToken) -> Bool, settle: (ParkingToken, Outcome) -> Void
-    ) {
         if let slot = oc_scheduler_get() {
             // Sound: the slot holds the scheduler running this thread's loop (see
             // `Scheduler.current`); borrowed, so a park costs no reference counting of it.
-            let parked = Unmanaged<Scheduler>.fromOpaque(slot)._withUnsafeGuaranteedRef { scheduler in
-                guard let coroutine = scheduler.directlyRunning else { return false }
-                scheduler.park(coroutine, until: deadline, reason: reason, cancellable: cancellable,
-                               register: register, settle: settle)
-                return true
+            let outcome = Unmanaged<Scheduler>.fromOpaque(slot)._withUnsafeGuaranteedRef { scheduler in
+                scheduler.directlyRunning.map {
+                    scheduler.park($0, until: deadline, reason: reason, cancellable: cancellable,
+                                   register: register, settle: settle)
+                }
             }
-            if parked {
-                return
+            if let outcome {
+                return outcome
             }
         }
         let parker = Parker()
         let token = ParkingToken(.thread(parker))
-        guard register(token) else {
+        let outcome: Outcome
+        if register(token) {
+            outcome = token.blockThread(parker: parker, until: deadline)
+        } else {
             token.cancelPark()
-            settle(token, .notParked)
-            return
+            outcome = .notParked
         }
-        settle(token, token.blockThread(parker: parker, until: deadline))
+        settle(token, outcome)
+        return outcome
     }
 }

@@ -45,7 +45,8 @@
 // A switch costs no reference counting: the ready queue owns one reference to each coroutine
 // in it, the round takes it over to resume the coroutine and `settle` passes it on (back to the
 // queue, to the coroutine's park, whose wake returns it to the queue, to the pool, or gone
-// with the coroutine); a hand-over passes the round's reference on with the thread. A park reuses the coroutine's token when nothing else holds it.
+// with the coroutine); a hand-over passes the round's reference on with the thread. A park
+// reuses the coroutine's token when nothing else holds it.
 //
 // Scheduler.sleep, Scheduler.yield and Scheduler.waitUntilReady work from a coroutine the
 // scheduler resumed itself. Anywhere else (a plain thread, a generator nested inside a
@@ -458,23 +459,9 @@ public final class Scheduler: @unchecked Sendable {
     /// `register` hands the token to whatever will wake it; when it returns false the
     /// event already happened and the coroutine does not suspend at all. A park that is not
     /// `cancellable` (a pthread mutex's, which POSIX never interrupts) ignores the task's
-    /// cancellation.
-    func park(
-        _ coroutine: Unmanaged<ScheduledCoroutine>,
-        until deadline: UInt64?,
-        inSyscall syscall: String? = nil,
-        reason: WaitReason,
-        cancellable: Bool = true,
-        register: (ParkingToken) -> Bool
-    ) -> Parking.Outcome {
-        var ended = Parking.Outcome.notParked
-        park(coroutine, until: deadline, inSyscall: syscall, reason: reason, cancellable: cancellable,
-             register: register) { _, outcome in ended = outcome }
-        return ended
-    }
-
-    /// `park`, handing the token and the outcome to `settle` before it returns (see
+    /// cancellation. `settle` sees the token and the outcome before the park returns (see
     /// `Parking.park(untilNanoseconds:on:cancellable:_:settle:)`).
+    @discardableResult
     func park(
         _ coroutine: Unmanaged<ScheduledCoroutine>,
         until deadline: UInt64?,
@@ -482,13 +469,15 @@ public final class Scheduler: @unchecked Sendable {
         reason: WaitReason,
         cancellable: Bool = true,
         register: (ParkingToken) -> Bool,
-        settle: (ParkingToken, Parking.Outcome) -> Void
-    ) {
+        settle: (ParkingToken, Parking.Outcome) -> Void = { _, _ in }
+    ) -> Parking.Outcome {
         // Borrowed: the coroutine holds its token (`AnyCoroutine.parkingToken`) until its next
         // park, so the park costs no reference counting of it.
         parkingToken(for: coroutine)._withUnsafeGuaranteedRef { token in
-            settle(token, park(coroutine, with: token, until: deadline, inSyscall: syscall, reason: reason,
-                               cancellable: cancellable, register: register))
+            let outcome = park(coroutine, with: token, until: deadline, inSyscall: syscall, reason: reason,
+                               cancellable: cancellable, register: register)
+            settle(token, outcome)
+            return outcome
         }
     }
 
