@@ -40,10 +40,11 @@ public final class Coroutine<Input, Yield, Return>: AnyCoroutine, @unchecked Sen
     /// - Returns: `.yielded(value)` when the body suspended with `value`, `.returned(value)`
     ///   when the body returned.
     /// - Throws: the body's error when it throws; `CoroutineError.stackOverflow` when it ran
-    ///   out of stack; `CoroutineError.notResumable` when it is running or finished.
+    ///   out of stack; `CoroutineError.notResumable` when it is running or finished;
+    ///   `CoroutineError.resumedOutsideScheduler` when it was submitted to a `Scheduler`.
     @inlinable
     public func resume(with input: Input) throws -> CoroutineResult<Yield, Return> {
-        let frame = try beginRunning()
+        let frame = try beginResume()
         var inbox: Input? = input
         var outbox: Yield?
         var returned: Return?

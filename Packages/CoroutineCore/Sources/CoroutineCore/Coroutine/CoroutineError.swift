@@ -6,6 +6,8 @@ public enum CoroutineError: Error, Sendable, Equatable, CustomStringConvertible 
     case stackOverflow
     /// `resume` was called on a coroutine that is running, finished or cancelled.
     case notResumable(CoroutineStatus)
+    /// `resume` was called on a coroutine submitted to a `Scheduler`, which alone resumes it.
+    case resumedOutsideScheduler
     /// `suspend` was called from outside the coroutine it belongs to.
     case suspendedOutsideCoroutine
     /// A stack size outside `StackSize.minimum ... StackSize.maximum` was asked for.
@@ -21,6 +23,8 @@ public enum CoroutineError: Error, Sendable, Equatable, CustomStringConvertible 
             return "the coroutine overflowed its stack"
         case .notResumable(let status):
             return "a \(status) coroutine cannot be resumed"
+        case .resumedOutsideScheduler:
+            return "a coroutine submitted to a scheduler is resumed by that scheduler only"
         case .suspendedOutsideCoroutine:
             return "suspend(with:) was called outside the coroutine it belongs to"
         case .invalidStackSize(let size):

@@ -173,7 +173,9 @@ public final class Scheduler: @unchecked Sendable {
 
     /// Submits a coroutine; it runs when the scheduler next runs a round.
     ///
-    /// Safe from any thread. Smaller `priority` values run sooner.
+    /// Safe from any thread. Smaller `priority` values run sooner. From here on only the
+    /// scheduler resumes the coroutine: `resume` throws `CoroutineError.resumedOutsideScheduler`.
+    /// Submit a coroutine that is not running anywhere (one never resumed, or suspended).
     public func submit(_ coroutine: ScheduledCoroutine, priority: Int = 0) {
         coroutine.markScheduled()
         counters.coroutinesCreated.wrappingAdd(1, ordering: .relaxed)
@@ -340,10 +342,15 @@ public final class Scheduler: @unchecked Sendable {
     /// with, if it ended otherwise than by returning (or could not start).
     private func switchIn(_ coroutine: ScheduledCoroutine) -> (any Error)? {
         let frame: UnsafeMutablePointer<oc_frame>
-        do {
-            frame = try coroutine.beginRunning()
-        } catch {
-            return error
+        if let suspended = coroutine.claimScheduledSuspended() {
+            frame = suspended
+        } else {
+            do {
+                // Not started yet: a cancel may race with the claim (`AnyCoroutine.cancel()`).
+                frame = try coroutine.beginRunning()
+            } catch {
+                return error
+            }
         }
         // The one input a scheduled coroutine takes, for its first run and every arrival.
         var input: Void? = ()

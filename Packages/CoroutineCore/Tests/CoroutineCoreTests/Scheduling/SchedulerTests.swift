@@ -50,6 +50,27 @@ import Testing
         #expect(neverRunPrioritized == nil)
     }
 
+    /// The scheduler claims the coroutines it runs without a compare-and-swap
+    /// (`AnyCoroutine.claimScheduledSuspended`): that holds only while nothing else resumes
+    /// them, so `resume` refuses a submitted coroutine, before it starts and while it waits.
+    @Test func aSubmittedCoroutineIsResumedByItsSchedulerOnly() throws {
+        let scheduler = try Scheduler()
+        let steps = Mutex(0)
+        let coroutine = scheduler.submit {
+            steps.withLock { $0 += 1 }
+            try Scheduler.sleep(for: .milliseconds(20))
+            steps.withLock { $0 += 1 }
+        }
+        #expect(throws: CoroutineError.resumedOutsideScheduler) { try coroutine.resume() }
+        scheduler.run(until: .now + .milliseconds(5))
+        #expect(coroutine.status == .suspended)
+        #expect(throws: CoroutineError.resumedOutsideScheduler) { try coroutine.resume() }
+        #expect(steps.withLock { $0 } == 1)
+        scheduler.run(until: .now + .seconds(5))
+        #expect(coroutine.status == .complete)
+        #expect(steps.withLock { $0 } == 2)
+    }
+
     @Test func smallerPriorityRunsSooner() throws {
         let scheduler = try Scheduler()
         let log = Mutex<[String]>([])
