@@ -6,9 +6,14 @@
 //   skynet_ms      the skynet tree: 1,000,000 leaves, each node spawning and joining 10; a
 //                  join of a child not started yet runs it inline on the parent's stack
 //   channel_pingpong_ns  per round trip: two tasks pass a number back and forth over two
-//                  rendezvous channels (capacity 0), as Go's anchor does with unbuffered chans
+//                  rendezvous channels (capacity 0), as Go's anchor does with unbuffered chans;
+//                  as there, one task spawns the other and drives the exchange
 //   channel_pingpong_unbounded_ns  the same over unbounded channels (what channel_pingpong_ns
 //                  measured before rendezvous channels existed)
+//   channel_pingpong_from_thread_ns  channel_pingpong_ns with both tasks spawned from the
+//                  program's main thread (what channel_pingpong_ns measured before): each
+//                  lands on whichever thread takes it first, and when they land apart every
+//                  message wakes the other thread
 //   idle_cpu_percent  CPU the scheduler threads use over 5 s with nothing to do, in % of a core
 //
 // then, on runtimes started for them:
@@ -20,6 +25,7 @@
 //
 // BENCH_HANDOFF_AFTER_US sets handoffAfter in microseconds (0: no handoff; unset: the default).
 // With BENCH_ONLY=switched-yield only switched_yield_ns is measured (to profile it), and with
+// BENCH_ONLY=pingpong only channel_pingpong_ns, with
 // BENCH_ONLY=pingpong-1t only channel_pingpong_1t_ns, with BENCH_ONLY=skynet-noinline only
 // skynet_noinline_ms. With
 // BENCH_ONLY=spawn only spawn_join_ns is measured (make bench-scaling times it at several
@@ -42,9 +48,9 @@ let settings = BenchmarkSettings(program: "spawn_benchmark")
 /// The figure BENCH_ONLY asks for alone, or nil when it is unset.
 func onlyFigure() -> String? {
     guard let only = settings.environment("BENCH_ONLY") else { return nil }
-    guard ["spawn", "switched-yield", "pingpong-1t", "skynet-noinline"].contains(only) else {
+    guard ["spawn", "switched-yield", "pingpong", "pingpong-1t", "skynet-noinline"].contains(only) else {
         settings.reject(
-            "BENCH_ONLY=\(only) is not a figure this benchmark can run alone (spawn, switched-yield, pingpong-1t, skynet-noinline)")
+            "BENCH_ONLY=\(only) is not a figure this benchmark can run alone (spawn, switched-yield, pingpong, pingpong-1t, skynet-noinline)")
     }
     return only
 }
@@ -55,6 +61,12 @@ let threads = settings.schedulerThreads
 let handoffAfter = settings.handoffAfter
 let spawnOnly = only == "spawn"
 let runtime = CoroutineRuntime.shared
+if only == "pingpong" {
+    try runtime.start(RuntimeConfiguration(threads: threads, handoffAfter: handoffAfter))
+    print("channel_pingpong_ns=\(format(try median { try channelPingPongNanoseconds(rendezvous) }))")
+    runtime.stop()
+    exit(0)
+}
 if only == "switched-yield" || only == "pingpong-1t" {
     try runtime.start(RuntimeConfiguration(threads: 1, handoffAfter: handoffAfter))
     if only == "switched-yield" {
@@ -157,26 +169,45 @@ func skynetMilliseconds() throws -> Double {
     return elapsed / 1e6
 }
 
-/// Round trips of one number between two tasks over two channels made by `make`, ns per
-/// round trip.
-func channelPingPongNanoseconds(roundTrips: Int = 200_000, _ make: () throws -> Channel<Int>) throws -> Double {
+/// Nanoseconds per round trip of a number between two tasks over two channels `make` makes:
+/// a driver task spawns the echo task, as the Go anchor's main goroutine does, then drives
+/// the exchange.
+func channelPingPongNanoseconds(roundTrips: Int = 200_000, _ make: @escaping @Sendable () throws -> Channel<Int>) throws -> Double {
+    try runtime.spawn { () throws -> Double in
+        let (ping, pong) = (try make(), try make())
+        let echo = try runtime.spawn { try echoUntilClosed(ping, into: pong) }
+        let elapsed = try nanoseconds { try drive(ping, pong, roundTrips: roundTrips) }
+        ping.close()
+        try echo.join()
+        return elapsed / Double(roundTrips)
+    }.join()
+}
+
+/// `channelPingPongNanoseconds` with both tasks spawned from the calling (main) thread.
+func channelPingPongFromThreadNanoseconds(roundTrips: Int = 200_000, _ make: () throws -> Channel<Int>) throws -> Double {
     let (ping, pong) = (try make(), try make())
-    let echo = try runtime.spawn {
-        while let value = try ping.receive() { try pong.send(value + 1) }
-    }
+    let echo = try runtime.spawn { try echoUntilClosed(ping, into: pong) }
     let elapsed = try runtime.spawn { () throws -> Double in
-        try nanoseconds {
-            var value = 0
-            for _ in 0..<roundTrips {
-                try ping.send(value)
-                value = try pong.receive() ?? value
-            }
-            precondition(value == roundTrips, "ping-pong ended at \(value)")
-        }
+        try nanoseconds { try drive(ping, pong, roundTrips: roundTrips) }
     }.join()
     ping.close()
     try echo.join()
     return elapsed / Double(roundTrips)
+}
+
+/// Sends back every number received on `ping`, plus one, on `pong`.
+func echoUntilClosed(_ ping: Channel<Int>, into pong: Channel<Int>) throws {
+    while let value = try ping.receive() { try pong.send(value + 1) }
+}
+
+/// Sends a number on `ping` and takes it back from `pong`, `roundTrips` times.
+func drive(_ ping: Channel<Int>, _ pong: Channel<Int>, roundTrips: Int) throws {
+    var value = 0
+    for _ in 0..<roundTrips {
+        try ping.send(value)
+        value = try pong.receive() ?? value
+    }
+    precondition(value == roundTrips, "ping-pong ended at \(value)")
 }
 
 /// A rendezvous channel, as Go's unbuffered `chan`.
@@ -206,6 +237,7 @@ if spawnOnly {
     print("skynet_ms=\(format(try median { try skynetMilliseconds() }))")
     print("channel_pingpong_ns=\(format(try median { try channelPingPongNanoseconds(rendezvous) }))")
     print("channel_pingpong_unbounded_ns=\(format(try median { try channelPingPongNanoseconds { Channel() } }))")
+    print("channel_pingpong_from_thread_ns=\(format(try median { try channelPingPongFromThreadNanoseconds(rendezvous) }))")
     print("idle_cpu_percent=\(format(idleCPUPercent()))")
 
     runtime.stop()

@@ -9,8 +9,10 @@
 _Static_assert((OC_RUN_QUEUE_CAPACITY & (OC_RUN_QUEUE_CAPACITY - 1)) == 0, "the capacity is a power of two");
 _Static_assert(offsetof(oc_run_queue, tail) - offsetof(oc_run_queue, head) >= OC_RUN_QUEUE_LINE,
                "head and tail live on separate lines");
-_Static_assert(offsetof(oc_run_queue, slots) - offsetof(oc_run_queue, tail) >= OC_RUN_QUEUE_LINE,
-               "the tail does not share a line with the slots");
+_Static_assert(offsetof(oc_run_queue, next) - offsetof(oc_run_queue, tail) >= OC_RUN_QUEUE_LINE,
+               "the tail does not share a line with the next item");
+_Static_assert(offsetof(oc_run_queue, slots) - offsetof(oc_run_queue, next) >= OC_RUN_QUEUE_LINE,
+               "the next item does not share a line with the slots");
 _Static_assert(sizeof(oc_run_queue) % OC_RUN_QUEUE_LINE == 0, "rings laid out back to back stay line-aligned");
 
 #define OC_RUN_QUEUE_MASK (OC_RUN_QUEUE_CAPACITY - 1)
@@ -22,6 +24,7 @@ static inline _Atomic(void *) *slot(oc_run_queue *queue, uint32_t index) {
 void oc_run_queue_init(oc_run_queue *queue) {
     atomic_init(&queue->head, 0);
     atomic_init(&queue->tail, 0);
+    atomic_init(&queue->next, NULL);
     for (uint32_t index = 0; index < OC_RUN_QUEUE_CAPACITY; index++) {
         atomic_init(&queue->slots[index], NULL);
     }
@@ -59,6 +62,53 @@ bool oc_run_queue_push(oc_run_queue *queue, void *item, void *_Nullable *_Nonnul
         }
         // Thieves took items meanwhile, so there is likely room now.
     }
+}
+
+bool oc_run_queue_push_next(oc_run_queue *queue, void *item, void *_Nullable *_Nonnull overflow,
+                            uint32_t *overflow_count) {
+    // Relaxed: only this thread sets the slot, and others only empty it, so NULL read here
+    // stays NULL until the store below.
+    if (atomic_load_explicit(&queue->next, memory_order_relaxed) == NULL) {
+        // Release: a thief that takes the item sees what was written to it before.
+        atomic_store_explicit(&queue->next, item, memory_order_release);
+        return true;
+    }
+    // A thief may take the item being replaced meanwhile: the exchange says whether one did.
+    // Release as above; acquire pairs with nothing but costs nothing more on a locked exchange.
+    void *replaced = atomic_exchange_explicit(&queue->next, item, memory_order_acq_rel);
+    if (replaced == NULL) {
+        return true;
+    }
+    return oc_run_queue_push(queue, replaced, overflow, overflow_count);
+}
+
+void *oc_run_queue_take_next(oc_run_queue *queue) {
+    // Relaxed: the common empty case costs no locked instruction; the exchange settles a race
+    // with a thief.
+    if (atomic_load_explicit(&queue->next, memory_order_relaxed) == NULL) {
+        return NULL;
+    }
+    return atomic_exchange_explicit(&queue->next, NULL, memory_order_acquire);
+}
+
+void *oc_run_queue_steal_next(oc_run_queue *victim) {
+    // Acquire: pairs with the owner's release store, so the item's contents are visible.
+    void *item = atomic_load_explicit(&victim->next, memory_order_acquire);
+    if (item == NULL) {
+        return NULL;
+    }
+    // Fails when the owner (or another thief) took it, or the owner replaced it: either way
+    // the thief looks elsewhere, as after an empty ring.
+    if (atomic_compare_exchange_strong_explicit(&victim->next, &item, NULL, memory_order_acquire,
+                                                memory_order_relaxed)) {
+        return item;
+    }
+    return NULL;
+}
+
+bool oc_run_queue_has_next(const oc_run_queue *queue) {
+    // Relaxed: a snapshot for heuristics.
+    return atomic_load_explicit(&queue->next, memory_order_relaxed) != NULL;
 }
 
 void *oc_run_queue_pop(oc_run_queue *queue) {
@@ -138,7 +188,7 @@ uint32_t oc_run_queue_count(const oc_run_queue *queue) {
     uint32_t tail = atomic_load_explicit(&queue->tail, memory_order_relaxed);
     uint32_t count = tail - head;
     if ((int32_t)count < 0) {
-        return 0;
+        count = 0;
     }
-    return count > OC_RUN_QUEUE_CAPACITY ? OC_RUN_QUEUE_CAPACITY : count;
+    return (count > OC_RUN_QUEUE_CAPACITY ? OC_RUN_QUEUE_CAPACITY : count) + (oc_run_queue_has_next(queue) ? 1 : 0);
 }

@@ -45,6 +45,11 @@ typedef struct oc_run_queue {
     /// One past the newest item; stored by the owner only.
     _Atomic(uint32_t) tail;
     char tail_padding[OC_RUN_QUEUE_LINE - sizeof(uint32_t)];
+    /// An item that runs before the ring's (Go's runnext): the one the owner pushed last
+    /// with oc_run_queue_push_next. Set by the owner only; taken by the owner, or by a thief
+    /// that found nothing else (oc_run_queue_steal_next).
+    _Atomic(void *) next;
+    char next_padding[OC_RUN_QUEUE_LINE - sizeof(void *)];
     /// Written by the owner only, read by anyone who then claims the items.
     _Atomic(void *) slots[OC_RUN_QUEUE_CAPACITY];
 } oc_run_queue;
@@ -60,6 +65,14 @@ void oc_run_queue_init(oc_run_queue *queue);
 /// `overflow_count`; the caller then owns them (typically for a global queue).
 bool oc_run_queue_push(oc_run_queue *queue, void *item, void *_Nullable *_Nonnull overflow, uint32_t *overflow_count);
 
+/// Makes `item` the queue's next item; owner thread only. The item it replaces, if
+/// any, is appended to the ring as by oc_run_queue_push, with the same result.
+bool oc_run_queue_push_next(oc_run_queue *queue, void *item, void *_Nullable *_Nonnull overflow,
+                            uint32_t *overflow_count);
+
+/// Takes the next item, or NULL when there is none; owner thread only.
+void *_Nullable oc_run_queue_take_next(oc_run_queue *queue);
+
 /// Takes the oldest item, or NULL when the ring is empty; owner thread only.
 void *_Nullable oc_run_queue_pop(oc_run_queue *queue);
 
@@ -70,7 +83,14 @@ void *_Nullable oc_run_queue_pop(oc_run_queue *queue);
 /// stealing at the same time; `victim` and `thief` must differ.
 void *_Nullable oc_run_queue_steal(oc_run_queue *victim, oc_run_queue *thief);
 
-/// The number of items, possibly stale by the time it is used.
+/// Takes `victim`'s next item for a thief; NULL when it has none, or its owner took it
+/// first. Safe against the owner and other thieves at the same time.
+void *_Nullable oc_run_queue_steal_next(oc_run_queue *victim);
+
+/// Whether `queue` has a next item, possibly stale by the time it is used.
+bool oc_run_queue_has_next(const oc_run_queue *queue);
+
+/// The number of items, the next one included, possibly stale by the time it is used.
 uint32_t oc_run_queue_count(const oc_run_queue *queue);
 
 #if __has_feature(nullability)

@@ -131,10 +131,13 @@ private struct UnsafeTransfer<Value>: @unchecked Sendable {
 /// The run queues of a scheduler with a fixed set of workers (threads): one bounded
 /// `oc_run_queue` ring per worker, and one `GlobalQueue` for the rest.
 ///
-/// A worker pushes to and pops from its own ring without a lock; when its ring is empty it
+/// A worker pushes to and pops from its own ring without a lock; the element it pushed last
+/// waits apart, as the ring's next element, and runs first (Go's runnext: a spawned task
+/// usually talks to its spawner, and runs best on its thread); when its ring is empty it
 /// steals half of a sibling's ring; the global queue is the fallback, and is looked at first
 /// on every 61st pop so that a worker whose ring keeps refilling cannot starve it (61, as in
 /// Go's scheduler: a prime, so the checks do not fall into step with periodic workloads).
+/// A sibling's next element is stolen last, after a moment left to its owner.
 ///
 /// Elements travel through the C rings as +1 `Unmanaged` references: retained on the way
 /// in, taken (the retain handed over to the caller) on the way out, so each is released
@@ -220,7 +223,7 @@ final class WorkStealingQueues<Element: AnyObject>: @unchecked Sendable {
     deinit {
         for worker in 0..<workerCount {
             // Nobody else can reach the rings once deinit runs, so this thread may act as owner.
-            while let item = oc_run_queue_pop(ring(worker)) {
+            while let item = oc_run_queue_take_next(ring(worker)) ?? oc_run_queue_pop(ring(worker)) {
                 Self.release(item)
             }
             // Sound: the regions init initialized, each deinitialized once; all trivial types.
@@ -267,10 +270,11 @@ final class WorkStealingQueues<Element: AnyObject>: @unchecked Sendable {
         Unmanaged<Element>.fromOpaque(item).release()
     }
 
-    /// Queues `element` on `worker`'s ring, or on the global queue when `worker` is nil.
+    /// Queues `element` as `worker`'s next element, or on the global queue when `worker` is nil.
     ///
-    /// With a worker, the caller must be that worker's owner thread. When the ring is full,
-    /// its older half and `element` move to the global queue, where every worker can find them.
+    /// With a worker, the caller must be that worker's owner thread. The element it replaces as
+    /// the next goes to the back of the ring; when the ring is full, its older half and that
+    /// element move to the global queue, where every worker can find them.
     func push(_ element: Element, worker: Int?) {
         guard let worker else {
             global.push(element)
@@ -283,7 +287,7 @@ final class WorkStealingQueues<Element: AnyObject>: @unchecked Sendable {
         var spilled: UInt32 = 0
         // Sound: the buffer holds OC_RUN_QUEUE_OVERFLOW_CAPACITY pointers, all the C side ever
         // writes, and only this (the owner) thread uses it.
-        if oc_run_queue_push(ring(worker), Self.retained(element), overflow, &spilled) { return }
+        if oc_run_queue_push_next(ring(worker), Self.retained(element), overflow, &spilled) { return }
         // Sound: the C side wrote the first `spilled` entries, each a +1 reference it gave up.
         let spill = UnsafeBufferPointer(start: overflow, count: Int(spilled))
         global.push(contentsOf: spill.lazy.map { item in
@@ -300,10 +304,13 @@ final class WorkStealingQueues<Element: AnyObject>: @unchecked Sendable {
 
     /// The next element for `worker` to run, or nil when no queue had one; owner thread only.
     ///
-    /// Looks in this order: on every 61st call the global queue first; then the worker's own
-    /// ring; then a steal of half of one sibling's ring (trying each sibling once, from a random
-    /// one on); then the global queue, taking a share of it onto the (empty) ring along with the
-    /// element returned, so that the next pops need no lock.
+    /// Looks in this order: on every 61st call the global queue first; then the worker's next
+    /// element and its ring (the ring first on every 8th call, so that a chain of tasks each
+    /// pushing the next cannot starve the ring); then a steal of half of one sibling's ring
+    /// (trying each sibling once, from a random one on); then the global queue, taking a share
+    /// of it onto the (empty) ring along with the element returned, so that the next pops
+    /// need no lock; last a sibling's next element, after giving its owner a moment to take
+    /// it (`stealNext`).
     func pop(worker: Int) -> Element? {
         precondition(worker >= 0 && worker < workerCount, "no worker \(worker)")
         let state = state(worker)
@@ -311,13 +318,50 @@ final class WorkStealingQueues<Element: AnyObject>: @unchecked Sendable {
         if state.pointee.ticks % Self.globalCheckInterval == 0, let element = global.pop() {
             return element
         }
-        if let item = oc_run_queue_pop(ring(worker)) {
-            return Self.take(item)
+        let ring = ring(worker)
+        let own = state.pointee.ticks % Self.ringFirstInterval == 0
+            ? oc_run_queue_pop(ring) ?? oc_run_queue_take_next(ring)
+            : oc_run_queue_take_next(ring) ?? oc_run_queue_pop(ring)
+        if let own {
+            return Self.take(own)
         }
         if let element = steal(into: worker, state: state) {
             return element
         }
-        return popGlobalShare(worker: worker)
+        return popGlobalShare(worker: worker) ?? stealNext(into: worker, state: state)
+    }
+
+    /// How often a pop looks at the ring before the next element.
+    static var ringFirstInterval: UInt64 { 8 }
+
+    /// How long a thief leaves a sibling's next element to its owner before taking it. A task
+    /// pushed as the next one was usually just spawned by the task running there, which is
+    /// about to wait for it (a join, a channel): run there, the two share a thread and talk
+    /// without waking another (Go's runnext). Go's thieves wait 3 µs; here the owner may first
+    /// have to make a worker coroutine (a new stack) for the task, and with 3 µs an idle sibling
+    /// woken by the spawn still took it now and then. Where the owner is held in a long call,
+    /// the element waits this long more than the ring's.
+    static var nextStealDelayNanoseconds: UInt64 { 20_000 }
+
+    /// Takes the next element of the first sibling that has one once `nextStealDelayNanoseconds`
+    /// passed without its owner taking it; nil when no sibling has one.
+    private func stealNext(into worker: Int, state: UnsafeMutablePointer<WorkerState>) -> Element? {
+        let siblings = workerCount - 1
+        guard siblings > 0 else { return nil }
+        let start = Int(state.pointee.random.next() % UInt64(siblings))
+        for offset in 0..<siblings {
+            let victim = ring((worker + 1 + (start + offset) % siblings) % workerCount)
+            guard oc_run_queue_has_next(victim) else { continue }
+            let until = monotonicNanoseconds() &+ Self.nextStealDelayNanoseconds
+            while oc_run_queue_has_next(victim) && monotonicNanoseconds() < until {
+                for _ in 0..<16 { oc_cpu_relax() }
+            }
+            if let item = oc_run_queue_steal_next(victim) {
+                stealCounts[worker].increment()
+                return Self.take(item)
+            }
+        }
+        return nil
     }
 
     /// The global queue's front element, with up to an even split of what follows (at most half

@@ -90,7 +90,7 @@ import Testing
         return ids
     }
 
-    @Test func oneWorkerIsFIFO() {
+    @Test func oneWorkerRunsItsLastPushFirstThenTheRingInOrder() {
         let ledger = Ledger(capacity: 260)
         do {
             let queues = WorkStealingQueues<Item>(workers: 1)
@@ -99,7 +99,7 @@ import Testing
                 queues.push(Item(id, ledger), worker: 0)
             }
             #expect(queues.localCount(worker: 0) == 200)
-            #expect(popAll(queues, worker: 0) == Array(0..<200))
+            #expect(popAll(queues, worker: 0) == [199] + Array(0..<199))
             #expect(queues.isEmpty())
         }
         do {
@@ -163,14 +163,16 @@ import Testing
         let ledger = Ledger(capacity: 3 * capacity)
         do {
             let queues = WorkStealingQueues<Item>(workers: 1)
-            for id in 0..<capacity {
+            // A full ring, and the next element beside it.
+            for id in 0...capacity {
                 queues.push(Item(id, ledger), worker: 0)
             }
-            #expect(queues.localCount(worker: 0) == capacity)
+            #expect(queues.localCount(worker: 0) == capacity + 1)
             #expect(queues.global.isEmpty)
 
-            queues.push(Item(capacity, ledger), worker: 0)
-            #expect(queues.localCount(worker: 0) == capacity / 2)
+            // The new next element displaces `capacity` into the full ring, which spills.
+            queues.push(Item(capacity + 1, ledger), worker: 0)
+            #expect(queues.localCount(worker: 0) == capacity / 2 + 1)
             #expect(queues.global.count == capacity / 2 + 1)
             var spilled: [Int] = []
             while let item = queues.global.pop() {
@@ -179,7 +181,7 @@ import Testing
             #expect(spilled == Array(0..<capacity / 2) + [capacity])
 
             // More overflows, then everything comes out exactly once.
-            for id in capacity + 1..<3 * capacity {
+            for id in capacity + 2..<3 * capacity {
                 queues.push(Item(id, ledger), worker: 0)
             }
             let rest = popAll(queues, worker: 0)
@@ -219,20 +221,71 @@ import Testing
         #expect(queues.global.count == flood - rounds)
     }
 
-    @Test(arguments: [1, 2, 7, 10, 255, 256])
-    func stealTakesHalfRoundedUp(count: Int) {
+    @Test(arguments: [2, 3, 8, 11, 256, 257])
+    func stealTakesHalfOfTheRingRoundedUp(count: Int) {
         let ledger = Ledger(capacity: count)
         let queues = WorkStealingQueues<Item>(workers: 2)
+        // The last one pushed is worker 0's next element, the rest its ring.
         for id in 0..<count {
             queues.push(Item(id, ledger), worker: 0)
         }
-        let taken = (count + 1) / 2
+        let taken = count / 2
         // Worker 1's ring is empty, so its pop steals; the oldest stolen item runs at once.
         #expect(queues.pop(worker: 1)?.id == 0)
         #expect(queues.localCount(worker: 1) == taken - 1)
         #expect(queues.localCount(worker: 0) == count - taken)
+        // Its own ring, then what is left of the sibling's, then the sibling's next element.
         #expect(popAll(queues, worker: 1) == Array(1..<count))
         #expect(ledger.releasedCount == count)
+    }
+
+    /// A task pushed as the next element usually talks to the task that pushed it: a thief
+    /// takes it only when nothing else is left, and only after leaving it to its owner for
+    /// `nextStealDelayNanoseconds`.
+    @Test func aThiefTakesASiblingsNextElementLastAndOnlyAfterAMoment() {
+        let ledger = Ledger(capacity: 3)
+        let queues = WorkStealingQueues<Item>(workers: 2)
+        queues.push(Item(0, ledger), worker: 0)
+        queues.pushGlobal(Item(1, ledger))
+        #expect(queues.pop(worker: 1)?.id == 1)
+        let start = monotonicNanoseconds()
+        #expect(queues.pop(worker: 1)?.id == 0)
+        #expect(monotonicNanoseconds() - start >= WorkStealingQueues<Item>.nextStealDelayNanoseconds)
+        // The owner's own next element needs no wait, and is gone once taken.
+        queues.push(Item(2, ledger), worker: 1)
+        #expect(queues.pop(worker: 1)?.id == 2)
+        #expect(queues.pop(worker: 0) == nil)
+        #expect(queues.isEmpty())
+        #expect(ledger.releasedCount == 3)
+    }
+
+    /// Tasks that each push the next one (a chain) would keep the ring waiting for ever if
+    /// the next element always went first: the ring goes first on every 8th pop.
+    @Test func aChainOfNextElementsCannotStarveTheRing() {
+        let interval = Int(WorkStealingQueues<Item>.ringFirstInterval)
+        let waiting = 4
+        let ledger = Ledger(capacity: waiting + 10 * interval)
+        let queues = WorkStealingQueues<Item>(workers: 1)
+        for id in 0..<waiting {
+            queues.push(Item(id, ledger), worker: 0)
+        }
+        var nextChained = waiting
+        var ringPops: [Int] = []
+        for pop in 1...interval * waiting {
+            guard let item = queues.pop(worker: 0) else {
+                Issue.record("ran dry at pop \(pop)")
+                return
+            }
+            if item.id < waiting - 1 {
+                ringPops.append(pop)
+            }
+            // Whatever ran pushes the next link of the chain.
+            queues.push(Item(nextChained, ledger), worker: 0)
+            nextChained += 1
+        }
+        // The first pop takes the last element pushed (id 3); the three in the ring come out
+        // at the ring's turns.
+        #expect(ringPops == [interval, 2 * interval, 3 * interval])
     }
 
     @Test func stealingLooksAtEverySibling() {
