@@ -15,9 +15,11 @@ import Synchronization
 /// slice already.
 ///
 /// The same samples feed the blocking watchdog: a thread whose coroutine has not switched
-/// for `blockingWarning` while it spent less than half of that time on the CPU, and sits in
-/// a system call, is stuck in one call that did not suspend (a wait no hook sees: a raw futex, a `syscall()`, a C
-/// library's internal call). The monitor logs one warning per such stretch, naming the task,
+/// for `blockingWarning` while it spent less than half of that time on the CPU, used none
+/// since the previous sample, and sits in a system call, is stuck in one call that did not
+/// suspend (a wait no hook sees: a raw futex, a `syscall()`, a C library's internal call). A
+/// thread that waits often but briefly (a contended lock, a loop of short sleeps) uses some
+/// CPU between any two samples, and is not stuck in one call. The monitor logs one warning per such stretch, naming the task,
 /// the thread and the system call it sits in (/proc/self/task/TID/syscall), and counts it.
 /// A busy loop is preemption's business, not the watchdog's. The monitor only copies the
 /// stuck coroutine's return addresses; naming them (symbolication reads debug information,
@@ -28,8 +30,9 @@ import Synchronization
 /// it, so that a backlog of warnings never holds a pool thread from other calls
 /// (`writeUnwritten`).
 ///
-/// And they decide handoff: a thread held in one call for `handoffAfter` (off the CPU, or on
-/// it in code preemption skips, for a slice beyond its preemption) while tasks wait in the
+/// And they decide handoff: a thread held in one call for `handoffAfter` (off the CPU in one
+/// wait since the previous sample, or on it in code preemption skips, for a slice beyond its
+/// preemption) while tasks wait in the
 /// queues gets a spare thread to take those tasks up (`RuntimeGeneration.handOff`), asked
 /// each tick while the thread stays held and tasks wait. The held threads of each sample are
 /// the `heldThreads` gauge; a stretch whose spare `maxThreads` kept from starting counts once
@@ -57,6 +60,12 @@ final class PreemptionMonitor: @unchecked Sendable {
         var warned = false
         /// Whether `maxThreads` refused a spare for the stretch that began at `since`.
         var refused = false
+        /// The thread's CPU time at the previous sample.
+        var cpuAtSample: UInt64 = 0
+        /// Whether the thread used no CPU at all between the previous sample and this one: it
+        /// sat in one wait throughout, where a thread that waits often but briefly (for a
+        /// contended lock, in a loop of short sleeps) was scheduled in between.
+        var blockedThroughout = false
     }
 
     /// How soon a request that found its coroutine at an unsafe point is repeated.
@@ -175,17 +184,22 @@ final class PreemptionMonitor: @unchecked Sendable {
             watch.switches = switches
             watch.since = now
             watch.cpuSince = thread.cpuClock.nanoseconds
+            watch.cpuAtSample = watch.cpuSince
+            watch.blockedThroughout = false
             watch.overdue = false
             watch.warned = false
             watch.refused = false
             return
         }
         let held = now &- watch.since
-        if let warning = blockingWarningNanoseconds, held >= warning, !watch.warned {
-            watch.warned = warnIfBlocked(thread, held: held, cpu: thread.cpuClock.nanoseconds &- watch.cpuSince)
+        let cpu = thread.cpuClock.nanoseconds
+        watch.blockedThroughout = cpu == watch.cpuAtSample
+        watch.cpuAtSample = cpu
+        if let warning = blockingWarningNanoseconds, held >= warning, !watch.warned, watch.blockedThroughout {
+            watch.warned = warnIfBlocked(thread, held: held, cpu: cpu &- watch.cpuSince)
         }
         guard let slice = sliceNanoseconds, held >= slice,
-              thread.cpuClock.nanoseconds &- watch.cpuSince >= held / 2,
+              cpu &- watch.cpuSince >= held / 2,
               oc_preempt_load(&thread.preemptionCounts.pointee.delivered) == watch.sent,
               thread.requestPreemption() else { return }
         watch.sent += 1
@@ -193,10 +207,11 @@ final class PreemptionMonitor: @unchecked Sendable {
     }
 
     /// Whether `thread`'s coroutine has held it in one call for `handoffAfter` while tasks
-    /// wait in the queues: off the CPU in a system call (a call no hook suspends), or on the
-    /// CPU past its preemption slice by `handoffAfter` (code preemption must skip; with
-    /// preemption off, any code). Then hands the waiting tasks to a spare (on the CPU, only
-    /// while fewer threads run tasks than the process has CPUs).
+    /// wait in the queues: off the CPU since the previous sample, in a system call (a call no
+    /// hook suspends), or mostly on the CPU and past its preemption slice by `handoffAfter`
+    /// (code preemption must skip; with preemption off, any code). Then hands the waiting
+    /// tasks to a spare (on the CPU, only while fewer threads run tasks than the process has
+    /// CPUs).
     private func handOffIfHeld(
         _ thread: SchedulerThread, with watch: inout Watch, now: UInt64, generation: RuntimeGeneration
     ) -> Bool {
@@ -207,10 +222,16 @@ final class PreemptionMonitor: @unchecked Sendable {
         // waits behind it; the monitor pays that read only when a spare could help.
         guard held >= handoff, generation.hasQueuedTasks,
               thread.scheduler.runningFrame.load(ordering: .relaxed) != 0 else { return false }
-        // Off the CPU counts only in a system call: a thread the kernel merely left waiting
-        // for a core (a loaded machine) is not held, and a spare would only add to the load.
-        let offCPU = thread.cpuClock.nanoseconds &- watch.cpuSince < held / 2
-        guard offCPU ? thread.currentSystemCall() != nil : held >= (sliceNanoseconds ?? 0) &+ handoff else {
+        // Off the CPU counts only in one wait, a system call the thread sat in since the
+        // previous sample: a thread the kernel merely left waiting for a core (a loaded
+        // machine) is not held, nor one that waits often but briefly (a contended lock: the
+        // runtime's own global queue under a burst of spawns was one), and a spare would only
+        // add to the load, and to the contention.
+        let offCPU = watch.blockedThroughout
+        let mostlyOnCPU = watch.cpuAtSample &- watch.cpuSince >= held / 2
+        guard offCPU
+            ? thread.currentSystemCall() != nil
+            : mostlyOnCPU && held >= (sliceNanoseconds ?? 0) &+ handoff else {
             return false
         }
         // On the CPU, a spare competes with the held thread for the cores: only while one is

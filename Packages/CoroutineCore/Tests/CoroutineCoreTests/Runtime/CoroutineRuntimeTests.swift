@@ -299,6 +299,36 @@ import Testing
         }
     }
 
+    /// A thread that waits often but briefly (here 100 µs sleeps back to back for 300 ms, as a
+    /// thread queueing on a contended lock does) is not held in a call: it runs between the
+    /// waits, so the monitor starts no spare and the watchdog stays quiet, while its queued
+    /// tasks wait as a busy thread's do. Before, a stretch spent mostly off the CPU counted,
+    /// and a burst of spawns contending for the global queue's lock started spares.
+    @Test func aThreadThatWaitsOftenButBrieflyIsNotHeld() throws {
+        // The monitor samples every 2.5 ms (a quarter of the 10 ms slice): a loaded machine
+        // would have to keep the thread from running for that long to make one wait look whole.
+        let configuration = RuntimeConfiguration(
+            threads: 1, blockingWarning: .milliseconds(100), handoffAfter: .milliseconds(20))
+        try withRuntime(configuration) {
+            let done = Atomic<Int>(0)
+            let holder = try spawnHolder(queuing: { done.add(1, ordering: .relaxed) }) {
+                let end = ContinuousClock.now + .milliseconds(300)
+                var waits = 0
+                while ContinuousClock.now < end {
+                    usleep(100)
+                    waits += 1
+                }
+                return waits
+            }
+            #expect(try holder.join() > 100)
+            #expect(eventually(within: .seconds(5)) { done.load(ordering: .relaxed) == 100 })
+            let counters = try #require(runtime.counters)
+            #expect(counters.handoffs == 0)
+            #expect(counters.sparesStarted == 0)
+            #expect(counters.blockingWarnings == 0)
+        }
+    }
+
     /// A spare with nothing left to run goes dormant, wakes for the next handoff, and ends
     /// after `keepAlive` of dormancy; the next handoff starts it again.
     @Test func aSpareRestsThenEndsAfterKeepAliveAndComesBackOnNeed() throws {
