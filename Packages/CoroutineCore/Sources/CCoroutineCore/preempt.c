@@ -140,6 +140,13 @@ static const char *const run_loop_libraries[] = {"libFoundation.so"};
 /// so that a handler reading it meanwhile sees a changed sequence and defers.
 static code_range code_ranges[OC_CODE_RANGES_MAX];
 static uint32_t code_range_count;
+
+#define OC_RUNTIME_RANGES_MAX 8
+
+/// The runtime's own code when it is a shared object (empty when it is linked into the
+/// program, where it cannot be told from the program's): published with the same sequence.
+static code_range runtime_ranges[OC_RUNTIME_RANGES_MAX];
+static uint32_t runtime_range_count;
 static uint32_t code_sequence;
 /// The loader's counts of loads and unloads the table was built for.
 static unsigned long long built_adds = ~0ULL;
@@ -177,40 +184,60 @@ static int read_load_counts(struct dl_phdr_info *info, size_t size, void *counts
     return 1;  // The counts are the same in every entry: one is enough.
 }
 
-static int add_code_ranges(struct dl_phdr_info *info, size_t size, void *count) {
+/// Adds the executable segments of `info` to `ranges`, up to `capacity`.
+static void add_segments(struct dl_phdr_info *info, code_range *ranges, uint32_t capacity, uint32_t *added,
+                         bool preemptible, bool runs_run_loops) {
+    for (int index = 0; index < info->dlpi_phnum && *added < capacity; index++) {
+        const ElfW(Phdr) *header = &info->dlpi_phdr[index];
+        if (header->p_type == PT_LOAD && (header->p_flags & PF_X)) {
+            uintptr_t low = info->dlpi_addr + header->p_vaddr;
+            __atomic_store_n(&ranges[*added].low, low, __ATOMIC_RELAXED);
+            __atomic_store_n(&ranges[*added].high, low + header->p_memsz, __ATOMIC_RELAXED);
+            __atomic_store_n(&ranges[*added].preemptible, preemptible, __ATOMIC_RELAXED);
+            __atomic_store_n(&ranges[*added].runs_run_loops, runs_run_loops, __ATOMIC_RELAXED);
+            *added += 1;
+        }
+    }
+}
+
+/// What the table walk counts: the table's ranges, and the runtime's.
+typedef struct {
+    uint32_t code;
+    uint32_t runtime;
+    /// Whether the next object is the first, the program.
+    bool first;
+} range_counts;
+
+static int add_code_ranges(struct dl_phdr_info *info, size_t size, void *context) {
     (void)size;
-    uint32_t *added = count;
+    range_counts *counts = context;
+    bool program = counts->first;
+    counts->first = false;
     // The runtime's own object, found by address whatever its name: left out even when it
-    // is the program itself.
+    // is the program itself, and recorded as the runtime's only when it is not.
     if (object_contains(info, (uintptr_t)&oc_preempt_install)) {
+        if (!program) {
+            add_segments(info, runtime_ranges, OC_RUNTIME_RANGES_MAX, &counts->runtime, false, false);
+        }
         return 0;
     }
+    uint32_t *added = &counts->code;
     bool preemptible = !is_listed(info->dlpi_name, unsafe_libraries, sizeof unsafe_libraries / sizeof *unsafe_libraries);
     if (!preemptible && !is_listed(info->dlpi_name, waiting_libraries, sizeof waiting_libraries / sizeof *waiting_libraries)) {
         return 0;
     }
-    for (int index = 0; index < info->dlpi_phnum && *added < OC_CODE_RANGES_MAX; index++) {
-        const ElfW(Phdr) *header = &info->dlpi_phdr[index];
-        if (header->p_type == PT_LOAD && (header->p_flags & PF_X)) {
-            uintptr_t low = info->dlpi_addr + header->p_vaddr;
-            __atomic_store_n(&code_ranges[*added].low, low, __ATOMIC_RELAXED);
-            __atomic_store_n(&code_ranges[*added].high, low + header->p_memsz, __ATOMIC_RELAXED);
-            __atomic_store_n(&code_ranges[*added].preemptible, preemptible, __ATOMIC_RELAXED);
-            __atomic_store_n(&code_ranges[*added].runs_run_loops,
-                             is_listed(info->dlpi_name, run_loop_libraries, sizeof run_loop_libraries / sizeof *run_loop_libraries),
-                             __ATOMIC_RELAXED);
-            *added += 1;
-        }
-    }
+    add_segments(info, code_ranges, OC_CODE_RANGES_MAX, added, preemptible,
+                 is_listed(info->dlpi_name, run_loop_libraries, sizeof run_loop_libraries / sizeof *run_loop_libraries));
     return 0;
 }
 
 static void rebuild_code_table(const unsigned long long counts[2]) {
     __atomic_store_n(&code_sequence, code_sequence + 1, __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_RELEASE);
-    uint32_t added = 0;
+    range_counts added = {0, 0, true};
     dl_iterate_phdr(add_code_ranges, &added);
-    __atomic_store_n(&code_range_count, added, __ATOMIC_RELAXED);
+    __atomic_store_n(&code_range_count, added.code, __ATOMIC_RELAXED);
+    __atomic_store_n(&runtime_range_count, added.runtime, __ATOMIC_RELAXED);
     __atomic_store_n(&code_sequence, code_sequence + 1, __ATOMIC_RELEASE);
     built_adds = counts[0];
     built_subs = counts[1];
@@ -232,7 +259,7 @@ void oc_preempt_refresh_code(void) {
 }
 
 /// What a lookup in the code table asks for.
-typedef enum { ANY_CODE, PREEMPTIBLE_CODE, RUN_LOOP_CODE } code_kind;
+typedef enum { ANY_CODE, PREEMPTIBLE_CODE, RUN_LOOP_CODE, RUNTIME_CODE } code_kind;
 
 /// Whether the table holds `pc` in a range of `kind`.
 static bool code_table_holds(uintptr_t pc, code_kind kind) {
@@ -241,15 +268,20 @@ static bool code_table_holds(uintptr_t pc, code_kind kind) {
         return false;
     }
     bool found = false;
-    uint32_t count = __atomic_load_n(&code_range_count, __ATOMIC_RELAXED);
+    const code_range *ranges = kind == RUNTIME_CODE ? runtime_ranges : code_ranges;
+    uint32_t count = __atomic_load_n(kind == RUNTIME_CODE ? &runtime_range_count : &code_range_count, __ATOMIC_RELAXED);
     for (uint32_t index = 0; index < count && !found; index++) {
-        found = pc >= __atomic_load_n(&code_ranges[index].low, __ATOMIC_RELAXED)
-             && pc < __atomic_load_n(&code_ranges[index].high, __ATOMIC_RELAXED)
-             && (kind != PREEMPTIBLE_CODE || __atomic_load_n(&code_ranges[index].preemptible, __ATOMIC_RELAXED))
-             && (kind != RUN_LOOP_CODE || __atomic_load_n(&code_ranges[index].runs_run_loops, __ATOMIC_RELAXED));
+        found = pc >= __atomic_load_n(&ranges[index].low, __ATOMIC_RELAXED)
+             && pc < __atomic_load_n(&ranges[index].high, __ATOMIC_RELAXED)
+             && (kind != PREEMPTIBLE_CODE || __atomic_load_n(&ranges[index].preemptible, __ATOMIC_RELAXED))
+             && (kind != RUN_LOOP_CODE || __atomic_load_n(&ranges[index].runs_run_loops, __ATOMIC_RELAXED));
     }
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     return found && __atomic_load_n(&code_sequence, __ATOMIC_RELAXED) == sequence;
+}
+
+bool oc_preempt_code_is_runtime(uintptr_t pc) {
+    return code_table_holds(pc, RUNTIME_CODE);
 }
 
 bool oc_preempt_code_is_preemptible(uintptr_t pc) {

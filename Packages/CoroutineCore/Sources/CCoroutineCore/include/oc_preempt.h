@@ -64,6 +64,10 @@ bool oc_preempt_code_may_wait(uintptr_t pc);
 /// Whether `pc` is in Foundation, whose CoreFoundation run loops wait in poll (RunLoopWaits).
 bool oc_preempt_code_runs_run_loops(uintptr_t pc);
 
+/// Whether `pc` is in the runtime's own shared object; false when the runtime is linked
+/// into the program (see `oc_preempt_runtime_is_shared`).
+bool oc_preempt_code_is_runtime(uintptr_t pc);
+
 /// Whether the runtime's own code lies outside the program, in a shared object that the
 /// table can leave out. When it does not (the runtime linked into the program itself, as in
 /// its own package's tests), no code of the program is preemptible.

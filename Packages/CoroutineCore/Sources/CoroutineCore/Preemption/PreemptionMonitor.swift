@@ -230,7 +230,7 @@ final class PreemptionMonitor: @unchecked Sendable {
         let offCPU = watch.blockedThroughout
         let mostlyOnCPU = watch.cpuAtSample &- watch.cpuSince >= held / 2
         guard offCPU
-            ? thread.currentSystemCall() != nil
+            ? thread.currentSystemCall().map { !isRuntimeLockWait($0, on: thread) } ?? false
             : mostlyOnCPU && held >= (sliceNanoseconds ?? 0) &+ handoff else {
             return false
         }
@@ -253,7 +253,7 @@ final class PreemptionMonitor: @unchecked Sendable {
         let address = thread.scheduler.runningFrame.load(ordering: .relaxed)
         // Off the CPU in user code is the machine's load, not a blocking call.
         guard cpu < held / 2, let frame = UnsafePointer<oc_frame>(bitPattern: address),
-              let call = thread.currentSystemCall() else { return false }
+              let call = thread.currentSystemCall(), !isRuntimeLockWait(call, on: thread) else { return false }
         // The coroutine may end meanwhile, its stack unmapped and its name freed: its
         // identity is copied where a vanished page answers false instead of crashing.
         var identity = oc_frame_identity()
@@ -271,6 +271,29 @@ final class PreemptionMonitor: @unchecked Sendable {
             """
         write(warning, backtrace: addresses)
         return true
+    }
+
+    /// Whether `call` is a wait for one of the runtime's own locks: a futex wait whose nearest
+    /// caller outside the system libraries (libc, the Swift runtime, the allocators, the hook
+    /// library) is the runtime's own code. Such a lock is held for microseconds; a wait for it
+    /// that lasts is contention (many threads, or the machine's load), which a spare would
+    /// only add to, and no call a user's task made. False when the runtime is linked into the
+    /// program, where its code cannot be told from the program's.
+    private func isRuntimeLockWait(_ call: SchedulerThread.SystemCall, on thread: SchedulerThread) -> Bool {
+        let address = thread.scheduler.runningFrame.load(ordering: .relaxed)
+        guard call.isFutex, let frame = UnsafePointer<oc_frame>(bitPattern: address) else { return false }
+        var identity = oc_frame_identity()
+        guard oc_frame_read_identity(frame, &identity) else { return false }
+        let walked = CoroutineDump.walk(
+            fromStackPointer: call.stackPointer, programCounter: call.programCounter,
+            inStack: identity.stack_low, identity.stack_high)
+        // The first address is where the call sits (the system call instruction, in libc or
+        // in the runtime's own wrapper, whoever made the call); its callers decide.
+        for caller in walked.dropFirst() {
+            if oc_preempt_code_is_runtime(caller) { return true }
+            if oc_preempt_code_may_wait(caller) { return false }
+        }
+        return false
     }
 
     /// Queues a warning for the writer, starting one on the blocking pool when none runs.

@@ -137,6 +137,8 @@ final class SchedulerThread: @unchecked Sendable {
         var stackPointer: UInt
         /// The thread's program counter in the call (in the libc wrapper), 0 when not known.
         var programCounter: UInt
+        /// Whether the call is a futex operation: a lock's or a condition's wait.
+        var isFutex: Bool
     }
 
     /// The system call the thread sits in, read from its /proc/self/task/TID/syscall; nil when
@@ -156,8 +158,10 @@ final class SchedulerThread: @unchecked Sendable {
         func address(_ index: Int) -> UInt {
             fields.count > index ? UInt(fields[index].dropFirst(2), radix: 16) ?? 0 : 0
         }
+        let name = Self.systemCallNames[number]
         return SystemCall(
-            name: Self.systemCallNames[number] ?? "system call \(number)", stackPointer: address(7), programCounter: address(8))
+            name: name ?? "system call \(number)", stackPointer: address(7), programCounter: address(8),
+            isFutex: name == "futex")
     }
 
     /// The names of the system calls a stuck coroutine usually sits in.
