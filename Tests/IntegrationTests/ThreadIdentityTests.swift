@@ -185,13 +185,14 @@ private func probeFields(_ arguments: [String], timeout: TimeInterval = 30) thro
 
     /// Bursts of spawns make the scheduler threads wait for the runtime's own locks (the global
     /// queue's, where full rings spill), at times for longer than the monitor's sampling
-    /// period on this 2-core machine. Such a wait is no call a task made: it starts no spare,
-    /// which would only add a thread to the contention, and the watchdog names no task for
-    /// it. Before, a full bench-spawn run started spares and logged about 20 warnings "in
-    /// futex", every run.
-    @Test func waitsForTheRuntimesOwnLocksStartNoSpareAndWarnOfNothing() throws {
+    /// period on this 2-core machine. Such a wait is no call a task made: the watchdog names no
+    /// task for it, and it starts no spare (the same test of the wait decides both). Before, the
+    /// probe logged 8-12 warnings "in futex" in 3 of 4 runs, and a full bench-spawn run about
+    /// 20. Spares are not counted here: a worker that runs task after task without a switch is
+    /// held on the CPU in the runtime's code, where preemption must skip, and gets a spare
+    /// while a core is free (1 of 3 runs here); that rule is the handoff tests' business.
+    @Test func waitsForTheRuntimesOwnLocksAreNamedByNoWarning() throws {
         let fields = try probeFields(["spawn-storm"], timeout: 120)
-        #expect(fields["spares"] == 0, "\(fields)")
         #expect(fields["warnings"] == 0, "\(fields)")
     }
 
