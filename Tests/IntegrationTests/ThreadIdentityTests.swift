@@ -190,7 +190,9 @@ private func probeFields(_ arguments: [String], timeout: TimeInterval = 30) thro
     /// probe logged 8-12 warnings "in futex" in 3 of 4 runs, and a full bench-spawn run about
     /// 20. Spares are not counted here: a worker that runs task after task without a switch is
     /// held on the CPU in the runtime's code, where preemption must skip, and gets a spare
-    /// while a core is free (1 of 3 runs here); that rule is the handoff tests' business.
+    /// while a core is free (1 of 3 runs here); that rule is the handoff tests' business. It
+    /// runs on its own (`make test-workspace`): beside the other tests, in a fresh-clone run,
+    /// one of the probe's waits drew a warning all the same, which this test cannot name.
     @Test func waitsForTheRuntimesOwnLocksAreNamedByNoWarning() throws {
         let fields = try probeFields(["spawn-storm"], timeout: 120)
         #expect(fields["warnings"] == 0, "\(fields)")
