@@ -19,8 +19,10 @@ import Synchronization
 /// since the previous sample, and sits in a system call, is stuck in one call that did not
 /// suspend (a wait no hook sees: a raw futex, a `syscall()`, a C library's internal call). A
 /// thread that waits often but briefly (a contended lock, a loop of short sleeps) uses some
-/// CPU between any two samples, and is not stuck in one call. The monitor logs one warning per such stretch, naming the task,
-/// the thread and the system call it sits in (/proc/self/task/TID/syscall), and counts it.
+/// CPU between any two samples, and is not stuck in one call; nor is one waiting for the
+/// runtime's own lock (`isRuntimeLockWait`). The monitor logs one warning per such stretch,
+/// naming the task, the thread and the system call it sits in
+/// (/proc/self/task/TID/syscall), and counts it.
 /// A busy loop is preemption's business, not the watchdog's. The monitor only copies the
 /// stuck coroutine's return addresses; naming them (symbolication reads debug information,
 /// tens of milliseconds and far more under a sanitizer) and logging happen on a blocking-pool
@@ -31,12 +33,11 @@ import Synchronization
 /// (`writeUnwritten`).
 ///
 /// And they decide handoff: a thread held in one call for `handoffAfter` (off the CPU in one
-/// wait since the previous sample, or on it in code preemption skips, for a slice beyond its
-/// preemption) while tasks wait in the
-/// queues gets a spare thread to take those tasks up (`RuntimeGeneration.handOff`), asked
-/// each tick while the thread stays held and tasks wait. The held threads of each sample are
-/// the `heldThreads` gauge; a stretch whose spare `maxThreads` kept from starting counts once
-/// in `handoffsRefused`.
+/// wait since the previous sample, not the runtime's own, or on it in code preemption skips,
+/// for a slice beyond its preemption) while tasks wait in the queues gets a spare thread to
+/// take those tasks up (`RuntimeGeneration.handOff`), asked each tick while the thread stays
+/// held and tasks wait. The held threads of each sample are the `heldThreads` gauge; a stretch
+/// whose spare `maxThreads` kept from starting counts once in `handoffsRefused`.
 ///
 /// While every scheduler thread is parked the monitor sleeps until one wakes: an idle runtime
 /// costs it no CPU.
