@@ -4,15 +4,22 @@ import Testing
 /// Runs the thread-identity probe (Tests/ThreadIdentityProbe) and returns its `name=value`
 /// fields; a trap, a hang (killed after 30 s) or a missing field fails the test.
 private func probeFields(_ arguments: [String], timeout: TimeInterval = 30) throws -> [String: Int] {
+    try probeRun(arguments, timeout: timeout).fields
+}
+
+/// `probeFields`, with the probe's whole output (its standard error included), for a test
+/// whose failure the output explains.
+private func probeRun(_ arguments: [String], timeout: TimeInterval = 30) throws -> (fields: [String: Int], output: String) {
     let run = try runBounded(builtExample("thread_identity_probe"), arguments: arguments, timeout: timeout)
     try #require(!run.timedOut, "\(arguments.joined(separator: " ")) still ran after \(timeout) s: \(run.output)")
     try #require(run.signal == nil && run.status == 0, "\(arguments.joined(separator: " ")): \(run.output)")
     let line = try #require(run.output.split(separator: "\n").last { $0.contains("elapsed_ms=") }, "\(run.output)")
-    return Dictionary(line.split(separator: " ").compactMap { field -> (String, Int)? in
+    let fields = Dictionary(line.split(separator: " ").compactMap { field -> (String, Int)? in
         let parts = field.split(separator: "=")
         guard parts.count == 2, let value = Int(parts[1]) else { return nil }
         return (String(parts[0]), value)
     }, uniquingKeysWith: { $1 })
+    return (fields, run.output)
 }
 
 /// Code that relies on its thread, from tasks (Docs/preemption.md, "Locks a thread owns"):
@@ -192,10 +199,11 @@ private func probeFields(_ arguments: [String], timeout: TimeInterval = 30) thro
     /// held on the CPU in the runtime's code, where preemption must skip, and gets a spare
     /// while a core is free (1 of 3 runs here); that rule is the handoff tests' business. It
     /// runs on its own (`make test-workspace`): beside the other tests, in a fresh-clone run,
-    /// one of the probe's waits drew a warning all the same, which this test cannot name.
+    /// one of the probe's waits drew a warning all the same; a failure prints the probe's
+    /// output, the warning and its backtrace with it.
     @Test func waitsForTheRuntimesOwnLocksAreNamedByNoWarning() throws {
-        let fields = try probeFields(["spawn-storm"], timeout: 120)
-        #expect(fields["warnings"] == 0, "\(fields)")
+        let run = try probeRun(["spawn-storm"], timeout: 120)
+        #expect(run.fields["warnings"] == 0, "\(run.fields)\n\(run.output)")
     }
 
     /// The same for DispatchGroup.wait, which libdispatch makes on a futex through `syscall`.
