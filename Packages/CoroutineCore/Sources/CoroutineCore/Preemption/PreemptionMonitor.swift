@@ -231,7 +231,7 @@ final class PreemptionMonitor: @unchecked Sendable {
         let offCPU = watch.blockedThroughout
         let mostlyOnCPU = watch.cpuAtSample &- watch.cpuSince >= held / 2
         guard offCPU
-            ? thread.currentSystemCall().map { !isRuntimeLockWait($0, on: thread) } ?? false
+            ? thread.currentSystemCall().map({ !isRuntimeLockWait($0, on: thread) }) ?? false
             : mostlyOnCPU && held >= (sliceNanoseconds ?? 0) &+ handoff else {
             return false
         }
@@ -251,19 +251,12 @@ final class PreemptionMonitor: @unchecked Sendable {
     /// Warns when `thread`'s coroutine spent the `held` nanoseconds mostly off the CPU (in
     /// the kernel); returns whether it did, so that one stretch gets one warning.
     private func warnIfBlocked(_ thread: SchedulerThread, held: UInt64, cpu: UInt64) -> Bool {
-        let address = thread.scheduler.runningFrame.load(ordering: .relaxed)
         // Off the CPU in user code is the machine's load, not a blocking call.
-        guard cpu < held / 2, let frame = UnsafePointer<oc_frame>(bitPattern: address),
-              let call = thread.currentSystemCall(), !isRuntimeLockWait(call, on: thread) else { return false }
-        // The coroutine may end meanwhile, its stack unmapped and its name freed: its
-        // identity is copied where a vanished page answers false instead of crashing.
-        var identity = oc_frame_identity()
-        guard oc_frame_read_identity(frame, &identity) else { return false }
+        guard cpu < held / 2, let call = thread.currentSystemCall(),
+              let (identity, addresses) = stack(in: call, on: thread),
+              !Self.isRuntimeLockWait(call, from: addresses) else { return false }
         let name = withUnsafeBytes(of: identity.task_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         let task = identity.task_id == 0 ? "a coroutine" : "task #\(identity.task_id)" + (name.isEmpty ? "" : " \"\(name)\"")
-        let addresses = CoroutineDump.walk(
-            fromStackPointer: call.stackPointer, programCounter: call.programCounter,
-            inStack: identity.stack_low, identity.stack_high)
         blockingWarnings.add(1, ordering: .relaxed)
         let warning = """
             \(task) has blocked scheduler thread oc-scheduler-\(thread.index) for \(held / 1_000_000) ms \
@@ -281,20 +274,37 @@ final class PreemptionMonitor: @unchecked Sendable {
     /// only add to, and no call a user's task made. False when the runtime is linked into the
     /// program, where its code cannot be told from the program's.
     private func isRuntimeLockWait(_ call: SchedulerThread.SystemCall, on thread: SchedulerThread) -> Bool {
-        let address = thread.scheduler.runningFrame.load(ordering: .relaxed)
-        guard call.isFutex, let frame = UnsafePointer<oc_frame>(bitPattern: address) else { return false }
-        var identity = oc_frame_identity()
-        guard oc_frame_read_identity(frame, &identity) else { return false }
-        let walked = CoroutineDump.walk(
-            fromStackPointer: call.stackPointer, programCounter: call.programCounter,
-            inStack: identity.stack_low, identity.stack_high)
+        // Walked for a futex wait only: no other call can be one.
+        call.isFutex && stack(in: call, on: thread).map { Self.isRuntimeLockWait(call, from: $0.addresses) } == true
+    }
+
+    /// `isRuntimeLockWait(_:on:)` for the return addresses `addresses` of the call's stack.
+    private static func isRuntimeLockWait(_ call: SchedulerThread.SystemCall, from addresses: [UInt]) -> Bool {
+        guard call.isFutex else { return false }
         // The first address is where the call sits (the system call instruction, in libc or
         // in the runtime's own wrapper, whoever made the call); its callers decide.
-        for caller in walked.dropFirst() {
+        for caller in addresses.dropFirst() {
             if oc_preempt_code_is_runtime(caller) { return true }
             if oc_preempt_code_may_wait(caller) { return false }
         }
         return false
+    }
+
+    /// The identity of `thread`'s running coroutine and the return addresses of its stack from
+    /// `call`, which it sits in; nil when no coroutine runs there, or it ended meanwhile.
+    private func stack(
+        in call: SchedulerThread.SystemCall, on thread: SchedulerThread
+    ) -> (identity: oc_frame_identity, addresses: [UInt])? {
+        let address = thread.scheduler.runningFrame.load(ordering: .relaxed)
+        guard let frame = UnsafePointer<oc_frame>(bitPattern: address) else { return nil }
+        // The coroutine may end meanwhile, its stack unmapped and its name freed: its
+        // identity is copied where a vanished page answers false instead of crashing.
+        var identity = oc_frame_identity()
+        guard oc_frame_read_identity(frame, &identity) else { return nil }
+        let addresses = CoroutineDump.walk(
+            fromStackPointer: call.stackPointer, programCounter: call.programCounter,
+            inStack: identity.stack_low, identity.stack_high)
+        return (identity, addresses)
     }
 
     /// Queues a warning for the writer, starting one on the blocking pool when none runs.

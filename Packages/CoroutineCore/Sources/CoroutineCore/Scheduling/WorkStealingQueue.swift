@@ -346,11 +346,8 @@ final class WorkStealingQueues<Element: AnyObject>: @unchecked Sendable {
     /// Takes the next element of the first sibling that has one once `nextStealDelayNanoseconds`
     /// passed without its owner taking it; nil when no sibling has one.
     private func stealNext(into worker: Int, state: UnsafeMutablePointer<WorkerState>) -> Element? {
-        let siblings = workerCount - 1
-        guard siblings > 0 else { return nil }
-        let start = Int(state.pointee.random.next() % UInt64(siblings))
-        for offset in 0..<siblings {
-            let victim = ring((worker + 1 + (start + offset) % siblings) % workerCount)
+        for sibling in siblings(of: worker, state: state) {
+            let victim = ring(sibling)
             guard oc_run_queue_has_next(victim) else { continue }
             let until = monotonicNanoseconds() &+ Self.nextStealDelayNanoseconds
             while oc_run_queue_has_next(victim) && monotonicNanoseconds() < until {
@@ -388,18 +385,21 @@ final class WorkStealingQueues<Element: AnyObject>: @unchecked Sendable {
 
     /// Takes half of the first sibling's ring that has anything, returning its oldest element.
     private func steal(into worker: Int, state: UnsafeMutablePointer<WorkerState>) -> Element? {
-        let siblings = workerCount - 1
-        guard siblings > 0 else { return nil }
-        let start = Int(state.pointee.random.next() % UInt64(siblings))
-        for offset in 0..<siblings {
-            // Skips `worker` itself: siblings are the next `siblings` indices after it, cyclically.
-            let victim = (worker + 1 + (start + offset) % siblings) % workerCount
+        for victim in siblings(of: worker, state: state) {
             if let item = oc_run_queue_steal(ring(victim), ring(worker)) {
                 stealCounts[worker].increment()
                 return Self.take(item)
             }
         }
         return nil
+    }
+
+    /// Every worker but `worker`, each once, from a random one on: the order a thief looks in.
+    private func siblings(of worker: Int, state: UnsafeMutablePointer<WorkerState>) -> some Sequence<Int> {
+        let siblings = workerCount - 1
+        let start = siblings > 0 ? Int(state.pointee.random.next() % UInt64(siblings)) : 0
+        // Skips `worker` itself: siblings are the next `siblings` indices after it, cyclically.
+        return (0..<siblings).lazy.map { [workerCount] offset in (worker + 1 + (start + offset) % siblings) % workerCount }
     }
 
     /// The number of elements on `worker`'s ring; may be stale by the time it is used.
